@@ -1,0 +1,1 @@
+"""Device transports, drivers, emulators, FlowRig and safety."""

@@ -1,0 +1,1 @@
+"""Subcommands of `sdl`; each module has `register(subparsers)` and a handler."""

@@ -1,0 +1,34 @@
+"""`sdl bench g2|bo|sim [options]`: run a benchmark from `benchmarks/`.
+
+Each benchmark module `benchmarks.bench_<target>` has `main(argv) -> int` and parses its
+own options (all accept `--json`); peers come from the `bench` extra.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+
+from sdl.errors import SdlError
+
+TARGETS = ("g2", "bo", "sim")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("bench", help="run a performance / sample-efficiency benchmark")
+    p.add_argument("target", choices=TARGETS)
+    p.add_argument("options", nargs=argparse.REMAINDER, help="passed to the benchmark (e.g. --json)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        module = importlib.import_module(f"benchmarks.bench_{args.target}")
+    except ModuleNotFoundError as e:
+        if e.name and e.name.startswith("benchmarks"):
+            raise SdlError(f"benchmark '{args.target}' is not available in this version yet") from None
+        raise SdlError(
+            f"benchmark '{args.target}' needs {e.name}: install the bench extra "
+            "(.venv/bin/pip install -e '.[bench]')"
+        ) from None
+    return int(module.main(args.options) or 0)

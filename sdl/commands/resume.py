@@ -1,0 +1,17 @@
+"""`sdl resume`: continue a run after a crash. Not built yet (issue 7)."""
+
+from __future__ import annotations
+
+import argparse
+
+from sdl.errors import SdlError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("resume", help="continue a run after a crash (not available yet)")
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    raise SdlError("`sdl resume` is not available in this version yet")

@@ -1,0 +1,17 @@
+"""`sdl status`: show the state of a run directory. Not built yet (issue 7)."""
+
+from __future__ import annotations
+
+import argparse
+
+from sdl.errors import SdlError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("status", help="show the state of a run directory (not available yet)")
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    raise SdlError("`sdl status` is not available in this version yet")

@@ -1,0 +1,38 @@
+"""`sdl validate FILE`: check a campaign or rig file (kind detected from its tables)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from sdl.errors import CampaignError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("validate", help="check a campaign or rig file")
+    p.add_argument("file", help="campaign or rig TOML file")
+    p.add_argument("--json", action="store_true", help="print the normalised file as JSON")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from sdl.schema.load import campaign_from_dict, detect_kind, load_toml_file, rig_from_dict
+
+    data = load_toml_file(args.file)
+    kind = detect_kind(data)
+    if kind is None:
+        raise CampaignError(
+            args.file, ["neither a campaign file (needs a [campaign] table) nor a rig file ([rig])"]
+        )
+    model = campaign_from_dict(data, args.file) if kind == "campaign" else rig_from_dict(data, args.file)
+    if args.json:
+        print(json.dumps({"kind": kind, "valid": True, "content": model.model_dump(mode="json")}, indent=2))
+    elif kind == "campaign":
+        print(
+            f"{args.file}: valid campaign '{model.name}' ({model.campaign.material}): "
+            f"{len(model.parameters)} parameters, {len(model.objectives)} objectives, "
+            f"budget {model.budget.experiments} experiments"
+        )
+    else:
+        print(f"{args.file}: valid rig '{model.rig.name}': {len(model.devices)} devices")
+    return 0

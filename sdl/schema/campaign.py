@@ -1,0 +1,271 @@
+"""Campaign file schema: what to vary, what to optimise, how many experiments.
+
+See `campaigns/*.toml` for examples and `sdl schema campaign` for the JSON Schema.
+Unknown keys are errors (a typo must never be silently ignored).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from simulator.conditions import CONDITIONS
+
+# Outcome names produced by `sdl.analysis.score`, with their units.
+OUTCOME_NAMES: dict[str, str] = {
+    "abs_peak_nm": "first excitonic absorption peak, nm",
+    "pl_peak_nm": "photoluminescence peak, nm",
+    "fwhm_nm": "PL full width at half maximum, nm",
+    "fwhm_mev": "PL full width at half maximum, meV",
+    "plqy": "photoluminescence quantum yield, 0..1",
+    "diameter_nm": "mean particle diameter from the sizing curve, nm",
+    "size_dispersion": "relative size spread sigma_D / D",
+    "g2_zero": "second-order correlation at zero delay (single-photon purity)",
+    "mn_ratio": "Mn (dopant) / exciton PL band area ratio",
+    "yield": "chemical yield of metal in dots vs feed, 0..1",
+}
+
+Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CampaignInfo(_Strict):
+    name: Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.-]+$")]
+    material: Literal["CdSe", "CsPbBr3", "Mn:ZnSe"] = "CdSe"
+    seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
+    description: str = ""
+
+
+class Budget(_Strict):
+    experiments: Annotated[int, Field(ge=1, le=100_000)]
+    hours: Annotated[float, Field(gt=0, le=24 * 365)] | None = None
+    stop_when_target_reached: bool = False
+
+
+class Parameter(_Strict):
+    """A condition the optimiser varies.
+
+    `type` "continuous" (default) or "integer" use `low`/`high` and `scale`;
+    "categorical" uses `values`. The name must be a known condition.
+    """
+
+    name: Name
+    type: Literal["continuous", "integer", "categorical"] = "continuous"
+    low: float | None = None
+    high: float | None = None
+    scale: Literal["linear", "log"] = "linear"
+    values: list[str] | None = None
+    unit: str | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Parameter:
+        spec = CONDITIONS.get(self.name)
+        if spec is None:
+            raise ValueError(
+                f"unknown condition {self.name!r}; allowed: {', '.join(sorted(CONDITIONS))}"
+            )
+        if self.type == "categorical":
+            if not self.values:
+                raise ValueError("a categorical parameter needs a non-empty 'values' list")
+            if len(set(self.values)) != len(self.values):
+                raise ValueError("'values' has duplicates")
+            if spec.choices:
+                bad = [v for v in self.values if v not in spec.choices]
+                if bad:
+                    raise ValueError(f"values {bad} not allowed; allowed: {list(spec.choices)}")
+            if self.low is not None or self.high is not None:
+                raise ValueError("a categorical parameter takes 'values', not low/high")
+            return self
+        if spec.choices:
+            raise ValueError(f"{self.name} is categorical: use type = \"categorical\" and values")
+        if self.values is not None:
+            raise ValueError("'values' is only for categorical parameters")
+        if self.low is None or self.high is None:
+            raise ValueError("a numeric parameter needs both 'low' and 'high'")
+        if not (math.isfinite(self.low) and math.isfinite(self.high)):
+            raise ValueError("low and high must be finite numbers")
+        if not self.low < self.high:
+            raise ValueError(f"low ({self.low}) must be below high ({self.high})")
+        if self.low < spec.low or self.high > spec.high:
+            raise ValueError(
+                f"range [{self.low}, {self.high}] exceeds the physical bounds "
+                f"[{spec.low}, {spec.high}] {spec.unit} of {self.name}"
+            )
+        if self.scale == "log" and self.low <= 0:
+            raise ValueError("a log-scaled parameter needs low > 0")
+        if self.type == "integer" and (self.low != int(self.low) or self.high != int(self.high)):
+            raise ValueError("an integer parameter needs integer low and high")
+        if self.unit is not None and self.unit != spec.unit:
+            raise ValueError(f"unit {self.unit!r} does not match {self.name}'s unit {spec.unit!r}")
+        return self
+
+
+class Objective(_Strict):
+    """An outcome to optimise. `target` (with `tolerance`) makes it a set-point objective;
+    `goal` may then be omitted."""
+
+    name: Name
+    goal: Literal["maximize", "minimize", "target"] | None = None
+    target: float | None = None
+    tolerance: Annotated[float, Field(gt=0)] | None = None
+    weight: Annotated[float, Field(gt=0, le=1000)] = 1.0
+
+    @model_validator(mode="after")
+    def _check(self) -> Objective:
+        if self.name not in OUTCOME_NAMES:
+            raise ValueError(
+                f"unknown outcome {self.name!r}; allowed: {', '.join(OUTCOME_NAMES)}"
+            )
+        goal = self.goal or ("target" if self.target is not None else None)
+        if goal is None:
+            raise ValueError("give goal = \"maximize\" | \"minimize\", or a target")
+        if goal == "target":
+            if self.target is None or self.tolerance is None:
+                raise ValueError("a target objective needs both 'target' and 'tolerance'")
+            if not math.isfinite(self.target):
+                raise ValueError("target must be a finite number")
+        elif self.target is not None or self.tolerance is not None:
+            raise ValueError(f"goal {goal!r} takes no target/tolerance")
+        object.__setattr__(self, "goal", goal)
+        return self
+
+
+class OutcomeConstraint(_Strict):
+    """Keep an outcome within [min, max] (either bound optional)."""
+
+    outcome: Name
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> OutcomeConstraint:
+        if self.outcome not in OUTCOME_NAMES:
+            raise ValueError(
+                f"unknown outcome {self.outcome!r}; allowed: {', '.join(OUTCOME_NAMES)}"
+            )
+        if self.min is None and self.max is None:
+            raise ValueError("an outcome constraint needs 'min' or 'max'")
+        if self.min is not None and self.max is not None and not self.min < self.max:
+            raise ValueError(f"min ({self.min}) must be below max ({self.max})")
+        return self
+
+
+class InputConstraint(_Strict):
+    """Linear constraint on parameters: sum(coef * value) <= max and/or >= min."""
+
+    terms: dict[Name, float]
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> InputConstraint:
+        if not self.terms:
+            raise ValueError("'terms' must name at least one parameter")
+        if self.min is None and self.max is None:
+            raise ValueError("an input constraint needs 'min' or 'max'")
+        if any(not math.isfinite(c) or c == 0 for c in self.terms.values()):
+            raise ValueError("coefficients must be finite and non-zero")
+        return self
+
+
+class Strategy(_Strict):
+    kind: Literal["bo", "sobol", "random"] = "bo"
+    initial: Annotated[int, Field(ge=1, le=1000)] = 8
+    batch: Annotated[int, Field(ge=1, le=64)] = 1
+    proximal: dict[Name, Annotated[float, Field(gt=0)]] = Field(
+        default_factory=dict,
+        description="slow knobs and their length scale (fraction of range) for the "
+        "proximal penalty, e.g. {temperature_c = 0.1}",
+    )
+    feasibility: bool = True
+
+
+class Campaign(_Strict):
+    """A whole campaign file."""
+
+    campaign: CampaignInfo
+    budget: Budget
+    parameters: Annotated[list[Parameter], Field(min_length=1, max_length=50)]
+    objectives: Annotated[list[Objective], Field(min_length=1, max_length=10)]
+    constraints: list[OutcomeConstraint] = Field(default_factory=list)
+    input_constraints: list[InputConstraint] = Field(default_factory=list)
+    fixed: dict[Name, float | str] = Field(
+        default_factory=dict, description="conditions held fixed for the whole campaign"
+    )
+    strategy: Strategy = Field(default_factory=Strategy)
+
+    @field_validator("parameters")
+    @classmethod
+    def _unique_parameters(cls, v: list[Parameter]) -> list[Parameter]:
+        names = [p.name for p in v]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"duplicate parameter names {dup}")
+        return v
+
+    @field_validator("objectives")
+    @classmethod
+    def _unique_objectives(cls, v: list[Objective]) -> list[Objective]:
+        names = [o.name for o in v]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"duplicate objective names {dup}")
+        return v
+
+    @model_validator(mode="after")
+    def _cross_check(self) -> Campaign:
+        pnames = {p.name for p in self.parameters}
+        for i, c in enumerate(self.input_constraints):
+            missing = sorted(set(c.terms) - pnames)
+            if missing:
+                raise ValueError(f"input_constraints[{i}] names {missing}, not parameters")
+            cats = [p.name for p in self.parameters if p.name in c.terms and p.type == "categorical"]
+            if cats:
+                raise ValueError(f"input_constraints[{i}] uses categorical parameters {cats}")
+        for name, value in self.fixed.items():
+            spec = CONDITIONS.get(name)
+            if spec is None:
+                raise ValueError(f"fixed.{name}: unknown condition; allowed: {', '.join(sorted(CONDITIONS))}")
+            if name in pnames:
+                raise ValueError(f"fixed.{name}: also a parameter; give it in one place only")
+            if spec.choices:
+                if value not in spec.choices:
+                    raise ValueError(f"fixed.{name} = {value!r}; allowed: {list(spec.choices)}")
+            elif isinstance(value, str) or not (spec.low <= value <= spec.high):
+                raise ValueError(
+                    f"fixed.{name} = {value!r}; allowed: a number in [{spec.low}, {spec.high}] {spec.unit}"
+                )
+        for name in self.strategy.proximal:
+            if name not in pnames:
+                raise ValueError(f"strategy.proximal.{name}: not a parameter of this campaign")
+        if self.budget.stop_when_target_reached and not any(
+            o.goal == "target" for o in self.objectives
+        ):
+            raise ValueError("budget.stop_when_target_reached needs a target objective")
+        return self
+
+    # Convenience views used by the loop and the strategies.
+    @property
+    def name(self) -> str:
+        return self.campaign.name
+
+    @property
+    def seed(self) -> int:
+        return self.campaign.seed
+
+    @property
+    def outcome_names(self) -> list[str]:
+        """Outcomes the loop must score: objectives first, then constrained outcomes."""
+        names = [o.name for o in self.objectives]
+        names += [c.outcome for c in self.constraints if c.outcome not in names]
+        return names
+
+    @property
+    def wants_photons(self) -> bool:
+        """True when g2_zero is an objective or a constraint (the rig must record photons)."""
+        return "g2_zero" in self.outcome_names

@@ -1,0 +1,1 @@
+"""Parameter encoding, BoTorch models, acquisition and proposal strategies."""
