@@ -30,8 +30,10 @@ class Rig(Protocol):
         """Open connections, identify devices, prime; called once before the first run."""
         ...
 
-    def run(self, conditions: Mapping[str, Any], experiment_id: str) -> RawMeasurement:
-        """Run one experiment at `conditions` (complete, defaults filled in)."""
+    def run(self, conditions: Mapping[str, Any], experiment_id: str, *,
+            photons: bool = False) -> RawMeasurement:
+        """Run one experiment at `conditions` (complete, defaults filled in); record a
+        photon stream too when `photons` is True (the campaign scores g2_zero)."""
         ...
 
     def safe_state(self) -> None:

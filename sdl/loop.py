@@ -1,0 +1,198 @@
+"""The closed loop: propose -> safety check -> rig.run -> score -> record, until the
+budget (experiments, hours, target reached) is met.
+
+Every exit path — success, exception, SIGINT/SIGTERM — puts the rig in its safe state,
+records `safe_state` and `stopped`, and (but for success) exits non-zero. A second
+Ctrl-C while stopping does not skip the safe state.
+
+Recovery (`recover`, run first on every session): an experiment proposed or dispatched
+but never measured is run again and recorded as a retry (its sample was not collected);
+a measured but unscored one is scored from its raw file. Nothing is lost, nothing is
+counted twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from sdl.errors import SdlError
+from sdl.session import Session, Trial
+from sdl.utility import best_index, target_reached
+
+log = logging.getLogger(__name__)
+
+
+class StopRequested(Exception):
+    """Raised in the main thread by the first SIGINT/SIGTERM."""
+
+    def __init__(self, signame: str):
+        super().__init__(signame)
+        self.signame = signame
+
+
+@dataclass
+class LoopResult:
+    reason: str
+    exit_code: int
+    detail: str = ""
+
+
+class _Signals:
+    """First SIGINT/SIGTERM raises StopRequested; later ones are noted and ignored until
+    the rig is safe."""
+
+    def __init__(self, say: Callable[[str], None]):
+        self.say = say
+        self.stopping = False
+        self._old: dict[int, Any] = {}
+
+    def __enter__(self) -> _Signals:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self._old[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        name = signal.Signals(signum).name
+        if self.stopping:
+            self.say(f"{name} again: still putting the rig in its safe state, please wait")
+            return
+        self.stopping = True
+        raise StopRequested(name)
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+
+
+def run_loop(session: Session, rig: Any, *, say: Callable[[str], None] = print,
+             progress: Any = None) -> LoopResult:
+    """Drive `rig` until the campaign's budget is met. Returns how it ended."""
+    campaign = session.campaign
+    photons = campaign.wants_photons
+    hours = campaign.budget.hours
+    reactor_volume = getattr(rig, "reactor_volume_ul", None)
+    result = LoopResult("error", 1)
+    with _Signals(say) as sigs:
+        try:
+            rig.prepare()
+            limits = rig.limits()
+            for trial in recover(session, rig, photons, say):
+                _report_line(session, trial.experiment_id, say, progress)
+            while True:
+                st = session.state
+                if hours is not None and st.active_seconds() >= hours * 3600:
+                    result = LoopResult("hours", 0, f"time budget of {hours} h used")
+                    break
+                if campaign.budget.stop_when_target_reached and any(
+                        target_reached(campaign, e.outcomes) for e in st.completed):
+                    result = LoopResult("target_reached", 0)
+                    break
+                trials = session.ask()
+                if not trials:
+                    result = LoopResult("budget", 0, f"{session.budget} experiments done")
+                    break
+                for trial in trials:
+                    run_trial(session, rig, trial, limits, reactor_volume, photons)
+                    _report_line(session, trial.experiment_id, say, progress)
+        except StopRequested as e:
+            result = LoopResult("signal", 130 if e.signame == "SIGINT" else 143, e.signame)
+        except SdlError as e:
+            result = LoopResult("error", e.exit_code, str(e))
+        except Exception as e:  # noqa: BLE001 - any failure must still reach the safe state
+            log.exception("loop failed")
+            result = LoopResult("error", 1, f"{type(e).__name__}: {e}")
+        finally:
+            sigs.stopping = True
+            _make_safe(session, rig, result, say)
+    return result
+
+
+def _make_safe(session: Session, rig: Any, result: LoopResult, say: Callable[[str], None]) -> None:
+    detail = "rig safe"
+    try:
+        rig.safe_state()
+    except Exception as e:  # noqa: BLE001
+        detail = f"safe_state raised {type(e).__name__}: {e}"
+        say(f"WARNING: {detail}; check the rig by hand")
+    try:
+        session.safe_state_recorded(detail)
+        session.stop(result.reason, result.detail)
+    finally:
+        try:
+            rig.close()
+        except Exception as e:  # noqa: BLE001
+            say(f"WARNING: closing the rig raised {type(e).__name__}: {e}")
+
+
+def run_trial(session: Session, rig: Any, trial: Trial, limits: Any,
+              reactor_volume_ul: float | None, photons: bool) -> None:
+    """Safety check, dispatch, run, record, score one experiment."""
+    from hardware.limits import check_conditions
+
+    problems = check_conditions(trial.full_conditions, limits, reactor_volume_ul=reactor_volume_ul)
+    if problems:
+        session.reject(trial.experiment_id, problems)
+        return
+    session.dispatch(trial.experiment_id)
+    raw = rig.run(trial.full_conditions, trial.experiment_id, photons=photons)
+    session.tell_raw(trial.experiment_id, raw)
+
+
+def recover(session: Session, rig: Any, photons: bool, say: Callable[[str], None]) -> list[Trial]:
+    """Finish what a previous process left half done (see module docstring)."""
+    done = []
+    limits = None
+    for e in list(session.state.unfinished):
+        if e.status == "measured":
+            say(f"{e.experiment_id}: measured before the interruption; scoring its raw file")
+            session.score(e.experiment_id)
+        else:
+            if limits is None:
+                limits = rig.limits()
+            if e.status == "dispatched":
+                say(f"{e.experiment_id}: dispatched but never measured; running it again (retry)")
+            run_trial(session, rig, session.trial(e.experiment_id), limits,
+                      getattr(rig, "reactor_volume_ul", None), photons)
+        done.append(session.trial(e.experiment_id))
+    return done
+
+
+def best_line(session: Session) -> str:
+    st = session.state
+    scored = [e for e in st.completed if e.status == "scored"]
+    i = best_index(session.campaign, [e.outcomes for e in scored])
+    if i is None:
+        return "best: none yet"
+    e = scored[i]
+    parts = [f"{n}={_fmt(e.outcomes[n])}" for n in session.campaign.outcome_names if n in e.outcomes]
+    return f"best {e.experiment_id}: " + " ".join(parts)
+
+
+def _fmt(o: dict[str, Any]) -> str:
+    if o.get("value") is None:
+        return o.get("no_outcome", "n/a")
+    return f"{o['value']:.4g}"
+
+
+def _report_line(session: Session, eid: str, say: Callable[[str], None], progress: Any) -> None:
+    e = session.state.experiments[eid]
+    n_done = len(session.state.completed)
+    conds = " ".join(f"{k}={_short(v)}" for k, v in e.conditions.items())
+    if e.status == "failed":
+        f = e.failure or {}
+        what = f"FAILED {f.get('kind')}: {f.get('reason')}"
+    else:
+        what = " ".join(f"{n}={_fmt(o)}" for n, o in e.outcomes.items())
+    say(f"[{n_done}/{session.budget}] {eid} {conds} -> {what}")
+    if progress is not None:
+        progress(n_done, session.budget, best_line(session))
+
+
+def _short(v: Any) -> str:
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+

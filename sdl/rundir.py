@@ -1,0 +1,118 @@
+"""Run directories: `runs/<name>-<utc>/` with campaign.toml, rig.toml, record.sqlite,
+raw/<exp>.h5, report.html and LOCK.
+
+One writer per run directory: the writer holds an exclusive `flock` on LOCK for its whole
+life. The kernel drops the lock when the process dies (even by kill -9), so `sdl resume`
+never needs a stale-lock cleanup, and a second writer fails at once with a clear message.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sdl.errors import RecordError, RunDirectoryLocked
+
+RECORD_NAME = "record.sqlite"
+CAMPAIGN_NAME = "campaign.toml"
+RIG_NAME = "rig.toml"
+LOCK_NAME = "LOCK"
+RAW_DIR = "raw"
+REPORT_NAME = "report.html"
+
+
+def new_run_dir(base: str | Path, campaign_name: str) -> Path:
+    """Create `base/<campaign_name>-<utc timestamp>` (unique) and its raw/ folder."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    base = Path(base)
+    for i in range(1000):
+        d = base / (f"{campaign_name}-{stamp}" + (f"-{i}" if i else ""))
+        try:
+            d.mkdir(parents=True)
+        except FileExistsError:
+            continue
+        (d / RAW_DIR).mkdir()
+        return d
+    raise RecordError(f"cannot create a run directory under {base}")
+
+
+def prepare_out_dir(out: str | Path) -> Path:
+    """Use `out` as the run directory: it must be new or empty."""
+    d = Path(out)
+    if d.exists() and any(d.iterdir()):
+        raise RecordError(f"{d} is not empty; use `sdl resume {d}` to continue that run, "
+                          "or choose a new --out directory")
+    d.mkdir(parents=True, exist_ok=True)
+    (d / RAW_DIR).mkdir(exist_ok=True)
+    return d
+
+
+def is_run_dir(d: str | Path) -> bool:
+    return (Path(d) / RECORD_NAME).exists()
+
+
+def require_run_dir(d: str | Path) -> Path:
+    p = Path(d)
+    if not p.is_dir():
+        raise RecordError(f"{p}: no such run directory")
+    if not is_run_dir(p):
+        raise RecordError(f"{p}: not a run directory (no {RECORD_NAME})")
+    return p
+
+
+class RunLock:
+    """Exclusive writer lock on `<run>/LOCK` (context manager)."""
+
+    def __init__(self, run_dir: str | Path):
+        self.path = Path(run_dir) / LOCK_NAME
+        self._fd: int | None = None
+
+    def acquire(self) -> RunLock:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            try:
+                holder = os.read(fd, 64).decode(errors="replace").strip() or "another process"
+            finally:
+                os.close(fd)
+            raise RunDirectoryLocked(
+                f"{self.path.parent} is in use by pid {holder}; only one writer per run "
+                "directory (wait for it to finish, or stop it first)"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        os.fsync(fd)
+        self._fd = fd
+        return self
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> RunLock:
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def is_locked(run_dir: str | Path) -> bool:
+    """True when a live writer holds the run directory (for `sdl status`)."""
+    path = Path(run_dir) / LOCK_NAME
+    if not path.exists():
+        return False
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
