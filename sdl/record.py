@@ -68,7 +68,7 @@ def jsonable(value: Any) -> Any:
         return int(value)
     if isinstance(value, float):
         return value if math.isfinite(value) else None
-    if hasattr(value, "item"):  # numpy scalar
+    if getattr(value, "ndim", None) == 0:  # numpy scalar
         return jsonable(value.item())
     if hasattr(value, "tolist"):  # numpy array
         return jsonable(value.tolist())
@@ -127,7 +127,7 @@ class Record:
             raise RecordError(f"{self.path}: not a readable record ({e})") from None
         self._seq, self._last_hash = (row[0], row[1]) if row else (0, GENESIS_HASH)
 
-    def append(self, kind: str, experiment_id: str | None = None, **payload: Any) -> Event:
+    def append(self, kind: str, experiment_id: str | None = None, /, **payload: Any) -> Event:
         """Append one event and commit it durably before returning."""
         if self.readonly:
             raise RecordError("record opened read-only")

@@ -152,7 +152,7 @@ class Session:
         self._lock.release()
 
     # --- record plumbing -------------------------------------------------------------
-    def _append(self, kind: str, experiment_id: str | None = None, **payload: Any) -> None:
+    def _append(self, kind: str, experiment_id: str | None = None, /, **payload: Any) -> None:
         ev = self.record.append(kind, experiment_id, **payload)
         self._events.append(ev)
         self.state = fold(self._events)

@@ -1,0 +1,149 @@
+"""Loop mechanics on a tiny rig: budget, failures, safe state on every exit, resume
+exactly-once, writer lock. (Real simulator and optimiser: test_end_to_end.py.)"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+from sdl.audit import audit
+from sdl.errors import RunDirectoryLocked
+from sdl.loop import run_loop
+from sdl.rawfile import save_raw
+from sdl.session import Session
+
+from .conftest import TinyRig
+
+
+def kinds(session):
+    return [e.kind for e in session.record.events()]
+
+
+def test_runs_to_budget_with_failures(tmp_path, tiny_campaign, fake_propose, fake_scorer):
+    s = Session.create(tiny_campaign, out=tmp_path / "run")
+    rig = TinyRig(fail_ids={"e0002"})
+    res = run_loop(s, rig, say=lambda m: None)
+    assert (res.reason, res.exit_code) == ("budget", 0)
+    st = s.state
+    assert len(st.completed) == 6 and len(set(st.terminal_order)) == 6
+    assert st.experiments["e0002"].status == "failed"
+    assert st.experiments["e0002"].failure["reason"] == "clog:test"
+    assert kinds(s)[-2:] == ["safe_state", "stopped"]
+    assert rig.safe_calls >= 1
+    s.close()
+    assert audit(tmp_path / "run").clean
+
+
+def test_exception_in_rig_reaches_safe_state(tmp_path, tiny_campaign, fake_propose, fake_scorer):
+    class Broken(TinyRig):
+        def run(self, *a, **k):
+            raise RuntimeError("serial port vanished")
+
+    s = Session.create(tiny_campaign, out=tmp_path / "run")
+    rig = Broken()
+    res = run_loop(s, rig, say=lambda m: None)
+    assert res.reason == "error" and res.exit_code == 1 and "vanished" in res.detail
+    assert rig.safe_calls >= 1
+    ev = list(s.record.events())
+    assert [e.kind for e in ev][-2:] == ["safe_state", "stopped"]
+    assert ev[-1].payload["reason"] == "error"
+    s.close()
+
+
+def test_sigterm_records_safe_state_and_exits_nonzero(tmp_path, tiny_campaign, fake_propose, fake_scorer):
+    class Killer(TinyRig):
+        def run(self, conditions, experiment_id, *, photons=False):
+            if experiment_id == "e0003":
+                os.kill(os.getpid(), signal.SIGTERM)
+            return super().run(conditions, experiment_id, photons=photons)
+
+    s = Session.create(tiny_campaign, out=tmp_path / "run")
+    rig = Killer()
+    res = run_loop(s, rig, say=lambda m: None)
+    assert res.reason == "signal" and res.exit_code == 143
+    assert rig.safe_calls >= 1
+    assert kinds(s)[-2:] == ["safe_state", "stopped"]
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handlers restored
+    s.close()
+
+
+def test_second_signal_does_not_skip_safe_state(tmp_path, tiny_campaign, fake_propose, fake_scorer):
+    class DoubleInterrupt(TinyRig):
+        def run(self, *a, **k):
+            os.kill(os.getpid(), signal.SIGINT)
+            return super().run(*a, **k)
+
+        def safe_state(self):
+            if self.safe_calls == 0:
+                os.kill(os.getpid(), signal.SIGINT)  # impatient second Ctrl-C
+            super().safe_state()
+
+    s = Session.create(tiny_campaign, out=tmp_path / "run")
+    rig = DoubleInterrupt()
+    lines = []
+    res = run_loop(s, rig, say=lines.append)
+    assert res.exit_code == 130
+    assert rig.safe_calls >= 1 and kinds(s)[-2:] == ["safe_state", "stopped"]
+    assert any("still putting the rig in its safe state" in m for m in lines)
+    s.close()
+
+
+def test_resume_reruns_dispatched_and_scores_measured(tmp_path, tiny_campaign, fake_propose, fake_scorer):
+    run = tmp_path / "run"
+    s = Session.create(tiny_campaign, out=run)
+    rig = TinyRig()
+    (t1,) = s.ask()
+    s.dispatch(t1.experiment_id)  # crash after dispatch: sample never collected
+    (t2,) = s.ask()
+    s.dispatch(t2.experiment_id)
+    raw = rig.run(t2.full_conditions, t2.experiment_id)
+    rel = f"raw/{t2.experiment_id}.h5"
+    digest = save_raw(raw, run / rel)
+    s._append("measured", t2.experiment_id, raw_file=rel, sha256=digest, failure=None)
+    s.close()  # crash: measured but never scored
+
+    s2 = Session.open(run)
+    rig2 = TinyRig()
+    res = run_loop(s2, rig2, say=lambda m: None)
+    assert res.reason == "budget"
+    st = s2.state
+    assert len(st.completed) == 6 == len(st.experiments)
+    assert st.experiments["e0001"].attempts == 2  # recorded retry
+    assert "e0002" not in rig2.runs  # scored from its raw file, not re-run
+    assert st.experiments["e0002"].status == "scored"
+    s2.close()
+    assert audit(run).clean
+
+
+def test_second_writer_is_refused(tmp_path, tiny_campaign, fake_propose):
+    s = Session.create(tiny_campaign, out=tmp_path / "run")
+    with pytest.raises(RunDirectoryLocked, match="only one writer"):
+        Session.open(tmp_path / "run")
+    s.close()
+    Session.open(tmp_path / "run").close()  # free again once the writer is gone
+
+
+def test_safety_rejection_before_dispatch(tmp_path, tiny_campaign, fake_propose, fake_scorer):
+    class Strict(TinyRig):
+        def limits(self):
+            from sdl.schema.rig import RigLimits
+
+            return RigLimits(max_temperature_c=100, max_total_flow_ul_min=5000)
+
+    s = Session.create(tiny_campaign, out=tmp_path / "run")
+    rig = Strict()
+    run_loop(s, rig, say=lambda m: None)
+    assert rig.runs == []  # nothing ever reached the rig
+    fails = [e.failure for e in s.state.completed]
+    assert all(f["kind"] == "rejected" and "max_temperature_c" in f["detail"] for f in fails)
+    assert "dispatched" not in kinds(s)
+    s.close()
+
+
+def test_budget_override_and_hours(tmp_path, tiny_campaign, fake_propose, fake_scorer):
+    s = Session.create(tiny_campaign, out=tmp_path / "run", budget=2)
+    run_loop(s, TinyRig(), say=lambda m: None)
+    assert len(s.state.completed) == 2
+    s.close()

@@ -1,0 +1,58 @@
+"""replay --verify recomputes each decision; status reports the run read-only."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sdl.cli import main
+from sdl.loop import run_loop
+from sdl.replay import verify
+from sdl.session import Session
+
+from .conftest import TinyRig, uniform_propose
+
+
+@pytest.fixture
+def run_dir(tmp_path, tiny_campaign, fake_propose, fake_scorer):
+    s = Session.create(tiny_campaign, out=tmp_path / "run")
+    run_loop(s, TinyRig(fail_ids={"e0003"}), say=lambda m: None)
+    s.close()
+    return tmp_path / "run"
+
+
+def test_verify_identical(run_dir, capsys):
+    res = verify(run_dir)
+    assert res.decisions == 6 and res.differences == []
+    assert main(["replay", str(run_dir), "--verify", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["identical"] is True
+
+
+def test_verify_reports_a_changed_decision(run_dir, monkeypatch, capsys):
+    import surrogates
+
+    def shifted(campaign, history, k, pending=(), n=None):
+        props, info = uniform_propose(campaign, history, k, pending, n)
+        if k == 2:
+            props[0].conditions["temperature_c"] += 1.0
+        return props, info
+
+    monkeypatch.setattr(surrogates, "propose", shifted)
+    res = verify(run_dir)
+    assert [d["experiment_id"] for d in res.differences] == ["e0003"]
+    assert main(["replay", str(run_dir), "--verify"]) == 1
+    assert "1 differ" in capsys.readouterr().out
+
+
+def test_status_json(run_dir, capsys):
+    assert main(["status", str(run_dir), "--json"]) == 0
+    s = json.loads(capsys.readouterr().out)
+    assert s["state"] == "complete"
+    assert s["experiments_completed"] == 6 and s["experiments_failed"] == 1
+    assert s["best"]["experiment_id"].startswith("e")
+
+
+def test_status_of_non_run_dir(tmp_path, capsys):
+    assert main(["status", str(tmp_path)]) == 2
+    assert "not a run directory" in capsys.readouterr().err
