@@ -266,9 +266,16 @@ class Session:
         e = self._experiment(experiment_id)
         if e.done:
             raise RecordError(f"{experiment_id} is already {e.status}")
+        clean = self._clean_outcomes(outcomes) if failure is None else {}
+        if e.status != "measured":
+            self._append("measured", experiment_id, raw_file=None, sha256=None, failure=None,
+                         source="external")
         if failure is not None:
             self._append("failed", experiment_id, kind=failure[0], reason=failure[1], detail="")
             return
+        self._append("scored", experiment_id, outcomes=clean)
+
+    def _clean_outcomes(self, outcomes: Mapping[str, Any] | None) -> dict[str, dict[str, float]]:
         clean = {}
         for name, v in (outcomes or {}).items():
             if name not in self.campaign.outcome_names:
@@ -276,7 +283,7 @@ class Session:
                                   f"({', '.join(self.campaign.outcome_names)})")
             value, se = (v if isinstance(v, tuple | list) else (v, 0.0))
             clean[name] = {"value": float(value), "stderr": float(se)}
-        self._append("scored", experiment_id, outcomes=clean)
+        return clean
 
     def safe_state_recorded(self, detail: str) -> None:
         self._append("safe_state", detail=detail)
