@@ -58,7 +58,7 @@ def two_sided_exp_jitter(x: np.ndarray, tau: float, sigma: float) -> np.ndarray:
         pos = u >= 0
         # u >= 0: exp(a) erfc(u) with a = u^2 - xs^2/(2 s^2) -> exp(-xs^2/2s^2) erfcx(u)
         term = np.empty_like(x)
-        term[pos] = np.exp(-xs[pos] ** 2 / (2 * sigma**2)) * special.erfcx(u[pos])
+        term[pos] = np.exp(-(xs[pos] ** 2) / (2 * sigma**2)) * special.erfcx(u[pos])
         neg = ~pos
         term[neg] = np.exp(sigma**2 / (2 * tau**2) - xs[neg] / tau) * special.erfc(u[neg])
         out += 0.5 * term
@@ -96,7 +96,9 @@ def _deviance_residuals(c: np.ndarray, mu: np.ndarray) -> np.ndarray:
 
 
 def _fit(resid, p0, lo, hi, x_scale):
-    res = optimize.least_squares(resid, p0, bounds=(lo, hi), x_scale=x_scale, method="trf", max_nfev=400)
+    res = optimize.least_squares(
+        resid, p0, bounds=(lo, hi), x_scale=x_scale, method="trf", max_nfev=400
+    )
     j = res.jac
     try:
         cov = np.linalg.pinv(j.T @ j)
@@ -164,7 +166,11 @@ def fit_cw_antibunching(
     kmin = int(np.argmin(gs[2:-2])) + 2 if gs.size > 6 else int(np.argmin(gs))
     d0 = x[kmin]
     far = np.abs(x - d0) > 0.5 * (x[-1] - x[0]) * 0.5
-    a0 = float(np.mean(g[far])) if np.any(far) and np.mean(g[far]) > 0 else max(float(np.mean(g)), 1e-3)
+    a0 = (
+        float(np.mean(g[far]))
+        if np.any(far) and np.mean(g[far]) > 0
+        else max(float(np.mean(g)), 1e-3)
+    )
     g00 = float(np.clip(gs[kmin] / a0, 0.0, 0.95))
     if tau0_guess_ps is None:
         half = 1 - 0.5 * (1 - g00)
@@ -205,7 +211,7 @@ def fit_cw_antibunching(
         amplitude=float(p[0]),
         chi2_dof=poisson_deviance(c, model(p)) / dof,
         success=bool(res.success),
-        stderrs=dict(zip(names, map(float, se))),
+        stderrs=dict(zip(names, map(float, se), strict=True)),
     )
 
 

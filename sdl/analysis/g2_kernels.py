@@ -207,7 +207,9 @@ def _general_parallel(t1, t2, edges, ka, kb, nchunks):
 def _check_stream(name: str, t: np.ndarray) -> np.ndarray:
     t = np.asarray(t)
     if t.ndim != 1:
-        raise ValueError(f"{name} must be a 1-D array of int64 picosecond time tags, got shape {t.shape}")
+        raise ValueError(
+            f"{name} must be a 1-D array of int64 picosecond time tags, got shape {t.shape}"
+        )
     if t.dtype != np.int64:
         raise ValueError(
             f"{name} must have dtype int64 (time tags in ps), got {t.dtype}; "
@@ -215,17 +217,27 @@ def _check_stream(name: str, t: np.ndarray) -> np.ndarray:
         )
     if t.size > 1 and np.any(t[1:] < t[:-1]):
         bad = int(np.argmax(t[1:] < t[:-1])) + 1
-        raise ValueError(f"{name} must be non-decreasing; t[{bad}]={t[bad]} < t[{bad - 1}]={t[bad - 1]}")
+        raise ValueError(
+            f"{name} must be non-decreasing; t[{bad}]={t[bad]} < t[{bad - 1}]={t[bad - 1]}"
+        )
     return np.ascontiguousarray(t)
 
 
 def _check_edges(edges: np.ndarray) -> np.ndarray:
     e = np.asarray(edges)
     if e.ndim != 1 or e.size < 2:
-        raise ValueError(f"edges_ps must be a 1-D array of at least 2 bin edges, got shape {e.shape}")
+        raise ValueError(
+            f"edges_ps must be a 1-D array of at least 2 bin edges, got shape {e.shape}"
+        )
     if not np.issubdtype(e.dtype, np.integer):
-        if not np.issubdtype(e.dtype, np.floating) or not np.all(np.isfinite(e)) or np.any(e != np.round(e)):
-            raise ValueError("edges_ps must be integer picoseconds (use linear_edges/log_edges to build them)")
+        if (
+            not np.issubdtype(e.dtype, np.floating)
+            or not np.all(np.isfinite(e))
+            or np.any(e != np.round(e))
+        ):
+            raise ValueError(
+                "edges_ps must be integer picoseconds (use linear_edges/log_edges to build them)"
+            )
     e = e.astype(np.int64)
     if np.any(np.diff(e) <= 0):
         raise ValueError("edges_ps must be strictly increasing")
@@ -334,7 +346,9 @@ def linear_edges(max_delay_ps: int, bin_ps: int, min_delay_ps: int | None = None
     return lo + bin_ps * np.arange(n + 1, dtype=np.int64)
 
 
-def log_edges(min_delay_ps: int, max_delay_ps: int, bins_per_decade: int, *, symmetric: bool = True) -> np.ndarray:
+def log_edges(
+    min_delay_ps: int, max_delay_ps: int, bins_per_decade: int, *, symmetric: bool = True
+) -> np.ndarray:
     """Log-spaced integer edges, optionally mirrored to negative delays.
 
     Positive edges run from `min_delay_ps` to `max_delay_ps` with `bins_per_decade` per
@@ -350,7 +364,9 @@ def log_edges(min_delay_ps: int, max_delay_ps: int, bins_per_decade: int, *, sym
         raise ValueError("bins_per_decade must be >= 1")
     nd = np.log10(max_delay_ps / min_delay_ps)
     n = int(np.ceil(nd * bins_per_decade)) + 1
-    pos = np.unique(np.round(np.logspace(np.log10(min_delay_ps), np.log10(max_delay_ps), n)).astype(np.int64))
+    pos = np.unique(
+        np.round(np.logspace(np.log10(min_delay_ps), np.log10(max_delay_ps), n)).astype(np.int64)
+    )
     pos = pos[pos > 0]
     if symmetric:
         return np.concatenate([-pos[::-1], pos])

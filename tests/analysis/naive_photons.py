@@ -1,0 +1,131 @@
+"""Slow, obvious numpy references for the photon-statistics kernels (stumpy naive.py style).
+
+Each function does the textbook computation with no cleverness, for small inputs only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def naive_cross_correlation_counts(t1: np.ndarray, t2: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Histogram of all pairwise delays t2[j] - t1[i] in bins [edges[k], edges[k+1]).
+
+    Builds the full N1 x N2 matrix of delays (every pair, no window), so it is exact by
+    construction.
+    """
+    t1 = np.asarray(t1, dtype=np.int64)
+    t2 = np.asarray(t2, dtype=np.int64)
+    edges = np.asarray(edges, dtype=np.int64)
+    counts = np.zeros(edges.size - 1, dtype=np.int64)
+    if t1.size == 0 or t2.size == 0:
+        return counts
+    dt = (t2[None, :] - t1[:, None]).ravel()
+    dt = dt[(dt >= edges[0]) & (dt < edges[-1])]
+    k = np.searchsorted(edges, dt, side="right") - 1
+    np.add.at(counts, k, 1)
+    return counts
+
+
+# ---------------------------------------------------------------------------------------
+# Independent synthetic streams (written here on purpose, not simulator/photons.py), each
+# with a known truth. Plain numpy, seeded by the caller's Generator.
+
+
+def merge_channels(t1: np.ndarray, t2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Merge two detector streams into (timestamps int64 sorted, channels uint8)."""
+    t = np.concatenate([t1, t2]).astype(np.int64)
+    ch = np.concatenate([np.zeros(t1.size, np.uint8), np.ones(t2.size, np.uint8)])
+    order = np.argsort(t, kind="stable")
+    return t[order], ch[order]
+
+
+def poisson_streams(
+    rng: np.random.Generator, rate1_cps: float, rate2_cps: float, duration_s: float
+):
+    """Two independent homogeneous Poisson streams (g2 = 1 at every delay)."""
+    T = int(duration_s * 1e12)
+    n1, n2 = rng.poisson(rate1_cps * duration_s), rng.poisson(rate2_cps * duration_s)
+    return np.sort(rng.integers(0, T, n1)), np.sort(rng.integers(0, T, n2))
+
+
+def pulsed_stream(
+    rng: np.random.Generator,
+    n_pulses: int,
+    period_ps: int,
+    p1: float,
+    p2: float,
+    tau_ps: float,
+    jitter_ps: float = 0.0,
+    delay_ps: int = 0,
+    bg_cps: float = 0.0,
+):
+    """Pulsed emitter: each pulse gives 1 photon (prob p1) or 2 photons (prob p2).
+
+    Each photon is delayed by Exp(tau), goes to detector 0 or 1 with probability 1/2 and
+    gets Gaussian jitter; detector 1 has an extra cable delay. Ideal detectors (no dead
+    time), so the truth is g2(0) = <n(n-1)>/<n>^2 = 2 p2 / (p1 + 2 p2)^2 (beamsplitter
+    losses do not change g2). Optional uncorrelated background (each detector, cps).
+
+    Returns:
+        (timestamps int64, channels uint8, truth g2(0)).
+    """
+    u = rng.random(n_pulses)
+    nph = np.where(u < p2, 2, np.where(u < p1 + p2, 1, 0))
+    pulse = np.repeat(np.arange(n_pulses, dtype=np.int64) * period_ps, nph)
+    t = pulse + rng.exponential(tau_ps, pulse.size)
+    det = rng.random(pulse.size) < 0.5
+    t = t + rng.normal(0.0, jitter_ps, t.size) if jitter_ps > 0 else t
+    t = np.round(t).astype(np.int64) + np.where(det, delay_ps, 0)
+    T_s = n_pulses * period_ps * 1e-12
+    if bg_cps > 0:
+        b = rng.integers(0, n_pulses * period_ps, rng.poisson(2 * bg_cps * T_s))
+        t = np.concatenate([t, b])
+        det = np.concatenate([det, rng.random(b.size) < 0.5])
+    t1, t2 = np.sort(t[~det]), np.sort(t[det])
+    truth = 2 * p2 / (p1 + 2 * p2) ** 2
+    ts, ch = merge_channels(t1, t2)
+    return ts, ch, truth
+
+
+def cw_emitter_stream(
+    rng: np.random.Generator,
+    duration_s: float,
+    k_exc_per_s: float,
+    k_dec_per_s: float,
+    eta: float,
+    *,
+    jitter_ps: float = 0.0,
+    delay_ps: int = 0,
+    bg_cps: float = 0.0,
+):
+    """CW two-level emitter: renewal process, intervals Exp(k_exc) + Exp(k_dec).
+
+    Its renewal density is `k_e k_d/(k_e+k_d) (1 - exp(-(k_e+k_d) t))`, i.e. g2(tau) =
+    1 - exp(-|tau|/tau0), 1/tau0 = k_exc + k_dec (DOMAIN.md §7). Photons are detected with
+    efficiency eta and split 50/50; uncorrelated background bg_cps per detector. With
+    signal fraction rho per detector, the measured g2(0) = 1 - rho^2 (Brouri 2000).
+
+    Returns:
+        (timestamps int64, channels uint8, truth dict with g2_zero, tau0_ps, rho).
+    """
+    mean_iv = 1 / k_exc_per_s + 1 / k_dec_per_s
+    n = int(duration_s / mean_iv * 1.1) + 100
+    iv = rng.exponential(1 / k_exc_per_s, n) + rng.exponential(1 / k_dec_per_s, n)
+    t = np.cumsum(iv) * 1e12
+    t = t[t < duration_s * 1e12]
+    t = t[rng.random(t.size) < eta]
+    det = rng.random(t.size) < 0.5
+    if jitter_ps > 0:
+        t = t + rng.normal(0, jitter_ps, t.size)
+    t = np.round(t).astype(np.int64) + np.where(det, delay_ps, 0)
+    T = int(duration_s * 1e12)
+    s1, s2 = (~det).sum(), det.sum()
+    b1 = rng.integers(0, T, rng.poisson(bg_cps * duration_s))
+    b2 = rng.integers(0, T, rng.poisson(bg_cps * duration_s))
+    t1 = np.sort(np.concatenate([t[~det], b1]))
+    t2 = np.sort(np.concatenate([t[det], b2]))
+    rho = np.sqrt(s1 / (s1 + b1.size) * s2 / (s2 + b2.size))
+    ts, ch = merge_channels(t1, t2)
+    truth = {"g2_zero": 1 - rho**2, "tau0_ps": 1e12 / (k_exc_per_s + k_dec_per_s), "rho": rho}
+    return ts, ch, truth
