@@ -153,7 +153,7 @@ def write_photon_hdf5(
             "format_name": "Photon-HDF5",
             "format_version": FORMAT_VERSION,
             "format_url": FORMAT_URL,
-            "creation_time": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
+            "creation_time": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M:%S"),
             "filename": os.path.basename(name),
         }
         if author:

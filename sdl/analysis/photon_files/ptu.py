@@ -38,7 +38,21 @@ _ERR_TEXT = {
     k.ERR_BAD_CHANNEL: "channel code not defined for this record type",
     k.ERR_BAD_SPECIAL: "special record is neither overflow, sync nor marker",
     k.ERR_NSYNC_DECREASES: "photon sync index decreases (records must be in time order)",
+    k.ERR_RANGE: "overflow records push the time beyond 2**62 ps (corrupt overflow count?)",
 }
+_MIN_RES_PS = 1e-3  # 1 fs: below this a resolution tag is corrupt
+_MAX_RES_PS = 1e12  # 1 s
+
+
+def _max_ticks(unit_ps: float) -> int:
+    """Largest tick count whose time in ps stays below 2**62 (headroom for adding fields)."""
+    return int(2**62 // max(unit_ps, 1.0))
+
+
+def _check_resolution(name: str, value_ps: float) -> None:
+    if not (np.isfinite(value_ps) and _MIN_RES_PS <= value_ps <= _MAX_RES_PS):
+        raise ValueError(f"{name} must be between {_MIN_RES_PS} and {_MAX_RES_PS:g} ps, "
+                         f"got {value_ps}")
 
 
 def read_ptu(path: str | os.PathLike[str]) -> PhotonData:
@@ -163,12 +177,14 @@ def decode_t2_records(records: np.ndarray, record_type: str, resolution_ps: floa
         PhotonFileError: bad channel/special code or decreasing timestamps.
     """
     rf = _check_records(records, record_type, 2)
+    _check_resolution("resolution_ps", resolution_ps)
     res_int = fmt.as_integer_ps(resolution_ps)
+    max_ticks = _max_ticks(resolution_ps)
     if rf.family == "pq_t2":
-        out = k._decode_pq_t2(records, rf.overflow_period, res_int, resolution_ps)
+        out = k._decode_pq_t2(records, rf.overflow_period, res_int, resolution_ps, max_ticks)
     else:
         out = k._decode_hh_t2(records, rf.overflow_period, rf.count_overflows, res_int,
-                              resolution_ps)
+                              resolution_ps, max_ticks)
     ts, ch, mts, mch, nph, nmk, err, idx = out
     if err != k.ERR_NONE:
         raise fail(int(idx), _ERR_TEXT[err])
@@ -192,14 +208,17 @@ def decode_t3_records(records: np.ndarray, record_type: str, sync_period_ps: flo
         PhotonFileError: bad channel/special code or decreasing sync index.
     """
     rf = _check_records(records, record_type, 3)
+    _check_resolution("sync_period_ps", sync_period_ps)
+    _check_resolution("resolution_ps", resolution_ps)
     sync_int = fmt.as_integer_ps(sync_period_ps)
     res_int = fmt.as_integer_ps(resolution_ps)
+    max_ticks = _max_ticks(sync_period_ps)
     if rf.family == "pq_t3":
         out = k._decode_pq_t3(records, rf.overflow_period, sync_int, res_int, sync_period_ps,
-                              resolution_ps)
+                              resolution_ps, max_ticks)
     else:
         out = k._decode_hh_t3(records, rf.overflow_period, rf.count_overflows, sync_int,
-                              res_int, sync_period_ps, resolution_ps)
+                              res_int, sync_period_ps, resolution_ps, max_ticks)
     ts, ns, dt, ch, mts, mch, nph, nmk, unsorted, err, idx = out
     if err != k.ERR_NONE:
         raise fail(int(idx), _ERR_TEXT[err])
@@ -453,7 +472,7 @@ def _build_header(rf: fmt.RecordFormat, n_records: int, resolution_ps: float,
     tags: list[bytes] = [
         fmt.encode_tag("File_GUID", fmt.TY_ANSISTRING, "{00000000-0000-0000-0000-000000000000}"),
         fmt.encode_tag("File_CreatingTime", fmt.TY_TDATETIME,
-                       _dt.datetime.now(_dt.timezone.utc)),
+                       _dt.datetime.now(_dt.UTC)),
         fmt.encode_tag("CreatorSW_Name", fmt.TY_ANSISTRING, "qd-sdl"),
         fmt.encode_tag("HW_Type", fmt.TY_ANSISTRING, hw),
         fmt.encode_tag("Measurement_Mode", fmt.TY_INT8, rf.t_mode),
@@ -463,6 +482,7 @@ def _build_header(rf: fmt.RecordFormat, n_records: int, resolution_ps: float,
         fmt.encode_tag(fmt.TAG_SYNC_RATE, fmt.TY_INT8,
                        int(round(1e12 / sync_period_ps)) if sync_period_ps > 0 else 0),
         fmt.encode_tag(fmt.TAG_RECORD_TYPE, fmt.TY_INT8, rf.code),
+        fmt.encode_tag("TTResultFormat_BitsPerRecord", fmt.TY_INT8, 32),
         fmt.encode_tag(fmt.TAG_NUM_RECORDS, fmt.TY_INT8, n_records),
     ]
     for name, (typ, value) in (extra_tags or {}).items():

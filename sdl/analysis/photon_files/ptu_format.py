@@ -66,7 +66,7 @@ TAG_SYNC_RATE = "TTResult_SyncRate"
 TAG_HEADER_END = "Header_End"
 
 # TDateTime epoch: days since 1899-12-30 00:00 (apx_tagtypes.html).
-_TDATETIME_EPOCH = _dt.datetime(1899, 12, 30, tzinfo=_dt.timezone.utc)
+_TDATETIME_EPOCH = _dt.datetime(1899, 12, 30, tzinfo=_dt.UTC)
 
 # Record layout families (apx_tttrrecords.html):
 #   "pq_t2": PicoHarp T2, 4 ch + 28 timetag; ch 15 special, low 4 timetag bits = markers,
@@ -147,7 +147,7 @@ def tdatetime_to_datetime(days: float) -> _dt.datetime | float:
 def datetime_to_tdatetime(when: _dt.datetime) -> float:
     """Convert an aware or naive-UTC datetime to TDateTime days since 1899-12-30."""
     if when.tzinfo is None:
-        when = when.replace(tzinfo=_dt.timezone.utc)
+        when = when.replace(tzinfo=_dt.UTC)
     return (when - _TDATETIME_EPOCH).total_seconds() / 86400.0
 
 
@@ -290,11 +290,14 @@ def encode_tag(ident: str, typ: int, value: Any, index: int = -1) -> bytes:
 
 
 def resolution_ps(seconds: Any, key: str, header: PtuHeader, path: str) -> float:
-    """A resolution tag (seconds) as picoseconds; must be a finite positive number."""
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not (
-            math.isfinite(seconds) and seconds > 0):
-        raise PhotonFileError(f"tag '{key}' must be a positive number of seconds, got {seconds!r}",
-                              path=path, offset=header.tag_offsets.get(key))
+    """A resolution tag (seconds) as picoseconds; must lie in 1 fs .. 1 s."""
+    ok = (not isinstance(seconds, bool) and isinstance(seconds, (int, float))
+          and math.isfinite(seconds) and 1e-15 <= seconds <= 1.0)
+    if not ok:
+        where = header.tag_offsets.get(key, header.data_offset)
+        what = "missing" if key not in header.tags else f"{seconds!r}"
+        raise PhotonFileError(f"tag '{key}' must be a resolution between 1e-15 and 1 s, got "
+                              f"{what}", path=path, offset=where)
     return float(seconds) * 1e12
 
 

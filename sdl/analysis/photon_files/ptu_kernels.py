@@ -4,7 +4,10 @@ Private kernels only; `ptu.py` validates and calls them. Bit layouts and overflo
 are from PicoQuant's TTTR record-format appendix (``doc/apx_tttrrecords.html`` in
 PicoQuant-Time-Tagged-File-Format-Demos); see `ptu_format.RecordFormat`.
 
-Decoders return ``(photons..., markers..., n_photons, n_markers, err, err_index)``; the
+Decoders take `max_ticks`, the largest overflow-corrected time (T2 ticks / T3 syncs) whose
+ps value fits int64 with headroom, so a corrupt overflow count is an error, never a
+wrapped integer. They return ``(photons..., markers..., n_photons, n_markers, err,
+err_index)``; the
 photon arrays have one slot per record and only the first ``n_photons`` are valid.
 `err` is one of the ``ERR_*`` codes below and `err_index` the offending record.
 
@@ -23,6 +26,7 @@ ERR_TIME_DECREASES = 1  # T2 photon timestamp smaller than the previous one
 ERR_BAD_CHANNEL = 2  # channel code the record type does not define
 ERR_BAD_SPECIAL = 3  # special record that is neither overflow, sync nor marker
 ERR_NSYNC_DECREASES = 4  # T3 photon sync index smaller than the previous one
+ERR_RANGE = 5  # overflow count drives the time past `max_ticks` (int64 ps range)
 
 KIND_PHOTON = 0
 KIND_SYNC = 1
@@ -50,7 +54,7 @@ def _ticks_to_ps(ticks, res_int, res_f):
 
 
 @njit(cache=True)
-def _decode_pq_t2(records, period, res_int, res_f):
+def _decode_pq_t2(records, period, res_int, res_f, max_ticks):
     """PicoHarp T2: bits 31..28 channel, 27..0 timetag; channel 15 = special.
 
     A special record whose low 4 timetag bits are 0 is one overflow of `period` ticks;
@@ -74,6 +78,8 @@ def _decode_pq_t2(records, period, res_int, res_f):
             bits = t & 0xF
             if bits == 0:
                 ofl += period
+                if ofl > max_ticks:
+                    return ts, ch, mts, mch, nph, nmk, ERR_RANGE, i
                 continue
             if nmk == mts.shape[0]:
                 mts, mch = _grow(mts, mch, nmk)
@@ -94,7 +100,7 @@ def _decode_pq_t2(records, period, res_int, res_f):
 
 
 @njit(cache=True)
-def _decode_hh_t2(records, period, count_overflows, res_int, res_f):
+def _decode_hh_t2(records, period, count_overflows, res_int, res_f, max_ticks):
     """HydraHarp / TimeHarp 260 / MultiHarp T2: bit 31 special, 30..25 channel, 24..0 time.
 
     Special channel 63 is an overflow: with `count_overflows` the time field holds the
@@ -120,6 +126,8 @@ def _decode_hh_t2(records, period, count_overflows, res_int, res_f):
                     ofl += period * t
                 else:
                     ofl += period
+                if ofl > max_ticks:
+                    return ts, ch, mts, mch, nph, nmk, ERR_RANGE, i
                 continue
             if c == 0:
                 out_c = 0
@@ -152,7 +160,7 @@ def _t3_time_ps(nsync, dtime, period_int, res_int, period_f, res_f):
 
 
 @njit(cache=True)
-def _decode_pq_t3(records, period, sync_int, res_int, sync_f, res_f):
+def _decode_pq_t3(records, period, sync_int, res_int, sync_f, res_f, max_ticks):
     """PicoHarp T3: bits 31..28 channel, 27..16 dtime, 15..0 nsync; channel 15 = special.
 
     A special record with dtime 0 is one overflow of `period` syncs; dtime 1..15 are
@@ -180,6 +188,8 @@ def _decode_pq_t3(records, period, sync_int, res_int, sync_f, res_f):
         if c == 15:
             if d == 0:
                 ofl += period
+                if ofl > max_ticks:
+                    return ts, ns, dt, ch, mts, mch, nph, nmk, unsorted, ERR_RANGE, i
                 continue
             if d > 15:
                 return ts, ns, dt, ch, mts, mch, nph, nmk, unsorted, ERR_BAD_SPECIAL, i
@@ -208,7 +218,7 @@ def _decode_pq_t3(records, period, sync_int, res_int, sync_f, res_f):
 
 
 @njit(cache=True)
-def _decode_hh_t3(records, period, count_overflows, sync_int, res_int, sync_f, res_f):
+def _decode_hh_t3(records, period, count_overflows, sync_int, res_int, sync_f, res_f, max_ticks):
     """Hydra-type T3: bit 31 special, 30..25 channel, 24..10 dtime, 9..0 nsync.
 
     Special channel 63 is an overflow (count in nsync with `count_overflows`, 0 read as
@@ -238,6 +248,8 @@ def _decode_hh_t3(records, period, count_overflows, sync_int, res_int, sync_f, r
                     ofl += period * s
                 else:
                     ofl += period
+                if ofl > max_ticks:
+                    return ts, ns, dt, ch, mts, mch, nph, nmk, unsorted, ERR_RANGE, i
                 continue
             if c < 1 or c > 15:
                 return ts, ns, dt, ch, mts, mch, nph, nmk, unsorted, ERR_BAD_SPECIAL, i
