@@ -1,0 +1,1 @@
+"""Thin protocol clients, one module per device family (grammar only; no retries/sleeps)."""

@@ -1,0 +1,408 @@
+"""Emulated New Era NE-1000 pumps on one daisy-chained RS-232 line.
+
+Speaks the bytes of `hardware.drivers.ne1000` (basic and safe mode) and keeps physics:
+dispensed volume = rate x time integrated piecewise on the injected clock, syringe content
+limits (empty syringe -> motor stall alarm), target volume, safe-mode watchdog, occlusion
+with a pressure rise until the motor stalls, power cycle (first command ignored, then the
+reset alarm). Faults are injected through methods on `Ne1000Emulator` (back channel).
+
+Simplifications (documented, not hidden): broadcast address `*` and pumping programs are
+not emulated; both framings are accepted in either mode (the real pump in safe mode only
+accepts safe packets); STP stops at once (the real pump pauses first).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from hardware.drivers.ne1000 import (
+    ETX,
+    STX,
+    VOLUME_UNITS_UL,
+    build_safe_packet,
+    crc16_ccitt,
+    format_ne1000_number,
+)
+
+RATE_UNITS = {"UM": 1.0, "MM": 1000.0, "UH": 1 / 60, "MH": 1000 / 60}
+# Plunger speed limits of the NE-1000 mechanism, derived from the manual's rate table
+# (e.g. 76.81 mL/min max for a 26.59 mm syringe); used to reject rates with ?OOR.
+MAX_PLUNGER_MM_MIN = 138.0
+MIN_PLUNGER_MM_H = 0.042
+STALL_PRESSURE_BAR = 12.0
+_NUM = re.compile(r"^(\d{1,4}(?:\.\d{0,3})?|\.\d{1,3})")
+
+
+@dataclass
+class LogEntry:
+    """One command received by an emulated device."""
+
+    t: float
+    address: int
+    command: str
+    safe: bool
+
+
+class Ne1000Emulator:
+    """One emulated pump.
+
+    Args:
+        world: the shared `EmulatedWorld` (clock and lock).
+        name: device name (rig file).
+        address: 0-99.
+        syringe_diameter_mm, syringe_volume_ul: the syringe fitted.
+        fill_ul: liquid in the syringe at start (default: full).
+
+    Attributes:
+        command_log: every command addressed to this pump (`LogEntry`).
+        pressure_bar: line pressure (rises during an occlusion).
+    """
+
+    def __init__(self, world, name: str, address: int = 0, *, syringe_diameter_mm: float = 14.57,
+                 syringe_volume_ul: float = 10_000.0, fill_ul: float | None = None):
+        self.world = world
+        self.name = name
+        self.address = address
+        self.diameter_mm = syringe_diameter_mm
+        self.syringe_volume_ul = syringe_volume_ul
+        self.content_ul = syringe_volume_ul if fill_ul is None else fill_ul
+        self.rate_ul_min = 0.0
+        self.rate_units = "UM"
+        self.direction = "INF"
+        self.target_ul = 0.0
+        self.running = False
+        self.purging = False
+        self.infused_ul = 0.0
+        self.withdrawn_ul = 0.0
+        self.phase_ul = 0.0
+        self.alarm: str | None = None
+        self.fresh_power = False
+        self.safe_timeout_s = 0
+        self.last_packet_t = world.now()
+        self.pressure_bar = 0.0
+        self.occlusion_bar_per_ul = 0.0
+        self.stall_after_ul: float | None = None
+        self.forced_error: tuple[str, int] | None = None
+        self.command_log: list[LogEntry] = []
+        self._t = world.now()
+
+    # -- physics ---------------------------------------------------------------------------
+    @property
+    def volume_units(self) -> str:
+        return "UL" if self.diameter_mm <= 14.0 else "ML"
+
+    def _area_mm2(self) -> float:
+        return math.pi * self.diameter_mm ** 2 / 4
+
+    def max_rate_ul_min(self) -> float:
+        return self._area_mm2() * MAX_PLUNGER_MM_MIN
+
+    def min_rate_ul_min(self) -> float:
+        return self._area_mm2() * MIN_PLUNGER_MM_H / 60
+
+    def _speed_ul_s(self) -> float:
+        if not self.running:
+            return 0.0
+        return (self.max_rate_ul_min() if self.purging else self.rate_ul_min) / 60.0
+
+    def flow_ul_min(self, now: float) -> float:
+        """Current infusion flow into the reactor, µL/min (0 unless infusing)."""
+        self.advance(now)
+        return self._speed_ul_s() * 60.0 if self.running and self.direction == "INF" else 0.0
+
+    def _stop(self, alarm: str | None = None) -> None:
+        self.running = False
+        self.purging = False
+        if alarm is not None:
+            self.alarm = alarm
+
+    def advance(self, now: float) -> None:
+        """Integrate pumping from the last update to `now`, stopping at events."""
+        while self._t < now:
+            events = []
+            if self.safe_timeout_s > 0:
+                events.append((self.last_packet_t + self.safe_timeout_s, "watchdog"))
+            v = self._speed_ul_s()
+            if v > 0:
+                room = self.content_ul if self.direction == "INF" else self.syringe_volume_ul - self.content_ul
+                events.append((self._t + max(room, 0.0) / v, "empty"))
+                if self.target_ul > 0:
+                    events.append((self._t + max(self.target_ul - self.phase_ul, 0.0) / v, "target"))
+                if self.stall_after_ul is not None:
+                    events.append((self._t + max(self.stall_after_ul, 0.0) / v, "stall"))
+                if self.occlusion_bar_per_ul > 0 and self.direction == "INF":
+                    dp = max(STALL_PRESSURE_BAR - self.pressure_bar, 0.0)
+                    events.append((self._t + dp / self.occlusion_bar_per_ul / v, "occlusion"))
+            due = [(t, e) for t, e in events if t <= now]
+            t_next, event = min(due) if due else (now, None)
+            t_next = max(t_next, self._t)
+            dv = v * (t_next - self._t)
+            if dv > 0:
+                if self.direction == "INF":
+                    self.infused_ul += dv
+                    self.content_ul -= dv
+                    self.pressure_bar += self.occlusion_bar_per_ul * dv
+                else:
+                    self.withdrawn_ul += dv
+                    self.content_ul += dv
+                self.phase_ul += dv
+                if self.stall_after_ul is not None:
+                    self.stall_after_ul -= dv
+            self._t = t_next
+            if event == "watchdog":
+                self._stop("T")
+                self.safe_timeout_s = 0
+            elif event in ("empty", "stall", "occlusion"):
+                self.stall_after_ul = None if event == "stall" else self.stall_after_ul
+                self._stop("S")
+            elif event == "target":
+                self._stop()
+            if event is None:
+                break
+
+    # -- back channel faults ---------------------------------------------------------------
+    def stall(self, after_ul: float = 0.0) -> None:
+        """Motor stalls after `after_ul` more µL (0 = at the next update)."""
+        with self.world.lock:
+            self.advance(self.world.now())
+            self.stall_after_ul = after_ul
+            if after_ul <= 0:
+                self._stop("S")
+                self.stall_after_ul = None
+
+    def empty_syringe(self, remaining_ul: float = 0.0) -> None:
+        """Leave only `remaining_ul` in the syringe (it stalls when that is used up)."""
+        with self.world.lock:
+            self.advance(self.world.now())
+            self.content_ul = remaining_ul
+
+    def power_cycle(self) -> None:
+        """Power lost and back: stop, counters cleared, safe mode off, reset alarm pending,
+        next command ignored. Settings (diameter, rate, volume) survive (non-volatile)."""
+        with self.world.lock:
+            self.advance(self.world.now())
+            self._stop("R")
+            self.infused_ul = self.withdrawn_ul = 0.0
+            self.safe_timeout_s = 0
+            self.fresh_power = True
+
+    def trip_watchdog(self) -> None:
+        """Act as if the safe-mode watchdog expired now."""
+        with self.world.lock:
+            self.advance(self.world.now())
+            self._stop("T")
+            self.safe_timeout_s = 0
+
+    def reject_next(self, code: str = "?OOR", count: int = 1) -> None:
+        """Answer the next `count` commands with error `code` ("?OOR", "?NA", ...)."""
+        self.forced_error = (code, count)
+
+    def occlude(self, bar_per_ul: float = 0.05) -> None:
+        """Block the outlet: pressure rises `bar_per_ul` per µL pumped until the motor
+        stalls at STALL_PRESSURE_BAR."""
+        with self.world.lock:
+            self.advance(self.world.now())
+            self.occlusion_bar_per_ul = bar_per_ul
+
+    def clear_occlusion(self) -> None:
+        with self.world.lock:
+            self.advance(self.world.now())
+            self.occlusion_bar_per_ul = 0.0
+            self.pressure_bar = 0.0
+
+    # -- protocol --------------------------------------------------------------------------
+    def _status_char(self) -> str:
+        if self.running:
+            return "X" if self.purging else ("I" if self.direction == "INF" else "W")
+        return "S"
+
+    def handle(self, command: str, safe: bool) -> str | None:
+        """Process one command body (address stripped); return the reply body or None."""
+        now = self.world.now()
+        self.advance(now)
+        self.command_log.append(LogEntry(now, self.address, command, safe))
+        if self.fresh_power:
+            self.fresh_power = False
+            return None
+        self.last_packet_t = now
+        prefix = f"{self.address:02d}"
+        if self.alarm is not None:
+            code, self.alarm = self.alarm, None
+            return f"{prefix}A?{code}"
+        if self.forced_error is not None:
+            code, n = self.forced_error
+            self.forced_error = (code, n - 1) if n > 1 else None
+            return f"{prefix}{self._status_char()}{code}"
+        data = self._execute(command.replace(" ", "").upper())
+        return f"{prefix}{self._status_char()}{data}"
+
+    def _number(self, arg: str) -> float | None:
+        m = _NUM.match(arg)
+        if not m or len(m.group(1).replace(".", "")) > 4:
+            return None
+        return float(m.group(1))
+
+    def _execute(self, cmd: str) -> str:
+        name, arg = cmd[:3], cmd[3:]
+        if cmd == "":
+            return ""
+        if name == "VER" and not arg:
+            return "NE1000V3.928"
+        if name == "DIA":
+            if not arg:
+                return format_ne1000_number(self.diameter_mm)
+            value = self._number(arg)
+            if value is None or arg != _NUM.match(arg).group(1):
+                return "?"
+            if self.running:
+                return "?NA"
+            if not 0.1 <= value <= 50.0:
+                return "?OOR"
+            self.diameter_mm = value
+            return ""
+        if name == "RAT":
+            if not arg:
+                k = RATE_UNITS[self.rate_units]
+                return f"{format_ne1000_number(self.rate_ul_min / k)}{self.rate_units}"
+            value = self._number(arg)
+            if value is None:
+                return "?"
+            units = arg[len(_NUM.match(arg).group(1)):] or self.rate_units
+            if units not in RATE_UNITS:
+                return "?"
+            ul_min = value * RATE_UNITS[units]
+            if not self.min_rate_ul_min() <= ul_min <= self.max_rate_ul_min():
+                return "?OOR"
+            self.rate_ul_min, self.rate_units = ul_min, units
+            return ""
+        if name == "VOL":
+            k = VOLUME_UNITS_UL[self.volume_units]
+            if not arg:
+                return f"{format_ne1000_number(self.target_ul / k)}{self.volume_units}"
+            if arg in ("UL", "ML"):
+                return "" if arg == self.volume_units else "?NA"
+            value = self._number(arg)
+            if value is None or arg != _NUM.match(arg).group(1):
+                return "?"
+            if value * k > self.syringe_volume_ul * 10:
+                return "?OOR"
+            self.target_ul = value * k
+            return ""
+        if name == "DIR":
+            if not arg:
+                return self.direction
+            if arg == "REV":
+                arg = "WDR" if self.direction == "INF" else "INF"
+            if arg not in ("INF", "WDR"):
+                return "?"
+            self.direction = arg
+            return ""
+        if name == "RUN" and not arg:
+            if self.rate_ul_min <= 0:
+                return "?NA"
+            self.running, self.purging, self.phase_ul = True, False, 0.0
+            return ""
+        if name == "PUR" and not arg:
+            self.running, self.purging, self.phase_ul = True, True, 0.0
+            return ""
+        if name == "STP" and not arg:
+            self._stop()
+            return ""
+        if name == "DIS" and not arg:
+            k = VOLUME_UNITS_UL[self.volume_units]
+            return (f"I{self.infused_ul / k:.3f}W{self.withdrawn_ul / k:.3f}{self.volume_units}")
+        if name == "CLD":
+            if arg == "INF":
+                self.infused_ul = 0.0
+            elif arg == "WDR":
+                self.withdrawn_ul = 0.0
+            else:
+                return "?"
+            return ""
+        if name == "SAF":
+            if not arg:
+                return str(self.safe_timeout_s)
+            if not arg.isdigit() or int(arg) > 255:
+                return "?OOR"
+            self.safe_timeout_s = int(arg)
+            return ""
+        return "?"
+
+
+class Ne1000Bus:
+    """Several emulated pumps sharing one RS-232 line (a `ByteDevice` for a `Wire`)."""
+
+    def __init__(self, world):
+        self.world = world
+        self.pumps: dict[int, Ne1000Emulator] = {}
+        self._buf = b""
+        self.garbage: list[bytes] = []
+
+    def add(self, pump: Ne1000Emulator) -> Ne1000Emulator:
+        if pump.address in self.pumps:
+            raise ValueError(f"address {pump.address} already used on this bus")
+        self.pumps[pump.address] = pump
+        self.world.pumps[pump.name] = pump
+        return pump
+
+    def corrupt_checksum(self, frame: bytes) -> bytes:
+        """Safe packet: flip the CRC low byte. Basic frame: flip a bit of the status char."""
+        b = bytearray(frame)
+        if len(b) >= 5 and b[1] == len(b) - 1:
+            b[-2] ^= 0xFF
+        elif len(b) > 3:
+            b[3] ^= 0x01
+        return bytes(b)
+
+    def _dispatch(self, body: bytes, safe: bool) -> bytes | None:
+        text = body.decode("ascii", "replace").strip()
+        m = re.match(r"^(\d{0,2})(.*)$", text, re.S)
+        assert m is not None
+        address = int(m.group(1)) if m.group(1) else 0
+        pump = self.pumps.get(address)
+        if pump is None:
+            return None  # nobody at that address: silence
+        reply = pump.handle(m.group(2), safe)
+        if reply is None:
+            return None
+        data = reply.encode("ascii")
+        return build_safe_packet(data) if safe else bytes([STX]) + data + bytes([ETX])
+
+    def feed(self, data: bytes) -> list[bytes]:
+        out: list[bytes] = []
+        with self.world.lock:
+            self.world.tick()
+            self._buf += data
+            while self._buf:
+                if self._buf[0] == STX:
+                    if len(self._buf) < 2:
+                        break
+                    end = 1 + self._buf[1]
+                    if len(self._buf) < end:
+                        break
+                    packet, self._buf = self._buf[:end], self._buf[end:]
+                    body = packet[2:-3]
+                    if (packet[-1] != ETX or
+                            crc16_ccitt(body) != (packet[-3] << 8 | packet[-2])):
+                        self.garbage.append(packet)
+                        m = re.match(rb"^(\d\d)", body)
+                        if m and int(m.group(1)) in self.pumps:
+                            out.append(build_safe_packet(m.group(1) + b"S?COM"))
+                        continue
+                    reply = self._dispatch(body, True)
+                else:
+                    idx = self._buf.find(b"\r")
+                    if idx < 0:
+                        stx = self._buf.find(bytes([STX]))
+                        if stx > 0:  # junk then a safe packet
+                            self.garbage.append(self._buf[:stx])
+                            self._buf = self._buf[stx:]
+                            continue
+                        break
+                    line, self._buf = self._buf[:idx], self._buf[idx + 1:]
+                    reply = self._dispatch(line, False)
+                if reply is not None:
+                    out.append(reply)
+        return out

@@ -1,0 +1,223 @@
+"""Build emulated devices for every device in a rig file, and inject faults by name.
+
+Devices that share a port in the rig file share one emulated line (`Wire`): several
+NE-1000 addresses on one daisy-chained bus, several Eurotherms on one Modbus line.
+Fault specs look like `pump_metal:stall@120s`, `sts:not_ready=3`, `heater_core:no_reply`:
+`DEVICE:FAULT[=VALUE][@TIME[s]]`.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hardware.emulators.eurotherm import Eurotherm3216Emulator, ModbusBus
+from hardware.emulators.ne1000 import Ne1000Bus, Ne1000Emulator
+from hardware.emulators.ocean import ObpSpectrometerEmulator
+from hardware.emulators.pty_server import PtyServer
+from hardware.emulators.tagger import TaggerEmulator
+from hardware.emulators.wire import TRANSPORT_FAULTS, Wire, register_wire, unregister_wire
+from hardware.emulators.world import Clock, EmulatedWorld
+
+Fault = Callable[[Any, "float | None"], None]
+
+
+def _opt(v: float | None, default: float) -> float:
+    return default if v is None else v
+
+
+PUMP_FAULTS: dict[str, Fault] = {
+    "stall": lambda d, v: d.stall(_opt(v, 0.0)),
+    "empty": lambda d, v: d.empty_syringe(_opt(v, 0.0)),
+    "power_cycle": lambda d, v: d.power_cycle(),
+    "watchdog": lambda d, v: d.trip_watchdog(),
+    "oor": lambda d, v: d.reject_next("?OOR", int(_opt(v, 1))),
+    "na": lambda d, v: d.reject_next("?NA", int(_opt(v, 1))),
+    "occlusion": lambda d, v: d.occlude(_opt(v, 0.05)),
+    "clear_occlusion": lambda d, v: d.clear_occlusion(),
+}
+HEATER_FAULTS: dict[str, Fault] = {
+    "sensor_break": lambda d, v: d.break_sensor(True),
+    "heater_failure": lambda d, v: d.fail_heater(True),
+    "runaway": lambda d, v: d.run_away(True),
+    "slow_settling": lambda d, v: d.slow_settling(_opt(v, 5.0)),
+    "overshoot": lambda d, v: d.overshoot(_opt(v, 8.0)),
+    "modbus_exception": lambda d, v: d.modbus_exception(int(_opt(v, 2))),
+    "manual": lambda d, v: d.switch_to_manual(_opt(v, 0.0)),
+}
+SPECTROMETER_FAULTS: dict[str, Fault] = {
+    "saturation": lambda d, v: d.saturate(True),
+    "lamp_failure": lambda d, v: d.fail_lamp(True),
+    "bubbles": lambda d, v: d.bubbles(int(_opt(v, 3))),
+    "dark_drift": lambda d, v: d.drift_dark(_opt(v, 0.5)),
+    "not_ready": lambda d, v: d.make_not_ready(int(_opt(v, 1))),
+    "reset": lambda d, v: d.reset_unexpectedly(),
+}
+_SPEC = re.compile(r"^([A-Za-z0-9_-]+):([a-z_]+)(?:=([-+0-9.eE]+))?(?:@([0-9.]+)s?)?$")
+
+
+@dataclass(frozen=True)
+class FaultSpec:
+    """A parsed `DEVICE:FAULT[=VALUE][@TIME[s]]`."""
+
+    device: str
+    fault: str
+    value: float | None = None
+    at_s: float | None = None
+
+
+def parse_fault_spec(text: str) -> FaultSpec:
+    """Parse a fault spec; ValueError with the allowed form on a bad one."""
+    m = _SPEC.match(text.strip())
+    if not m:
+        raise ValueError(f"bad fault spec {text!r}; expected DEVICE:FAULT[=VALUE][@SECONDSs], "
+                         "e.g. pump_metal:stall@120s")
+    return FaultSpec(m.group(1), m.group(2), float(m.group(3)) if m.group(3) else None,
+                     float(m.group(4)) if m.group(4) else None)
+
+
+class EmulatedRig:
+    """All emulated devices of one rig file, sharing one `EmulatedWorld`.
+
+    Args:
+        rig: a validated `sdl.schema.rig.RigFile`.
+        clock: time source for the world.
+        seed: noise / simulator seed.
+        material: simulator material.
+        photon_folder: where the emulated tagger writes (default: a new temp dir).
+
+    Attributes:
+        world: the shared world. devices: name -> emulator object. wires: port -> Wire.
+        urls: device name -> URL to open (set by `start`).
+    """
+
+    def __init__(self, rig, *, clock: Clock | None = None, seed: int = 0, material: str = "CdSe",
+                 photon_folder: str | Path | None = None):
+        self.rig = rig
+        self.world = EmulatedWorld(clock, material=material, reactor_volume_ul=rig.reactor.volume_ul,
+                                   seed=seed)
+        self.devices: dict[str, Any] = {}
+        self.wires: dict[str, Wire] = {}
+        self.port_of: dict[str, str] = {}
+        self.urls: dict[str, str] = {}
+        self.servers: list[PtyServer] = []
+        self.tagger: TaggerEmulator | None = None
+        self._registered: list[Wire] = []
+        self._tmp: tempfile.TemporaryDirectory | None = None
+        buses: dict[str, Any] = {}
+        for i, dev in enumerate(rig.devices):
+            if dev.role == "photon_timer":
+                if photon_folder is None:
+                    self._tmp = tempfile.TemporaryDirectory(prefix="sdl-emu-photons-")
+                    photon_folder = self._tmp.name
+                self.tagger = TaggerEmulator(self.world, photon_folder, name=dev.name)
+                self.devices[dev.name] = self.tagger
+                continue
+            kind = {"pump": Ne1000Bus, "heater": ModbusBus, "spectrometer": None}[dev.role]
+            bus = buses.get(dev.port)
+            if bus is not None and kind is not None and not isinstance(bus, kind):
+                raise ValueError(f"port {dev.port} is shared by devices of different kinds")
+            if dev.role == "pump":
+                bus = bus or Ne1000Bus(self.world)
+                self.devices[dev.name] = bus.add(Ne1000Emulator(
+                    self.world, dev.name, dev.address, syringe_diameter_mm=dev.syringe_diameter_mm,
+                    syringe_volume_ul=dev.syringe_volume_ul))
+                self.world.inlet_of[dev.name] = dev.inlet
+                self.world.stock_molar[dev.inlet] = dev.stock_molar
+            elif dev.role == "heater":
+                bus = bus or ModbusBus(self.world)
+                self.devices[dev.name] = bus.add(Eurotherm3216Emulator(self.world, dev.name, dev.address),
+                                                 core=dev.stage == "core")
+            else:
+                if bus is not None:
+                    raise ValueError(f"port {dev.port}: a spectrometer cannot share its line")
+                bus = ObpSpectrometerEmulator(self.world, dev.name)
+                self.devices[dev.name] = bus
+            if dev.port not in buses:
+                buses[dev.port] = bus
+                self.wires[dev.port] = Wire(f"{rig.rig.name}-{len(self.wires)}-{i}", bus)
+            self.port_of[dev.name] = dev.port
+
+    # -- transports ------------------------------------------------------------------------
+    def start(self, transport: str = "emu", link_dir: str | Path | None = None) -> dict[str, str]:
+        """Serve every line; return device name -> URL/path.
+
+        Args:
+            transport: "emu" (in-process `emu://` URLs) or "pty" (real pseudo-terminals).
+            link_dir: for "pty", directory for stable symlinks (port-vanish needs them).
+        """
+        port_url: dict[str, str] = {}
+        for j, (port, wire) in enumerate(self.wires.items()):
+            if transport == "emu":
+                port_url[port] = register_wire(wire)
+                self._registered.append(wire)
+            elif transport == "pty":
+                link = Path(link_dir) / f"emu-line{j}" if link_dir else None
+                server = PtyServer(wire, link).start()
+                self.servers.append(server)
+                port_url[port] = server.path
+            else:
+                raise ValueError(f"transport must be 'emu' or 'pty', got {transport!r}")
+        self.urls = {name: port_url[port] for name, port in self.port_of.items()}
+        return dict(self.urls)
+
+    def stop(self) -> None:
+        for s in self.servers:
+            s.stop()
+        self.servers.clear()
+        for w in self._registered:
+            unregister_wire(w)
+        self._registered.clear()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def __enter__(self) -> EmulatedRig:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # -- faults ----------------------------------------------------------------------------
+    def wire_of(self, device: str) -> Wire:
+        return self.wires[self.port_of[device]]
+
+    def inject(self, device: str, fault: str, value: float | None = None) -> None:
+        """Apply fault `fault` to `device` now (see the *_FAULTS tables and transport faults)."""
+        if device not in self.devices:
+            raise ValueError(f"unknown device {device!r}; devices: {sorted(self.devices)}")
+        emu = self.devices[device]
+        if fault in TRANSPORT_FAULTS or fault == "restore":
+            if device not in self.port_of:
+                raise ValueError(f"{device} has no serial line")
+            wire = self.wire_of(device)
+            if fault == "restore":
+                wire.restore()
+            elif fault == "late_reply":
+                wire.inject(fault, delay_s=_opt(value, 2.0))
+            else:
+                wire.inject(fault, count=int(_opt(value, 1)))
+            return
+        if device == getattr(self.tagger, "name", None) and fault == "acquire":
+            self.tagger.acquire(_opt(value, 1.0))
+            return
+        table = (PUMP_FAULTS if isinstance(emu, Ne1000Emulator) else
+                 HEATER_FAULTS if isinstance(emu, Eurotherm3216Emulator) else
+                 SPECTROMETER_FAULTS if isinstance(emu, ObpSpectrometerEmulator) else {})
+        if fault not in table:
+            allowed = sorted(table) + sorted(TRANSPORT_FAULTS) + ["restore"]
+            raise ValueError(f"unknown fault {fault!r} for {device}; allowed: {', '.join(allowed)}")
+        with self.world.lock:
+            table[fault](emu, value)
+
+    def apply(self, spec: FaultSpec) -> None:
+        """Apply now, or schedule at `spec.at_s` on the world clock."""
+        self.inject(spec.device, spec.fault, spec.value) if spec.at_s is None else None
+        if spec.at_s is not None:
+            if spec.device not in self.devices:
+                raise ValueError(f"unknown device {spec.device!r}; devices: {sorted(self.devices)}")
+            self.world.schedule(spec.at_s, lambda: self.inject(spec.device, spec.fault, spec.value))

@@ -1,0 +1,111 @@
+"""Typed exceptions of the hardware layer.
+
+Every error carries the data needed to diagnose it (the raw bytes, the alarm code, the
+device name) and says the next step. `HardwareError` is the base class; the loop and
+`sdl devices check` catch it and print `str(err)` on one line.
+"""
+
+from __future__ import annotations
+
+
+class HardwareError(Exception):
+    """A device or port problem.
+
+    Attributes:
+        device: name or URL of the device ("" when unknown).
+        next_step: what the operator or the calling code should do next.
+    """
+
+    default_next_step = "check the device and its cable, then retry"
+
+    def __init__(self, message: str, *, device: str = "", next_step: str = ""):
+        self.message = message
+        self.device = device
+        self.next_step = next_step or self.default_next_step
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        where = f"{self.device}: " if self.device else ""
+        return f"{where}{self.message}; next: {self.next_step}"
+
+
+class PortUnavailable(HardwareError):
+    """The serial port cannot be opened or vanished (USB unplugged, emulator stopped).
+
+    Attributes:
+        url: the pyserial URL that failed.
+    """
+
+    default_next_step = "check the cable / USB adapter and the port path in the rig file"
+
+    def __init__(self, message: str, *, url: str, device: str = "", next_step: str = ""):
+        self.url = url
+        super().__init__(message, device=device or url, next_step=next_step)
+
+
+class DeviceTimeout(HardwareError):
+    """No complete reply before the deadline.
+
+    Attributes:
+        sent: the request bytes.
+        received: bytes received before the deadline (empty: no reply at all).
+        timeout_s: the deadline that expired.
+    """
+
+    default_next_step = ("queries may be retried; after an action (RUN) query the status "
+                         "to learn whether it happened before resending")
+
+    def __init__(self, message: str, *, sent: bytes = b"", received: bytes = b"",
+                 timeout_s: float = 0.0, device: str = "", next_step: str = ""):
+        self.sent = bytes(sent)
+        self.received = bytes(received)
+        self.timeout_s = timeout_s
+        super().__init__(message, device=device, next_step=next_step)
+
+
+class ProtocolError(HardwareError):
+    """A reply that does not parse: bad framing, bad checksum, unexpected content.
+
+    Attributes:
+        raw: the offending bytes.
+    """
+
+    default_next_step = "retry the query; if it persists check baud rate, address and wiring"
+
+    def __init__(self, message: str, *, raw: bytes = b"", device: str = "", next_step: str = ""):
+        self.raw = bytes(raw)
+        super().__init__(f"{message} (raw {self.raw.hex(' ') or 'empty'})", device=device,
+                         next_step=next_step)
+
+
+class ChecksumError(ProtocolError):
+    """A frame whose CRC / checksum does not match (line noise, wrong baud rate)."""
+
+
+class DeviceAlarm(HardwareError):
+    """The device reports an alarm (pump stall, reset, watchdog; heater sensor break).
+
+    Attributes:
+        code: the device's alarm code, e.g. "S" (NE-1000 stall), "sensor_break".
+    """
+
+    default_next_step = "put the rig in its safe state and inspect the device"
+
+    def __init__(self, message: str, *, code: str, device: str = "", next_step: str = ""):
+        self.code = code
+        super().__init__(message, device=device, next_step=next_step)
+
+
+class CommandRejected(HardwareError):
+    """The device understood the frame but refused the command.
+
+    Attributes:
+        code: device error code: "?OOR"/"?NA"/"?COM"/"?IGN"/"?" (NE-1000), Modbus exception
+            number as int, or OBP error number as int.
+    """
+
+    default_next_step = "check the value against the device limits and its current state"
+
+    def __init__(self, message: str, *, code: str | int, device: str = "", next_step: str = ""):
+        self.code = code
+        super().__init__(message, device=device, next_step=next_step)
