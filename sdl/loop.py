@@ -138,7 +138,8 @@ def run_trial(session: Session, rig: Any, trial: Trial, limits: Any,
         session.reject(trial.experiment_id, problems)
         return
     session.dispatch(trial.experiment_id)
-    raw = rig.run(trial.full_conditions, trial.experiment_id, photons=photons)
+    with session.timed("rig"):
+        raw = rig.run(trial.full_conditions, trial.experiment_id, photons=photons)
     session.tell_raw(trial.experiment_id, raw)
 
 

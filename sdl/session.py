@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import importlib.metadata
 import platform
+import time
+from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -100,6 +103,17 @@ class Session:
         self._lock = lock
         self._events = list(record.events())
         self.state = fold(self._events)
+        # Seconds spent per stage in this process: strategy, rig, analysis, record.
+        self.timings: dict[str, float] = defaultdict(float)
+
+    @contextmanager
+    def timed(self, stage: str):
+        """Add the wall time of the block to `timings[stage]`."""
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[stage] += time.perf_counter() - t0
 
     # --- opening ---------------------------------------------------------------------
     @classmethod
@@ -153,9 +167,10 @@ class Session:
 
     # --- record plumbing -------------------------------------------------------------
     def _append(self, kind: str, experiment_id: str | None = None, /, **payload: Any) -> None:
-        ev = self.record.append(kind, experiment_id, **payload)
-        self._events.append(ev)
-        self.state = fold(self._events)
+        with self.timed("record"):
+            ev = self.record.append(kind, experiment_id, **payload)
+            self._events.append(ev)
+            self.state = fold(self._events)
 
     @property
     def budget(self) -> int:
@@ -188,7 +203,8 @@ class Session:
 
         pend = [Proposal(conditions=dict(e.conditions)) for e in pending]
         k = st.next_k
-        proposals, info = propose(self.campaign, history, k, pend, n)
+        with self.timed("strategy"):
+            proposals, info = propose(self.campaign, history, k, pend, n)
         trials = []
         for i, prop in enumerate(proposals[:n]):
             eid = self.next_id()
@@ -230,7 +246,8 @@ class Session:
             raise RecordError(f"{experiment_id} is {e.status}; cannot record a measurement")
         rel = f"{RAW_DIR}/{experiment_id}.h5"
         (self.run_dir / RAW_DIR).mkdir(exist_ok=True)
-        digest = save_raw(raw, self.run_dir / rel)
+        with self.timed("record"):
+            digest = save_raw(raw, self.run_dir / rel)
         self._append("measured", experiment_id, raw_file=rel, sha256=digest,
                      failure=_failure_dict(raw))
         return self.score(experiment_id, raw)
@@ -251,7 +268,8 @@ class Session:
             return {"failure": f}
         from sdl.scoring import score_raw
 
-        outcomes = score_raw(raw, self.campaign)
+        with self.timed("analysis"):
+            outcomes = score_raw(raw, self.campaign)
         self._append("scored", experiment_id, outcomes=outcomes)
         return outcomes
 
@@ -293,7 +311,8 @@ class Session:
 
     def stop(self, reason: str, detail: str = "") -> None:
         self._append("stopped", reason=reason, detail=detail,
-                     experiments_completed=len(self.state.completed))
+                     experiments_completed=len(self.state.completed),
+                     seconds_by_stage={k: round(v, 6) for k, v in sorted(self.timings.items())})
 
     def _experiment(self, experiment_id: str) -> ExperimentState:
         try:

@@ -85,6 +85,7 @@ def finish(session, rig, out, no_report: bool) -> int:
         out.say(f"stopped: {result.reason}{' (' + result.detail + ')' if result.detail else ''}; "
                 f"{len(st.completed)} experiments done, {n_failed} failed")
         out.say(best_line(session))
+        out.say(_timing_line(session.timings))
         _best_conditions(session, out)
         if result.exit_code != 0:
             out.say(f"resume with: sdl resume {session.run_dir}")
@@ -99,6 +100,12 @@ def finish(session, rig, out, no_report: bool) -> int:
         except ImportError:
             out.say("report: not available in this version")
     return result.exit_code
+
+
+def _timing_line(timings: dict[str, float]) -> str:
+    total = sum(timings.values()) or 1.0
+    parts = ", ".join(f"{k} {v:.1f} s ({100 * v / total:.0f} %)" for k, v in sorted(timings.items()))
+    return f"time by stage: {parts}"
 
 
 def _best_conditions(session, out) -> None:
