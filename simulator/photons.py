@@ -1,0 +1,567 @@
+"""Single-dot (and few-dot flow-cell) photon streams: event-driven, numba, int64 ps time tags.
+
+Pipeline (SIMULATOR.md item 6, DOMAIN.md §7):
+laser pulses (pulsed: period 1/rep_rate) or a CW Poisson excitation process
+-> exciton / biexciton cascade (XX photon with probability eta_XX after Exp(tau_XX), then
+X photon with probability eta_X after Exp(tau_X))
+-> blinking gate (alternating on/off, truncated power-law dwell times, alpha ~1.5)
+-> 50/50 beamsplitter -> per detector: collection x detection efficiency, Gaussian jitter,
+uncorrelated background, dark counts, non-paralysable dead time, afterpulsing
+-> int64 picosecond time tags of both channels, merged and stably sorted.
+
+Sources:
+- Nair, Zhao, Bawendi, Nano Lett. 11, 1136 (2011): low-fluence pulsed g2(0) ≈ QY_XX/QY_X,
+  QY_XX = k_rXX / (k_rXX + k_Auger), k_rXX ≈ 4 k_rX.
+- Pulsed g2(0) with Poisson excitation: g2(0) = 2 eta_X eta_XX p2 / (eta_X p1 + eta_XX p2)^2,
+  p1 = P(N >= 1), p2 = P(N >= 2) (SIMULATOR.md, "Pulsed g2 formula").
+- Brouri et al., Opt. Lett. 25, 1294 (2000): background, g2_meas = 1 - rho^2 (1 - g2).
+- Beyler et al., Nano Lett. 14, 4295 (2014) / PRL 111, 177401 (2013): several dots in focus.
+- Auger time ∝ total volume, ~1 ps/nm^3 (DOMAIN.md §7; Klimov et al., Science 287, 1011
+  (2000) for the volume scaling).
+- Blinking: Kuno et al., J. Chem. Phys. 115, 1028 (2001); power-law MLE: Clauset, Shalizi,
+  Newman, SIAM Rev. 51, 661 (2009).
+
+Nothing compiles at import: the kernels in `simulator._photon_kernels` are imported and
+jitted on the first call of `photon_stream`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+# Largest expected number of detector candidate clicks (both channels) per stream; beyond
+# this the arrays would take gigabytes. Lower the acquisition time or the rates.
+MAX_EXPECTED_CLICKS = 50_000_000
+
+# Largest number of laser pulses simulated per dot (int64 ps stays exact far beyond this).
+MAX_PULSES = 10**12
+
+
+@dataclass(frozen=True)
+class EmitterParams:
+    """One quantum dot.
+
+    Attributes:
+        tau_x_ns: exciton lifetime, ns (> 0).
+        eta_x: exciton emission quantum yield in the on state, [0, 1].
+        eta_xx: biexciton emission quantum yield k_rXX / (k_rXX + k_Auger), [0, 1].
+        tau_xx_ns: biexciton lifetime 1 / (k_rXX + k_Auger), ns (> 0).
+        blinking: gate the yields by an on/off blinking trajectory.
+        alpha_on, alpha_off: exponents of the truncated power-law dwell-time densities
+            p(t) ∝ t^-alpha on [t_min_s, t_max_s] (> 0; ~1.5, range 1.2–2.0).
+        t_min_s, t_max_s: truncation of the dwell times, s (0 < t_min < t_max).
+        off_eta_scale: multiplier of both yields in the off state, [0, 1].
+    """
+
+    tau_x_ns: float
+    eta_x: float
+    eta_xx: float
+    tau_xx_ns: float
+    blinking: bool = True
+    alpha_on: float = 1.5
+    alpha_off: float = 1.5
+    t_min_s: float = 1e-4
+    t_max_s: float = 10.0
+    off_eta_scale: float = 0.0
+
+
+@dataclass(frozen=True)
+class Excitation:
+    """Laser excitation.
+
+    Attributes:
+        mode: "pulsed" or "cw".
+        rep_rate_hz: pulse repetition rate, Hz (> 0 for pulsed; ignored for cw).
+        mean_excitations: pulsed: mean number of excitations per pulse <N> (Poisson);
+            cw: mean excitations per exciton lifetime (excitation rate = <N> / tau_X). >= 0.
+    """
+
+    mode: str
+    rep_rate_hz: float
+    mean_excitations: float
+
+
+@dataclass(frozen=True)
+class DetectorParams:
+    """Hanbury Brown–Twiss setup: two identical detectors behind a 50/50 beamsplitter.
+
+    Attributes:
+        collection_efficiency: fraction of emitted photons reaching the beamsplitter, [0, 1].
+        detector_efficiency: detection efficiency of each detector, [0, 1].
+        jitter_ps: Gaussian timing jitter (sigma) per click, ps (>= 0).
+        dead_time_ns: non-paralysable dead time per detector, ns (>= 0).
+        dark_rate_hz: dark-count rate per detector, Hz (>= 0).
+        afterpulse_prob: probability that a click is followed by an afterpulse, [0, 1).
+        afterpulse_delay_ns: mean of the exponential afterpulse delay, ns (> 0). Afterpulses
+            falling inside the dead time are lost, as on a real detector.
+        background_rate_hz: uncorrelated background clicks per detector (before dead time), Hz.
+        cable_delay_ps: extra fixed delay added to every channel-1 time tag, ps (int >= 0).
+    """
+
+    collection_efficiency: float = 0.05
+    detector_efficiency: float = 0.6
+    jitter_ps: float = 50.0
+    dead_time_ns: float = 22.0
+    dark_rate_hz: float = 100.0
+    afterpulse_prob: float = 0.005
+    afterpulse_delay_ns: float = 100.0
+    background_rate_hz: float = 0.0
+    cable_delay_ps: int = 0
+
+
+@dataclass(frozen=True)
+class PhotonStream:
+    """A simulated time-tagged photon stream.
+
+    Attributes:
+        timestamps_ps: (N,) int64 detection times, ps from the start, non-decreasing.
+        channels: (N,) uint8 detector index 0 or 1.
+        sync_period_ps: laser period, ps (pulse k fires at k * sync_period_ps); 0 for cw.
+        duration_s: acquisition time, s.
+        truth: hidden ground truth (see `photon_stream`).
+    """
+
+    timestamps_ps: np.ndarray
+    channels: np.ndarray
+    sync_period_ps: int
+    duration_s: float
+    truth: dict[str, Any]
+
+
+# ----------------------------------------------------------------------------- validation
+
+
+def _check_real(name: str, value: Any, *, low: float | None = None, high: float | None = None,
+                low_open: bool = False, high_open: bool = False) -> float:
+    """Return value as float or raise ValueError naming the parameter and the allowed range."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name} must be a real number, got {value!r}")
+    v = float(value)
+    lo_s = "(" if low_open else "["
+    hi_s = ")" if high_open else "]"
+    rng = f"{lo_s}{'-inf' if low is None else low}, {'inf' if high is None else high}{hi_s}"
+    if not math.isfinite(v):
+        raise ValueError(f"{name} must be finite, got {value!r}; allowed {rng}")
+    if low is not None and (v < low or (low_open and v == low)):
+        raise ValueError(f"{name} = {value!r} is out of range; allowed {rng}")
+    if high is not None and (v > high or (high_open and v == high)):
+        raise ValueError(f"{name} = {value!r} is out of range; allowed {rng}")
+    return v
+
+
+def _validate_emitter(e: EmitterParams) -> None:
+    if not isinstance(e, EmitterParams):
+        raise ValueError(f"emitter must be an EmitterParams, got {type(e).__name__}")
+    _check_real("emitter.tau_x_ns", e.tau_x_ns, low=0.0, low_open=True)
+    _check_real("emitter.eta_x", e.eta_x, low=0.0, high=1.0)
+    _check_real("emitter.eta_xx", e.eta_xx, low=0.0, high=1.0)
+    _check_real("emitter.tau_xx_ns", e.tau_xx_ns, low=0.0, low_open=True)
+    if not isinstance(e.blinking, (bool, np.bool_)):
+        raise ValueError(f"emitter.blinking must be a bool, got {e.blinking!r}")
+    _check_real("emitter.alpha_on", e.alpha_on, low=0.0, high=10.0, low_open=True)
+    _check_real("emitter.alpha_off", e.alpha_off, low=0.0, high=10.0, low_open=True)
+    t_min = _check_real("emitter.t_min_s", e.t_min_s, low=0.0, low_open=True)
+    t_max = _check_real("emitter.t_max_s", e.t_max_s, low=0.0, low_open=True)
+    if not t_min < t_max:
+        raise ValueError(f"emitter.t_min_s ({t_min}) must be smaller than t_max_s ({t_max})")
+    if t_min < 1e-9:
+        raise ValueError(f"emitter.t_min_s = {t_min} s is below 1 ns; allowed [1e-9, t_max_s)")
+    _check_real("emitter.off_eta_scale", e.off_eta_scale, low=0.0, high=1.0)
+
+
+def _validate_excitation(x: Excitation) -> None:
+    if not isinstance(x, Excitation):
+        raise ValueError(f"excitation must be an Excitation, got {type(x).__name__}")
+    if x.mode not in ("pulsed", "cw"):
+        raise ValueError(f"excitation.mode must be 'pulsed' or 'cw', got {x.mode!r}")
+    if x.mode == "pulsed":
+        _check_real("excitation.rep_rate_hz", x.rep_rate_hz, low=0.0, high=1e11, low_open=True)
+    else:
+        _check_real("excitation.rep_rate_hz", x.rep_rate_hz, low=0.0)
+    _check_real("excitation.mean_excitations", x.mean_excitations, low=0.0, high=1e3)
+
+
+def _validate_detectors(d: DetectorParams) -> None:
+    if not isinstance(d, DetectorParams):
+        raise ValueError(f"detectors must be a DetectorParams, got {type(d).__name__}")
+    _check_real("detectors.collection_efficiency", d.collection_efficiency, low=0.0, high=1.0)
+    _check_real("detectors.detector_efficiency", d.detector_efficiency, low=0.0, high=1.0)
+    _check_real("detectors.jitter_ps", d.jitter_ps, low=0.0, high=1e6)
+    _check_real("detectors.dead_time_ns", d.dead_time_ns, low=0.0, high=1e9)
+    _check_real("detectors.dark_rate_hz", d.dark_rate_hz, low=0.0)
+    _check_real("detectors.afterpulse_prob", d.afterpulse_prob, low=0.0, high=1.0, high_open=True)
+    _check_real("detectors.afterpulse_delay_ns", d.afterpulse_delay_ns, low=0.0, low_open=True)
+    _check_real("detectors.background_rate_hz", d.background_rate_hz, low=0.0)
+    if isinstance(d.cable_delay_ps, bool) or not isinstance(d.cable_delay_ps, (int, np.integer)):
+        raise ValueError(f"detectors.cable_delay_ps must be an int (ps), got {d.cable_delay_ps!r}")
+    if not 0 <= int(d.cable_delay_ps) <= 10**12:
+        raise ValueError(
+            f"detectors.cable_delay_ps = {d.cable_delay_ps} is out of range; allowed [0, 1e12] ps"
+        )
+
+
+# ----------------------------------------------------------------------------- physics
+
+
+def poisson_p1_p2(mean_excitations: float) -> tuple[float, float]:
+    """P(N >= 1) and P(N >= 2) for N ~ Poisson(mean_excitations), accurate at small means.
+
+    Args:
+        mean_excitations: <N> >= 0.
+
+    Returns:
+        (p1, p2).
+    """
+    n = float(mean_excitations)
+    p1 = -math.expm1(-n)
+    if n < 1e-3:
+        # series of 1 - e^-n (1 + n), avoids cancellation
+        p2 = n * n / 2.0 - n**3 / 3.0 + n**4 / 8.0
+    else:
+        p2 = p1 - n * math.exp(-n)
+    return p1, max(p2, 0.0)
+
+
+def _cw_stationary(emitter: EmitterParams, mean_excitations: float) -> tuple[float, float, float]:
+    """Stationary populations (P0, PX, PXX) of the CW three-level chain."""
+    k_x = 1.0 / emitter.tau_x_ns
+    k_xx = 1.0 / emitter.tau_xx_ns
+    k_e = mean_excitations / emitter.tau_x_ns
+    w0, wx, wxx = 1.0, k_e / k_x, (k_e / k_x) * (k_e / k_xx)
+    s = w0 + wx + wxx
+    return w0 / s, wx / s, wxx / s
+
+
+def expected_g2_zero(emitter: EmitterParams, excitation: Excitation) -> float:
+    """Expected g2(0) of one dot (no background, detector effects or blinking dependence).
+
+    Pulsed (SIMULATOR.md; Nair, Zhao, Bawendi 2011): the centre-to-side peak-area ratio
+        g2(0) = 2 eta_X eta_XX p2 / (eta_X p1 + eta_XX p2)^2,
+    p1 = P(N >= 1), p2 = P(N >= 2), N ~ Poisson(<N>); -> eta_XX / eta_X as <N> -> 0.
+
+    CW: zero-delay value of the three-level (0 / X / XX) chain of `photon_stream`,
+        g2(0) = (eta_XX k_XX P_XX)(eta_X k_X) / R^2,  R = eta_X k_X P_X + eta_XX k_XX P_XX,
+    with stationary populations P (exact for the Markov model: after an XX photon the dot is
+    in X, after an X photon it is empty).
+
+    Blinking with off_eta_scale scales both yields alike, so the ratio is unchanged.
+
+    Args:
+        emitter: the dot.
+        excitation: the excitation.
+
+    Returns:
+        g2(0), dimensionless (nan when the dot emits nothing).
+    """
+    _validate_emitter(emitter)
+    _validate_excitation(excitation)
+    ex, exx = emitter.eta_x, emitter.eta_xx
+    if excitation.mode == "pulsed":
+        p1, p2 = poisson_p1_p2(excitation.mean_excitations)
+        s1 = ex * p1 + exx * p2
+        if s1 <= 0.0:
+            return math.nan
+        return 2.0 * ex * exx * p2 / (s1 * s1)
+    _, px, pxx = _cw_stationary(emitter, excitation.mean_excitations)
+    k_x = 1.0 / emitter.tau_x_ns
+    k_xx = 1.0 / emitter.tau_xx_ns
+    rate = ex * k_x * px + exx * k_xx * pxx
+    if rate <= 0.0:
+        return math.nan
+    return (exx * k_xx * pxx) * (ex * k_x) / (rate * rate)
+
+
+def emitter_from_dot(
+    core_radius_nm: float,
+    shell_thickness_nm: float,
+    qy_x: float,
+    tau_x_ns: float,
+    *,
+    auger_ps_per_nm3: float = 1.0,
+    blinking: bool = True,
+) -> EmitterParams:
+    """Emitter parameters of a core/shell dot from its size, exciton QY and lifetime.
+
+    Auger time tau_A = auger_ps_per_nm3 * V with V = 4/3 pi (r_core + h_shell)^3 the total
+    dot volume (DOMAIN.md §7: ~1 ps/nm^3). Radiative rates k_rX = QY_X / tau_X and
+    k_rXX ≈ 4 k_rX (Nair, Zhao, Bawendi 2011); eta_XX = k_rXX / (k_rXX + k_A),
+    tau_XX = 1 / (k_rXX + k_A).
+
+    Args:
+        core_radius_nm: core radius, nm (> 0).
+        shell_thickness_nm: shell thickness, nm (>= 0).
+        qy_x: exciton quantum yield, (0, 1].
+        tau_x_ns: exciton lifetime, ns (> 0).
+        auger_ps_per_nm3: Auger time per unit total volume, ps/nm^3 (> 0).
+        blinking: whether the dot blinks (defaults for the dwell statistics).
+
+    Returns:
+        The EmitterParams.
+
+    Raises:
+        ValueError: on out-of-range input.
+    """
+    r = _check_real("core_radius_nm", core_radius_nm, low=0.0, high=100.0, low_open=True)
+    h = _check_real("shell_thickness_nm", shell_thickness_nm, low=0.0, high=100.0)
+    qy = _check_real("qy_x", qy_x, low=0.0, high=1.0, low_open=True)
+    tau = _check_real("tau_x_ns", tau_x_ns, low=0.0, low_open=True)
+    a = _check_real("auger_ps_per_nm3", auger_ps_per_nm3, low=0.0, low_open=True)
+    volume_nm3 = 4.0 / 3.0 * math.pi * (r + h) ** 3
+    tau_auger_ns = a * volume_nm3 * 1e-3
+    k_rx = qy / tau
+    k_rxx = 4.0 * k_rx
+    k_a = 1.0 / tau_auger_ns
+    return EmitterParams(
+        tau_x_ns=tau,
+        eta_x=qy,
+        eta_xx=k_rxx / (k_rxx + k_a),
+        tau_xx_ns=1.0 / (k_rxx + k_a),
+        blinking=bool(blinking),
+    )
+
+
+def ensemble_g2_zero(
+    g2_single: float,
+    switch_ps: np.ndarray,
+    offsets: np.ndarray,
+    start_on: np.ndarray,
+    off_eta_scale: float,
+    duration_ps: int,
+) -> float:
+    """g2(0) of independent identical dots with realised blinking, short-lag normalisation.
+
+    With brightness factors s_i(t) (1 on, off_eta_scale off), S1 = sum_i s_i, S2 = sum_i
+    s_i^2, the centre peak ∝ <g1 S2 + S1^2 - S2> and the side peaks at lags much shorter than
+    the dwell times ∝ <S1^2> (time averages over the record), so
+    g2(0) = <g1 S2 + S1^2 - S2> / <S1^2>. Without blinking this is 1 - (1 - g1)/n
+    (DOMAIN.md §7; Beyler et al. 2014 for several dots in focus).
+
+    Args:
+        g2_single: g2(0) of one dot (`expected_g2_zero`).
+        switch_ps: (S,) int64 blinking switch times of all dots, ps.
+        offsets: (n + 1,) int64; dot i owns switch_ps[offsets[i]:offsets[i+1]].
+        start_on: (n,) bool state of each dot at t = 0.
+        off_eta_scale: brightness factor in the off state.
+        duration_ps: record length, ps.
+
+    Returns:
+        g2(0) (nan when nothing is emitted).
+    """
+    if not math.isfinite(g2_single):
+        return math.nan
+    start_on = np.asarray(start_on, dtype=bool)
+    n = start_on.shape[0]
+    sc = float(off_eta_scale)
+    s0 = np.where(start_on, 1.0, sc)
+    counts = np.diff(offsets)
+    dot = np.repeat(np.arange(n), counts)
+    m = np.arange(switch_ps.shape[0]) - np.repeat(offsets[:-1], counts)
+    before_on = start_on[dot] ^ (m % 2 == 1)
+    sign = np.where(before_on, -1.0, 1.0)
+    order = np.argsort(switch_ps, kind="stable")
+    s1 = np.concatenate([[s0.sum()], s0.sum() + np.cumsum(sign[order] * (1.0 - sc))])
+    s2 = np.concatenate([[(s0 * s0).sum()], (s0 * s0).sum() + np.cumsum(sign[order] * (1.0 - sc * sc))])
+    edges = np.concatenate([[0], switch_ps[order], [duration_ps]]).astype(np.float64)
+    w = np.diff(edges)
+    den = float((w * s1 * s1).sum())
+    if den <= 0.0:
+        return math.nan
+    return float((w * (g2_single * s2 + s1 * s1 - s2)).sum()) / den
+
+
+# ----------------------------------------------------------------------------- public
+
+
+def photon_stream(
+    emitter: EmitterParams,
+    excitation: Excitation,
+    detectors: DetectorParams,
+    duration_s: float,
+    seed: int,
+    *,
+    n_dots: int = 1,
+) -> PhotonStream:
+    """Simulate a two-detector (HBT) time-tagged photon stream of one or several dots.
+
+    Pulsed: pulse k fires at k * sync_period_ps, sync_period_ps = round(1e12 / rep_rate_hz),
+    for floor(duration_s / period) pulses. CW: excitation is a Poisson process at rate
+    <N> / tau_X per dot. `n_dots` > 1 simulates independent dots in the focus (flow cell),
+    each with its own blinking trajectory; they share the detectors.
+
+    Same arguments and seed -> identical arrays, bit for bit.
+
+    Args:
+        emitter: the dot (all dots identical in flow-cell mode).
+        excitation: pulsed or cw excitation.
+        detectors: HBT detector parameters.
+        duration_s: acquisition time, s (> 0).
+        seed: non-negative int.
+        n_dots: number of independent dots in focus (>= 1).
+
+    Returns:
+        PhotonStream. truth keys: mode, n_dots, duration_s, n_pulses, p1, p2, eta_x, eta_xx,
+        tau_x_ns, tau_xx_ns, g2_zero_single (= expected_g2_zero), g2_zero_expected (all dots,
+        realised blinking, normalised to short lags, see `ensemble_g2_zero`), on_fraction
+        (mean over dots), on_fraction_per_dot, on_dwell_s, off_dwell_s (every dwell drawn,
+        all dots, s), blink_switch_ps / blink_offsets / blink_start_on (trajectories),
+        n_excitation_events, n_biexcitons, n_x_photons_emitted, n_xx_photons_emitted,
+        counts_signal / counts_background / counts_dark / counts_afterpulse (per channel,
+        recorded clicks), rho (signal fraction of recorded clicks, per channel),
+        period_over_tau_x (pulsed; < 10 means overlapping peaks).
+
+    Raises:
+        ValueError: on out-of-range input or a stream too large to hold in memory.
+    """
+    _validate_emitter(emitter)
+    _validate_excitation(excitation)
+    _validate_detectors(detectors)
+    duration = _check_real("duration_s", duration_s, low=0.0, high=1e5, low_open=True)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or int(seed) < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    if isinstance(n_dots, bool) or not isinstance(n_dots, (int, np.integer)):
+        raise ValueError(f"n_dots must be an int, got {n_dots!r}")
+    if not 1 <= int(n_dots) <= 100_000:
+        raise ValueError(f"n_dots = {n_dots} is out of range; allowed [1, 100000]")
+    n_dots = int(n_dots)
+
+    e, x, d = emitter, excitation, detectors
+    p_det = float(d.collection_efficiency) * float(d.detector_efficiency)
+    p1, p2 = poisson_p1_p2(x.mean_excitations)
+    tau_x_ps = e.tau_x_ns * 1e3
+    tau_xx_ps = e.tau_xx_ns * 1e3
+
+    if x.mode == "pulsed":
+        period_ps = int(round(1e12 / float(x.rep_rate_hz)))
+        if period_ps < 1:
+            raise ValueError(f"excitation.rep_rate_hz = {x.rep_rate_hz} gives a period below 1 ps")
+        n_pulses = int(math.floor(duration * 1e12 / period_ps))
+        if n_pulses < 1:
+            raise ValueError(
+                f"duration_s = {duration} is shorter than one laser period ({period_ps} ps)"
+            )
+        if n_pulses > MAX_PULSES:
+            raise ValueError(f"{n_pulses} pulses exceed the limit {MAX_PULSES}; shorten duration_s")
+        duration_ps = n_pulses * period_ps
+        photons_per_dot = n_pulses * (e.eta_x * p1 + e.eta_xx * p2)
+    else:
+        period_ps = 0
+        n_pulses = 0
+        duration_ps = int(round(duration * 1e12))
+        k_e_per_ns = x.mean_excitations / e.tau_x_ns
+        _, px, pxx = _cw_stationary(e, x.mean_excitations)
+        photons_per_dot = duration * 1e9 * (
+            e.eta_x * px / e.tau_x_ns + e.eta_xx * pxx / e.tau_xx_ns
+        )
+        events_per_dot = duration * 1e9 * 2.0 * k_e_per_ns
+        if events_per_dot * n_dots > 50 * MAX_EXPECTED_CLICKS:
+            raise ValueError(
+                f"cw stream needs ~{events_per_dot * n_dots:.3g} excitation events; "
+                "shorten duration_s or lower mean_excitations/n_dots"
+            )
+    expected_clicks = n_dots * photons_per_dot * p_det + 2.0 * duration * (
+        d.dark_rate_hz + d.background_rate_hz
+    )
+    if expected_clicks > MAX_EXPECTED_CLICKS:
+        raise ValueError(
+            f"stream would hold ~{expected_clicks:.3g} clicks (limit {MAX_EXPECTED_CLICKS}); "
+            "shorten duration_s or lower the rates/efficiencies"
+        )
+
+    from simulator import _photon_kernels as k
+
+    ss = np.random.SeedSequence(int(seed))
+    s_emit, s_det0, s_det1 = (int(v) for v in ss.generate_state(3, dtype=np.uint32))
+
+    if x.mode == "pulsed":
+        t_sig, ch_sig, sw, sw_off, start_on, on_dw, off_dw, on_frac, stats = k._pulsed_kernel(
+            s_emit, n_dots, np.int64(n_pulses), np.int64(period_ps), p1, p2,
+            float(e.eta_x), float(e.eta_xx), tau_x_ps, tau_xx_ps, bool(e.blinking),
+            float(e.alpha_on), float(e.alpha_off), float(e.t_min_s), float(e.t_max_s),
+            float(e.off_eta_scale), p_det, float(d.jitter_ps),
+        )  # fmt: skip
+    else:
+        t_sig, ch_sig, sw, sw_off, start_on, on_dw, off_dw, on_frac, stats = k._cw_kernel(
+            s_emit, n_dots, np.int64(duration_ps), x.mean_excitations / tau_x_ps,
+            float(e.eta_x), float(e.eta_xx), tau_x_ps, tau_xx_ps, bool(e.blinking),
+            float(e.alpha_on), float(e.alpha_off), float(e.t_min_s), float(e.t_max_s),
+            float(e.off_eta_scale), p_det, float(d.jitter_ps),
+        )  # fmt: skip
+
+    dead_ps = np.int64(round(d.dead_time_ns * 1e3))
+    per_ch_t = []
+    per_ch_kind = []
+    for ch, s in ((0, s_det0), (1, s_det1)):
+        tc, kc = k._detector_kernel(
+            s, t_sig[ch_sig == ch], np.int64(duration_ps), d.background_rate_hz * 1e-12,
+            d.dark_rate_hz * 1e-12, dead_ps, float(d.afterpulse_prob),
+            d.afterpulse_delay_ns * 1e3,
+        )  # fmt: skip
+        if ch == 1 and d.cable_delay_ps:
+            tc = tc + np.int64(d.cable_delay_ps)
+        per_ch_t.append(tc)
+        per_ch_kind.append(kc)
+
+    t_all = np.concatenate(per_ch_t)
+    c_all = np.concatenate(
+        [np.zeros(per_ch_t[0].shape[0], np.uint8), np.ones(per_ch_t[1].shape[0], np.uint8)]
+    )
+    order = np.argsort(t_all, kind="stable")
+    timestamps = np.ascontiguousarray(t_all[order], dtype=np.int64)
+    channels = np.ascontiguousarray(c_all[order], dtype=np.uint8)
+
+    def _count(kind: int) -> list[int]:
+        return [int(np.count_nonzero(kc == kind)) for kc in per_ch_kind]
+
+    counts_signal = _count(k.KIND_SIGNAL)
+    n_rec = [int(kc.shape[0]) for kc in per_ch_kind]
+    g2_single = expected_g2_zero(e, x)
+    off_scale = float(e.off_eta_scale) if e.blinking else 1.0
+    truth: dict[str, Any] = {
+        "mode": x.mode,
+        "n_dots": n_dots,
+        "duration_s": duration,
+        "n_pulses": n_pulses,
+        "sync_period_ps": period_ps,
+        "mean_excitations": float(x.mean_excitations),
+        "p1": p1,
+        "p2": p2,
+        "eta_x": float(e.eta_x),
+        "eta_xx": float(e.eta_xx),
+        "tau_x_ns": float(e.tau_x_ns),
+        "tau_xx_ns": float(e.tau_xx_ns),
+        "g2_zero_single": g2_single,
+        "g2_zero_expected": ensemble_g2_zero(g2_single, sw, sw_off, start_on, off_scale,
+                                             duration_ps),
+        "blink_switch_ps": sw,
+        "blink_offsets": sw_off,
+        "blink_start_on": start_on,
+        "on_fraction": float(np.mean(on_frac)),
+        "on_fraction_per_dot": on_frac,
+        "on_dwell_s": on_dw,
+        "off_dwell_s": off_dw,
+        "n_excitation_events": int(stats[0]),
+        "n_biexcitons": int(stats[1]),
+        "n_x_photons_emitted": int(stats[2]),
+        "n_xx_photons_emitted": int(stats[3]),
+        "counts_signal": counts_signal,
+        "counts_background": _count(k.KIND_BACKGROUND),
+        "counts_dark": _count(k.KIND_DARK),
+        "counts_afterpulse": _count(k.KIND_AFTERPULSE),
+        "rho": [counts_signal[i] / n_rec[i] if n_rec[i] else math.nan for i in range(2)],
+        "dead_time_ps": int(dead_ps),
+        "cable_delay_ps": int(d.cable_delay_ps),
+        "seed": int(seed),
+    }
+    if x.mode == "pulsed":
+        truth["period_over_tau_x"] = period_ps / tau_x_ps
+    return PhotonStream(
+        timestamps_ps=timestamps,
+        channels=channels,
+        sync_period_ps=int(period_ps),
+        duration_s=duration_ps * 1e-12,
+        truth=truth,
+    )
