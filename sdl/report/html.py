@@ -1,0 +1,230 @@
+"""HTML of the report: one self-contained page (inline CSS, PNGs as data URIs, no
+scripts, no external links). Everything taken from the record is HTML-escaped."""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from sdl.report.data import ReportData, stderr_of, value_of
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:1.5em auto;
+max-width:1100px;color:#222;padding:0 1em}
+h1{margin-bottom:.1em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.6em}
+.sub{color:#666;font-size:.9em;margin-top:0}
+.rec{padding:.6em .9em;border-left:5px solid #2ca02c;background:#f2f9f2;font-weight:600}
+.rec.stopped,.rec.crashed{border-color:#d62728;background:#fdf0f0}
+.rec.running{border-color:#1f77b4;background:#eef5fc}
+table{border-collapse:collapse;font-size:.85em}
+td,th{border:1px solid #ddd;padding:.25em .5em;text-align:left;vertical-align:top}
+th{background:#f5f5f5}
+table.kv th{width:13em}
+table.exp td.num{text-align:right;font-variant-numeric:tabular-nums}
+tr.failed{background:#fdf0f0}tr.best{background:#eefaee}
+figure{margin:1em 0}img{max-width:100%;height:auto}
+.note{color:#8a5a00;font-size:.9em}
+pre{background:#f7f7f7;padding:.6em;overflow-x:auto;font-size:.85em}
+footer{color:#888;font-size:.8em;margin-top:2em}
+"""
+
+
+def esc(x: Any) -> str:
+    """HTML-escape anything (quotes too)."""
+    return html.escape(str(x), quote=True)
+
+
+@dataclass
+class Section:
+    """One plot section: an <img> when `uri` is set, plus notes (plain text)."""
+
+    key: str
+    title: str
+    caption: str
+    uri: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def fmt_num(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return str(v)
+
+
+def fmt_outcome(o: Any) -> str:
+    """'value ± stderr', or 'n/a (reason)' for a NoOutcome."""
+    if not isinstance(o, dict):
+        return ""
+    v = value_of({"x": o}, "x")
+    if v is None:
+        return f"n/a ({o.get('no_outcome', 'no value')})"
+    se = stderr_of({"x": o}, "x")
+    return f"{v:.4g} ± {se:.2g}" if se is not None else f"{v:.4g}"
+
+
+def fmt_duration(s: float) -> str:
+    if not math.isfinite(s):
+        return "?"
+    s = int(round(s))
+    h, rem = divmod(s, 3600)
+    m, sec = divmod(rem, 60)
+    if h:
+        return f"{h} h {m:02d} min"
+    if m:
+        return f"{m} min {sec:02d} s"
+    return f"{sec} s"
+
+
+def render(data: ReportData, sections: list[Section]) -> str:
+    """The whole page."""
+    c = data.campaign
+    name = c.name if c is not None else (data.state.started or {}).get("campaign", {}).get(
+        "campaign", {}).get("name", data.run_dir.name)
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>sdl report: {esc(name)}</title>",
+        f"<style>{_CSS}</style></head><body>",
+        f"<h1>Run report: {esc(name)}</h1>",
+        f'<p class="sub">{esc(data.run_dir)} &middot; generated '
+        f"{esc(data.generated_at.strftime('%Y-%m-%d %H:%M:%S'))} UTC</p>",
+        _summary(data),
+    ]
+    for s in sections:
+        parts.append(_section(s))
+    parts.append(_experiment_table(data))
+    parts.append(_campaign_text(data))
+    parts.append(_footer(data))
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def _row(key: str, value_html: str) -> str:
+    return f"<tr><th>{esc(key)}</th><td>{value_html}</td></tr>"
+
+
+def _summary(data: ReportData) -> str:
+    st = data.state
+    c = data.campaign
+    rows = []
+    if c is not None:
+        desc = f"<br><i>{esc(c.campaign.description)}</i>" if c.campaign.description else ""
+        rows.append(_row("Campaign", f"{esc(c.name)} ({esc(c.campaign.material)}, seed "
+                                     f"{esc(c.seed)}){desc}"))
+    state_txt = esc(data.phase)
+    if st.stopped:
+        state_txt += f" &mdash; stop reason: {esc(st.stopped.get('reason'))}"
+        if st.stopped.get("detail"):
+            state_txt += f" ({esc(st.stopped.get('detail'))})"
+    if st.started:
+        state_txt += f"; rig: {esc(st.started.get('rig_kind', '?'))}"
+    rows.append(_row("State", state_txt))
+    n_scored = len(data.scored)
+    rows.append(_row("Experiments", (
+        f'<span id="n-completed">{len(st.completed)}</span> completed of budget '
+        f"{esc(st.budget)}: {n_scored} scored, {data.n_failed} failed"
+        + (f", {data.n_unfinished} unfinished" if data.n_unfinished else ""))))
+    if data.best is not None and c is not None:
+        b = data.best
+        conds = ", ".join(f"{esc(k)} = {esc(fmt_num(v))}" for k, v in b.conditions.items())
+        outs = "<br>".join(f"{esc(n)} = {esc(fmt_outcome(b.outcomes.get(n)))}"
+                           for n in c.outcome_names if n in b.outcomes)
+        rows.append(_row("Best experiment", (
+            f'<b id="best-id">{esc(b.experiment_id)}</b> (utility '
+            f"{data.utility.get(b.experiment_id, 0.0):.3f})<br>{conds}<br>{outs}")))
+    else:
+        rows.append(_row("Best experiment", "none yet (no scored experiment meets the "
+                                            "constraints)"))
+    if c is not None:
+        if not data.has_target:
+            tgt = "no target objective"
+        elif data.target_hit is not None:
+            tgt = f"<b>reached</b> by {esc(data.target_hit.experiment_id)}"
+        else:
+            tgt = "not reached"
+        rows.append(_row("Target", tgt))
+    if st.started:
+        span = ""
+        if st.session_starts and st.last_ts:
+            span = (f" (first event {esc(st.session_starts[0][:19])}, last "
+                    f"{esc(st.last_ts[:19])}, {len(st.session_starts)} session"
+                    f"{'s' if len(st.session_starts) != 1 else ''})")
+        rows.append(_row("Total time", f"{esc(fmt_duration(data.active_seconds))} running{span}"))
+    if data.failures:
+        rows.append(_row("Failures", ", ".join(
+            f"{esc(r)}: {n}" for r, n in data.failures.most_common())))
+    else:
+        rows.append(_row("Failures", "none"))
+    if data.campaign_note:
+        rows.append(_row("Note", esc(data.campaign_note)))
+    return (f'<section id="summary"><h2>Morning summary</h2>'
+            f'<p class="rec {esc(data.phase)}" id="recommendation">{esc(data.recommendation)}</p>'
+            f'<table class="kv">{"".join(rows)}</table></section>')
+
+
+def _section(s: Section) -> str:
+    out = [f'<section id="plot-{esc(s.key)}"><h2>{esc(s.title)}</h2>']
+    if s.uri is not None:
+        out.append(f'<figure><img src="{esc(s.uri)}" alt="{esc(s.title)}">'
+                   f"<figcaption>{esc(s.caption)}</figcaption></figure>")
+    for n in s.notes:
+        out.append(f'<p class="note">{esc(n)}</p>')
+    out.append("</section>")
+    return "".join(out)
+
+
+def _experiment_table(data: ReportData) -> str:
+    exps = data.experiments
+    c = data.campaign
+    if c is not None:
+        pnames = [p.name for p in c.parameters]
+        onames = list(c.outcome_names)
+    else:
+        pnames = sorted({k for e in exps for k in e.conditions})
+        onames = sorted({k for e in exps for k in e.outcomes})
+    head = (["id", "status", "attempts"] + pnames + onames + ["utility", "failure"])
+    rows = ["<tr>" + "".join(f"<th>{esc(h)}</th>" for h in head) + "</tr>"]
+    best_id = data.best.experiment_id if data.best else None
+    for e in exps:
+        cls = "failed" if e.status == "failed" else ("best" if e.experiment_id == best_id else "")
+        cells = [esc(e.experiment_id), esc(e.status), esc(e.attempts)]
+        cells += [esc(fmt_num(e.conditions.get(p, ""))) for p in pnames]
+        cells += [esc(fmt_outcome(e.outcomes.get(o))) for o in onames]
+        u = data.utility.get(e.experiment_id)
+        cells.append("" if u is None else f"{u:.3f}")
+        f = e.failure or {}
+        fail = ""
+        if f:
+            fail = esc(f"{f.get('kind')}: {f.get('reason')}")
+            if f.get("detail"):
+                fail += f" &mdash; {esc(f.get('detail'))}"
+        cells.append(fail)
+        rows.append(f'<tr class="{cls}">' + "".join(
+            f'<td class="num">{x}</td>' if 2 < i < len(cells) - 1 else f"<td>{x}</td>"
+            for i, x in enumerate(cells)) + "</tr>")
+    return (f'<section id="experiments"><h2>All experiments ({len(exps)})</h2>'
+            f'<table class="exp">{"".join(rows)}</table></section>')
+
+
+def _campaign_text(data: ReportData) -> str:
+    started = data.state.started or {}
+    text = started.get("campaign_toml")
+    if not isinstance(text, str):
+        return ""
+    return ("<details><summary>Campaign file as recorded</summary>"
+            f"<pre>{esc(text)}</pre></details>")
+
+
+def _footer(data: ReportData) -> str:
+    ev = data.last_event
+    rec = "empty record" if ev is None else (
+        f"record: {data.state.n_events} events, last seq {ev.seq} ({esc(ev.kind)}), "
+        f"hash {esc(ev.hash[:16])}…")
+    versions = (data.state.started or {}).get("versions") or {}
+    vers = ", ".join(f"{esc(k)} {esc(v)}" for k, v in versions.items()) if isinstance(
+        versions, dict) else ""
+    return (f"<footer><p>{rec}. Verify with <code>sdl audit</code> and "
+            f"<code>sdl replay --verify</code>.</p>"
+            + (f"<p>recorded versions: {vers}</p>" if vers else "") + "</footer>")
