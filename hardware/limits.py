@@ -3,7 +3,8 @@ any device moves. Pure function of (conditions, limits, reactor volume)."""
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 
 def check_conditions(conditions: Mapping[str, Any], limits: Any, *,

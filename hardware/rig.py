@@ -6,7 +6,8 @@ Implemented structurally (no shared base class) by `simulator.SimulatedRig` and
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Protocol, runtime_checkable
+from collections.abc import Mapping
+from typing import Any, Protocol, runtime_checkable
 
 from sdl.schema.rig import RigLimits
 from simulator.measurement import RawMeasurement

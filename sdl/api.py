@@ -16,8 +16,9 @@ asked but never told.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from sdl.schema.campaign import Campaign as CampaignModel
 from sdl.schema.load import load_campaign

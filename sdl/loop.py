@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import logging
 import signal
-
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from sdl.errors import SdlError
 from sdl.session import Session, Trial

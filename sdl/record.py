@@ -19,10 +19,11 @@ import hashlib
 import json
 import math
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from sdl.errors import RecordError
 
@@ -134,7 +135,7 @@ class Record:
         if kind not in EVENT_KINDS:
             raise ValueError(f"unknown event kind {kind!r}")
         seq = self._seq + 1
-        ts = datetime.now(timezone.utc).isoformat(timespec="microseconds")
+        ts = datetime.now(UTC).isoformat(timespec="microseconds")
         payload_json = canonical_json(jsonable(payload))
         h = event_hash(self._last_hash, seq, ts, kind, experiment_id, payload_json)
         self._db.execute(

@@ -43,10 +43,9 @@ def _load(run_dir: Path):
 
 def verify(run_dir: str | Path) -> VerifyResult:
     """Call `surrogates.propose` again for every recorded batch and compare."""
+    from sdl.session import library_versions
     from surrogates import propose
     from surrogates.types import Proposal
-
-    from sdl.session import library_versions
 
     run_dir = require_run_dir(run_dir)
     events, state, campaign = _load(run_dir)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sdl.errors import RecordError, RunDirectoryLocked
@@ -25,7 +25,7 @@ REPORT_NAME = "report.html"
 
 def new_run_dir(base: str | Path, campaign_name: str) -> Path:
     """Create `base/<campaign_name>-<utc timestamp>` (unique) and its raw/ folder."""
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     base = Path(base)
     for i in range(1000):
         d = base / (f"{campaign_name}-{stamp}" + (f"-{i}" if i else ""))

@@ -17,10 +17,11 @@ import importlib.metadata
 import platform
 import time
 from collections import defaultdict
+from collections.abc import Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from sdl.errors import RecordError
 from sdl.record import Record

@@ -12,7 +12,8 @@ zero when an outcome constraint is violated or an objective is missing.
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from sdl.schema.campaign import Campaign
 

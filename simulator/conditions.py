@@ -13,8 +13,9 @@ How conditions become flows (used by both rigs, see `simulator.flows`):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping, Union
+from typing import Union
 
 ConditionValue = Union[float, int, str]
 Conditions = Mapping[str, ConditionValue]

@@ -13,7 +13,7 @@ from sdl.schema.campaign import (
     Parameter,
     Strategy,
 )
-from sdl.schema.load import load_campaign, load_rig, load_toml_file, detect_kind
+from sdl.schema.load import detect_kind, load_campaign, load_rig, load_toml_file
 from sdl.schema.rig import RigFile, RigLimits
 
 __all__ = [
