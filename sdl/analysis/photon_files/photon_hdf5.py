@@ -182,9 +182,11 @@ def read_photon_hdf5(path: str | os.PathLike[str], *, spot: int | None = None) -
 
     Returns:
         `PhotonData`; timestamps converted to int64 ps, detectors as channels, nanotimes
-        x tcspc_unit as dtime_ps (T3, with nsync from ``/user/sdl/nsync`` or derived from
-        the laser period), markers from ``/user/sdl`` when present. `header` maps field
-        paths to the scalar/string metadata values.
+        x tcspc_unit as dtime_ps, markers from ``/user/sdl`` when present. T3 files of
+        ours carry ``/user/sdl/nsync``; for other files see `_foreign_t3` (macrotime in
+        laser periods -> nsync, photon time = nsync x period + dtime). Nanotimes without
+        a laser_repetition_rate are dropped (T2 result). `header` maps field paths to the
+        scalar/string metadata values.
 
     Raises:
         PhotonFileError: not HDF5, missing mandatory fields, inconsistent lengths or
@@ -241,9 +243,10 @@ def read_photon_hdf5(path: str | os.PathLike[str], *, spot: int | None = None) -
                 raise PhotonFileError(f"tcspc_unit must be > 0, got {resolution_ps} ps", path=name)
             dtime_ps = _scale_to_ps(nt.astype(np.int64), resolution_ps)
             if user is not None and "nsync" in user and user["nsync"].shape == ts.shape:
-                nsync = user["nsync"][()].astype(np.int64)
+                nsync = user["nsync"][()].astype(np.int64)  # our own file: ts include dtime
             elif sync_period_ps > 0:
-                nsync = (ts - dtime_ps) // sync_period_ps
+                ts, nsync, dtime_ps, channels = _foreign_t3(ts_raw.astype(np.int64), ts,
+                                                            dtime_ps, channels, unit_s, rate)
             else:
                 dtime_ps = None  # nanotimes without a laser period: keep T2 semantics
         markers = np.zeros(0, np.int64)
@@ -265,6 +268,30 @@ def read_photon_hdf5(path: str | os.PathLike[str], *, spot: int | None = None) -
                           record_type=record_type)
     except ValueError as exc:
         raise PhotonFileError(str(exc), path=name) from exc
+
+
+def _foreign_t3(macro: np.ndarray, macro_ps: np.ndarray, dtime_ps: np.ndarray,
+                channels: np.ndarray, unit_s: float, rate_hz: float):
+    """T3 arrays from a Photon-HDF5 file written by another tool.
+
+    There timestamps are macrotimes and nanotimes a separate delay (phconvert convention).
+    If the timestamp unit is the laser period (sync-counting hardware, e.g. PicoQuant T3),
+    the macrotime is the sync index: photon time = nsync x period + dtime, re-sorted by
+    time. Otherwise (free-running macrotime clock) the photon time is the macrotime and
+    nsync = floor(macrotime / period), an approximation.
+    """
+    period_f = 1e12 / rate_hz
+    if abs(unit_s * 1e12 - period_f) <= 1e-9 * period_f:
+        nsync = macro
+        period_int = as_integer_ps(period_f)
+        if period_int > 0:
+            ts = nsync * period_int + dtime_ps
+        else:
+            ts = np.rint(nsync * period_f + dtime_ps).astype(np.int64)
+        order = np.argsort(ts, kind="stable")
+        return ts[order], nsync[order], dtime_ps[order], channels[order]
+    nsync = np.floor(macro_ps / period_f).astype(np.int64)
+    return macro_ps, nsync, dtime_ps, channels
 
 
 def _put(f, key: str, value: Any, compress: bool = False) -> None:
