@@ -25,6 +25,13 @@ from hardware.errors import DeviceTimeout, PortUnavailable, ProtocolError
 
 log = logging.getLogger(__name__)
 
+try:  # termios.error (EIO when a pty/USB adapter vanishes) is not an OSError
+    import termios
+
+    _IO_ERRORS: tuple[type[BaseException], ...] = (serial.SerialException, OSError, termios.error)
+except ImportError:  # pragma: no cover - Windows
+    _IO_ERRORS = (serial.SerialException, OSError)
+
 # A framing function: given the bytes received so far, return (start, end) of the first
 # complete frame (bytes before `start` are noise and are discarded), or None if more bytes
 # are needed. Raise ProtocolError when the bytes can never become a valid frame.
@@ -79,7 +86,7 @@ class Port:
                 self._ser = self._opener(self.url, baudrate=self.baud, bytesize=8, parity="N",
                                          stopbits=1, timeout=self.timeout_s,
                                          write_timeout=self.timeout_s)
-            except (serial.SerialException, OSError, ValueError) as e:
+            except (*_IO_ERRORS, ValueError) as e:
                 raise PortUnavailable(f"cannot open port: {e}", url=self.url) from None
             log.debug("%s: opened at %d baud", self.url, self.baud)
 
@@ -90,7 +97,7 @@ class Port:
             if ser is not None:
                 try:
                     ser.close()
-                except (serial.SerialException, OSError):  # already gone
+                except _IO_ERRORS:  # already gone
                     pass
 
     def _lost(self, e: Exception) -> PortUnavailable:
@@ -111,7 +118,7 @@ class Port:
                     self._ser.timeout = 0
                     stale = self._ser.read(n)
                 self._ser.reset_input_buffer()
-            except (serial.SerialException, OSError) as e:
+            except _IO_ERRORS as e:
                 raise self._lost(e) from None
             if stale:
                 log.debug("%s: flushed stale %s", self.url, stale.hex(" "))
@@ -126,7 +133,7 @@ class Port:
             try:
                 self._ser.write(data)
                 self._ser.flush()
-            except (serial.SerialException, OSError) as e:
+            except _IO_ERRORS as e:
                 raise self._lost(e) from None
 
     def read_frame(self, framer: Framer, timeout_s: float | None = None, *, sent: bytes = b"",
@@ -159,7 +166,7 @@ class Port:
                 try:
                     self._ser.timeout = remaining
                     chunk = self._ser.read(max(1, min(self._ser.in_waiting, 65536)))
-                except (serial.SerialException, OSError) as e:
+                except _IO_ERRORS as e:
                     raise self._lost(e) from None
                 buf += chunk
         if buf:

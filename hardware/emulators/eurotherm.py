@@ -70,7 +70,7 @@ class Eurotherm3216Emulator:
         self.runaway = False
         self.loop_break = False
         self._saturated_s = 0.0
-        self._history: list[float] = []  # outputs over the dead time
+        self._history: list[float] = [0.0]  # outputs over the dead time
         self.exceptions: list[int] = []
         self.registers: dict[int, int] = {Reg.SP1: 0, Reg.SP2: 0, Reg.ALARM1_THRESHOLD: 0,
                                           Reg.ALARM2_THRESHOLD: 0, Reg.INSTRUMENT_ID: 0x3216}
@@ -107,9 +107,10 @@ class Eurotherm3216Emulator:
         self.output = u
         n_delay = max(1, int(round(self.dead_time_s / DT_S)))
         self._history.append(u)
-        if len(self._history) > n_delay:
-            self._history.pop(0)
-        delivered = self._history[0]
+        while len(self._history) < n_delay + 1:  # pad with the oldest output known
+            self._history.insert(0, self._history[0])
+        del self._history[: len(self._history) - n_delay - 1]
+        delivered = self._history[0]  # output applied dead_time_s ago
         if self.runaway:
             delivered = 100.0
         if self.heater_failed:
