@@ -144,10 +144,8 @@ def _best_raws(data: Any) -> tuple[list[tuple[str, Any]], list[str]]:
 def _g2(data: Any) -> tuple[Callable[[], Any], list[str]]:
     """(figure maker, notes) for the best single-photon candidate: scored experiments with
     a raw file, by utility (high first) then g2_zero (low first)."""
-    from sdl.report import plots
     from sdl.report.data import value_of
-    from sdl.report.html import fmt_outcome
-    from sdl.report.raw import coincidence_histogram, g2_window, load_checked
+    from sdl.report.raw import load_checked
 
     def key(e: Any) -> tuple:
         g = value_of(e.outcomes, "g2_zero")
@@ -162,13 +160,19 @@ def _g2(data: Any) -> tuple[Callable[[], Any], list[str]]:
             continue
         if not raw.has_photons:
             continue
-        max_delay, bin_ps = g2_window(raw.sync_period_ps)
-        hist = coincidence_histogram(raw.photon_timestamps_ps, raw.photon_channels,
-                                     max_delay, bin_ps)
-        label = f"g2(0) recorded {fmt_outcome(e.outcomes.get('g2_zero'))}"
-        if hist.photons_used < hist.photons_total:
-            notes.append(f"{e.experiment_id}: histogram of the first {hist.photons_used} of "
-                         f"{hist.photons_total} channel-0 photons (pair budget)")
-        return functools.partial(plots.plot_g2, e.experiment_id, hist, raw.sync_period_ps,
-                                 label), notes
+        return functools.partial(_g2_figure, e, raw), notes
     return (lambda: None), notes
+
+
+def _g2_figure(e: Any, raw: Any) -> Any:
+    """Coincidence histogram figure of one experiment (may raise: drawn inside `add`)."""
+    from sdl.report import plots
+    from sdl.report.html import fmt_outcome
+    from sdl.report.raw import coincidence_histogram, g2_window
+
+    max_delay, bin_ps = g2_window(raw.sync_period_ps)
+    hist = coincidence_histogram(raw.photon_timestamps_ps, raw.photon_channels, max_delay,
+                                 bin_ps)
+    label = (f"g2(0) recorded {fmt_outcome(e.outcomes.get('g2_zero'))}; "
+             f"start ch{hist.detectors[0]}, stop ch{hist.detectors[1]}")
+    return plots.plot_g2(e.experiment_id, hist, raw.sync_period_ps, label)

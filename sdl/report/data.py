@@ -63,6 +63,7 @@ class ReportData:
     active_seconds: float = 0.0
     recommendation: str = ""
     last_event: Event | None = None
+    stage_seconds: dict[str, float] = field(default_factory=dict)  # summed over sessions
 
     @property
     def experiments(self) -> list[ExperimentState]:
@@ -139,6 +140,10 @@ def _durations_and_strategy(events: list[Event], data: ReportData) -> None:
                 strategy=str(info.get("strategy", "?")),
                 fit_seconds=_num(info.get("fit_seconds")),
                 propose_seconds=_num(info.get("propose_seconds"))))
+        elif ev.kind == "stopped" and isinstance(ev.payload.get("seconds_by_stage"), dict):
+            for stage, sec in ev.payload["seconds_by_stage"].items():
+                if (v := _num(sec)) is not None:
+                    data.stage_seconds[str(stage)] = data.stage_seconds.get(str(stage), 0.0) + v
         elif ev.kind == "dispatched" and eid is not None:
             dispatched[eid] = _ts(ev.ts)  # the last attempt counts
         elif ev.kind in ("measured", "scored", "failed") and eid in dispatched:

@@ -152,6 +152,11 @@ def _summary(data: ReportData) -> str:
                     f"{esc(st.last_ts[:19])}, {len(st.session_starts)} session"
                     f"{'s' if len(st.session_starts) != 1 else ''})")
         rows.append(_row("Total time", f"{esc(fmt_duration(data.active_seconds))} running{span}"))
+    if data.stage_seconds:
+        rows.append(_row("Time by stage", ", ".join(
+            f"{esc(k)} {esc(fmt_duration(v) if v >= 1 else f'{v:.2g} s')}"
+            for k, v in sorted(data.stage_seconds.items(), key=lambda kv: -kv[1]))
+            + " (summed over the sessions that stopped cleanly)"))
     if data.failures:
         rows.append(_row("Failures", ", ".join(
             f"{esc(r)}: {n}" for r, n in data.failures.most_common())))

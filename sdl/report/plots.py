@@ -222,7 +222,7 @@ def plot_g2(eid: str, hist: CoincidenceHistogram, sync_period_ps: int, label: st
     if sync_period_ps > 0:
         for m in range(-3, 4):
             ax.axvline(m * sync_period_ps / 1e3, color=C_GREY, lw=0.6, ls=":")
-    ax.set_xlabel("delay t(ch1) - t(ch0) (ns)")
+    ax.set_xlabel("delay t(stop) - t(start) (ns)")
     ax.set_ylabel("coincidences per bin")
     ax.set_title(f"{eid}: {label}", fontsize=9)
     ax.grid(alpha=0.3)

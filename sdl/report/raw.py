@@ -1,5 +1,5 @@
 """Raw data for the report's spectra and g2 panels: checked loading, absorbance, PL and
-a plain-numpy coincidence histogram.
+the coincidence histogram (from the analysis core).
 
 Absorbance follows Beer-Lambert with dark subtraction, A = -log10((S - D) / (R - D))
 (S sample, R solvent reference, D dark counts; e.g. Skoog, Holler & Crouch, "Principles
@@ -24,8 +24,6 @@ G2_BINS_PER_PERIOD = 50
 # CW excitation has no period: +/- 100 ns in 1 ns bins.
 G2_CW_MAX_DELAY_PS = 100_000
 G2_CW_BIN_PS = 1_000
-# Stop counting after this many pairs (keeps a report quick on long acquisitions).
-G2_MAX_PAIRS = 5_000_000
 
 
 def load_checked(run_dir: Path, e: ExperimentState) -> tuple[RawMeasurement | None, str]:
@@ -41,7 +39,7 @@ def load_checked(run_dir: Path, e: ExperimentState) -> tuple[RawMeasurement | No
 
     try:
         return load_raw(path, expected_sha256=e.sha256), ""
-    except RecordError as err:
+    except (RecordError, OSError) as err:
         return None, f"{e.experiment_id}: skipped, {err}"
 
 
@@ -64,20 +62,17 @@ def pl_counts(raw: RawMeasurement) -> np.ndarray:
 
 @dataclass
 class CoincidenceHistogram:
-    """Counts of delays t(channel 1) - t(channel 0).
+    """Counts of delays t(stop) - t(start) between the two detectors.
 
     Attributes:
         edges_ps: (B + 1,) int64 bin edges, ps; bin k is [edges[k], edges[k+1]).
-        counts: (B,) int64 pair counts.
-        photons_used: channel-0 photons whose pairs were all counted (a prefix of the
-            stream when the pair budget ran out).
-        photons_total: channel-0 photons in the stream.
+        counts: (B,) int64 pair counts (every pair, not only the next photon).
+        detectors: (start channel, stop channel).
     """
 
     edges_ps: np.ndarray
     counts: np.ndarray
-    photons_used: int
-    photons_total: int
+    detectors: tuple[int, int]
 
 
 def g2_window(sync_period_ps: int) -> tuple[int, int]:
@@ -91,40 +86,23 @@ def g2_window(sync_period_ps: int) -> tuple[int, int]:
 
 
 def coincidence_histogram(timestamps_ps: np.ndarray, channels: np.ndarray, max_delay_ps: int,
-                          bin_ps: int, *, max_pairs: int = G2_MAX_PAIRS) -> CoincidenceHistogram:
-    """Histogram of all pairwise delays t1[j] - t0[i] in [-max_delay_ps, max_delay_ps).
-
-    Every pair counts (not only the next photon), as in a start-multistop correlator.
+                          bin_ps: int) -> CoincidenceHistogram:
+    """All-pairs histogram of the delays t2 - t1 in [-max_delay_ps, max_delay_ps), through
+    the analysis core (`sdl.analysis.g2.detector_streams`,
+    `sdl.analysis.g2_kernels.cross_correlation_counts`; numba, compiled on first use).
 
     Args:
         timestamps_ps: (N,) int64 detection times, ps, non-decreasing.
-        channels: (N,) detector index; channel 0 starts, channel 1 stops.
+        channels: (N,) integer detector index (channels 0 and 1 when both are present).
         max_delay_ps: half width of the window, ps (a multiple of `bin_ps`).
-        bin_ps: bin width, ps (> 0).
-        max_pairs: count only the channel-0 prefix whose pairs fit this budget.
+        bin_ps: bin width, ps (>= 1).
 
-    Returns:
-        A `CoincidenceHistogram` with 2 * max_delay_ps / bin_ps bins.
+    Raises:
+        ValueError: bad dtype/shape/order (from the analysis core).
     """
-    t = np.asarray(timestamps_ps, dtype=np.int64)
-    ch = np.asarray(channels)
-    if t.ndim != 1 or ch.shape != t.shape:
-        raise ValueError("timestamps and channels must be 1-D arrays of the same length")
-    if bin_ps <= 0 or max_delay_ps <= 0 or max_delay_ps % bin_ps:
-        raise ValueError("need bin_ps > 0 and max_delay_ps a positive multiple of bin_ps")
-    nbins = 2 * max_delay_ps // bin_ps
-    edges = np.arange(nbins + 1, dtype=np.int64) * bin_ps - max_delay_ps
-    t0 = np.sort(t[ch == 0], kind="stable")
-    t1 = np.sort(t[ch == 1], kind="stable")
-    lo = np.searchsorted(t1, t0 - max_delay_ps, side="left")
-    hi = np.searchsorted(t1, t0 + max_delay_ps, side="left")
-    n = (hi - lo).astype(np.int64)
-    cum = np.cumsum(n)
-    used = int(np.searchsorted(cum, max_pairs, side="right"))
-    n, lo, cum = n[:used], lo[:used], cum[:used]
-    total = int(cum[-1]) if used else 0
-    starts = np.repeat(np.arange(used), n)
-    offset = np.arange(total, dtype=np.int64) - np.repeat(cum - n, n)
-    delays = t1[lo[starts] + offset] - t0[starts]
-    counts = np.bincount((delays + max_delay_ps) // bin_ps, minlength=nbins)[:nbins]
-    return CoincidenceHistogram(edges, counts.astype(np.int64), used, int(t0.size))
+    from sdl.analysis.g2 import detector_streams
+    from sdl.analysis.g2_kernels import cross_correlation_counts, linear_edges
+
+    t1, t2, dets = detector_streams(np.asarray(timestamps_ps), np.asarray(channels))
+    edges = linear_edges(int(max_delay_ps), int(bin_ps))
+    return CoincidenceHistogram(edges, cross_correlation_counts(t1, t2, edges), dets)
