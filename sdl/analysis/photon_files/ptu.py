@@ -2,8 +2,9 @@
 
 Supported record types (``TTResultFormat_TTTRRecType``; PicoQuant TTTR record-format
 appendix): PicoHarpT2/T3, HydraHarpT2/T3 (V1), HydraHarp2T2/T3, TimeHarp260NT2/T3,
-TimeHarp260PT2/T3, MultiHarpT2/T3. Dispatch is on the full tag value; an unknown value is
-an error naming it and its T-mode byte.
+TimeHarp260PT2/T3, MultiHarpT2/T3 (= the "generic" types also written by PicoHarp 330).
+Dispatch is on the full tag value; an unknown value is an error naming it and its T-mode
+byte (bits 15..8: 2 = T2, 3 = T3).
 
 Timestamps are int64 picoseconds:
     T2: (overflows x period + timetag) x MeasDesc_GlobalResolution.
@@ -134,7 +135,7 @@ def _record_format(header: fmt.PtuHeader, path: str) -> fmt.RecordFormat:
                               offset=header.data_offset)
     if isinstance(code, bool) or not isinstance(code, int) or code not in fmt.FORMAT_BY_CODE:
         t_mode = (code >> 8) & 0xFF if isinstance(code, int) else None
-        known = ", ".join(f"{f.name} 0x{f.code:08X}" for f in fmt.RECORD_FORMATS.values())
+        known = ", ".join(f"{f.name} 0x{f.code:08X}" for f in fmt.PRIMARY_FORMATS)
         shown = f"0x{code:08X}" if isinstance(code, int) and code >= 0 else repr(code)
         raise PhotonFileError(
             f"unsupported record type {shown} (T-mode byte {t_mode}); supported: {known}",
@@ -241,7 +242,7 @@ def _check_records(records: np.ndarray, record_type: str, t_mode: int) -> fmt.Re
         raise ValueError("records must be a 1-D uint32 numpy array")
     rf = fmt.RECORD_FORMATS.get(record_type)
     if rf is None or rf.t_mode != t_mode:
-        names = [f.name for f in fmt.RECORD_FORMATS.values() if f.t_mode == t_mode]
+        names = [name for name, f in fmt.RECORD_FORMATS.items() if f.t_mode == t_mode]
         raise ValueError(f"record_type must be one of {names}, got {record_type!r}")
     return rf
 

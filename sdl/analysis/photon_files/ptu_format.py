@@ -105,8 +105,13 @@ _FORMATS = [
     RecordFormat("MultiHarpT2", 0x00010207, "hh_t2", 2, 33554432, True),
     RecordFormat("MultiHarpT3", 0x00010307, "hh_t3", 3, 1024, True),
 ]
+PRIMARY_FORMATS: tuple[RecordFormat, ...] = tuple(_FORMATS)
 RECORD_FORMATS: dict[str, RecordFormat] = {f.name: f for f in _FORMATS}
 FORMAT_BY_CODE: dict[int, RecordFormat] = {f.code: f for f in _FORMATS}
+# $00010207 / $00010307 are the "generic" T2/T3 types written by MultiHarp and PicoHarp 330
+# (PicoQuant demo readers); "GenericT2"/"GenericT3" are accepted as writer aliases.
+RECORD_FORMATS["GenericT2"] = RECORD_FORMATS["MultiHarpT2"]
+RECORD_FORMATS["GenericT3"] = RECORD_FORMATS["MultiHarpT3"]
 # The record-format appendix also lists the TimeHarp 260 types with RecFmt version byte
 # $01 (e.g. $01010205); both spellings denote the same layout.
 for _f in _FORMATS:

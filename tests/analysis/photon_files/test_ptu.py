@@ -396,3 +396,11 @@ def test_writer_rejects_unrepresentable_data(tmp_path, kwargs, match):
     ts, ch = args.pop("timestamps_ps"), args.pop("channels")
     with pytest.raises(PhotonFileError, match=match):
         write_ptu(tmp_path / "x.ptu", np.asarray(ts), np.asarray(ch), **args)
+
+
+def test_generic_alias_writes_the_multiharp_picoharp330_type(tmp_path):
+    p = tmp_path / "g.ptu"
+    write_ptu(p, np.array([5, 10]), np.array([1, 3]), record_type="GenericT2", resolution_ps=5.0)
+    d = read_ptu(p)
+    assert d.header["TTResultFormat_TTTRRecType"] == 0x00010207
+    assert d.record_type == "MultiHarpT2" and d.timestamps_ps.tolist() == [5, 10]
