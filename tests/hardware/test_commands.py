@@ -1,0 +1,72 @@
+"""CLI: `sdl emulate` writes a rig file of emulated ports; `sdl devices check` probes it."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sdl.cli import main
+from tests.hardware.conftest import EXAMPLE_RIG
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_emulate_then_devices_check(tmp_path):
+    out = tmp_path / "emu_rig.toml"
+    proc = subprocess.Popen([sys.executable, "-m", "sdl.cli", "emulate", str(EXAMPLE_RIG),
+                             "--write-rig", str(out), "--fault", "heater_shell:sensor_break"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not out.exists() and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.1)
+        assert out.exists(), proc.stdout.read() if proc.poll() is not None else "no rig file"
+        check = subprocess.run([sys.executable, "-m", "sdl.cli", "devices", "check", str(out)],
+                               cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert check.returncode == 3, check.stdout + check.stderr
+        lines = check.stdout.splitlines()
+        assert any(line.startswith("OK   pump_solvent") and "NE1000" in line for line in lines)
+        assert any(line.startswith("OK   sts") and "1024 px" in line for line in lines)
+        assert any(line.startswith("FAIL heater_shell") and "sensor break" in line for line in lines)
+        assert "1 of 9 devices did not answer: heater_shell" in check.stderr
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            stdout, _ = proc.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            stdout, _ = proc.communicate()
+    assert proc.returncode == 0
+    assert "pump_metal" in stdout and "control:  127.0.0.1:" in stdout
+
+
+def test_devices_check_unreachable_exits_3(tmp_path, capsys):
+    rig = EXAMPLE_RIG.read_text().replace("/dev/serial/by-id/usb-FTDI_pump_bus-if00-port0",
+                                          "emu://no-such-line")
+    path = tmp_path / "rig.toml"
+    path.write_text(rig)
+    code = main(["devices", "check", str(path), "--timeout", "0.05"])
+    out, err = capsys.readouterr()
+    assert code == 3
+    assert "FAIL pump_metal" in out and "cannot open port" in out and "next:" in out
+    assert "did not answer" in err
+
+
+def test_emulate_rejects_bad_fault(tmp_path, capsys):
+    code = main(["emulate", str(EXAMPLE_RIG), "--write-rig", str(tmp_path / "o.toml"),
+                 "--fault", "pump_metal"])
+    assert code == 2
+    assert "DEVICE:FAULT" in capsys.readouterr().err
+
+
+def test_written_rig_round_trips(tmp_path):
+    from sdl.commands.emulate import rig_to_toml
+    from sdl.schema.load import load_rig, parse_toml_bytes, rig_from_dict
+
+    rig = load_rig(EXAMPLE_RIG)
+    text = rig_to_toml(rig.model_dump(mode="python"))
+    again = rig_from_dict(parse_toml_bytes(text.encode()))
+    assert again == rig
