@@ -142,10 +142,12 @@ def write_photon_hdf5(
         _put(f, "setup/num_spectral_ch", 1)
         _put(f, "setup/num_polarization_ch", 1)
         _put(f, "setup/num_split_ch", int(max(dets.size, 1)))
-        _put(f, "setup/modulated_excitation", False)
-        _put(f, "setup/excitation_alternated", np.array([False]))
-        _put(f, "setup/lifetime", bool(data.is_t3))
-        _put(f, "setup/excitation_cw", np.array([not pulsed]))
+        # Booleans as integers 0/1, as the spec describes them ("True (i.e. 1)") and as
+        # phconvert writes them; h5py would otherwise store an HDF5 enum.
+        _put(f, "setup/modulated_excitation", 0)
+        _put(f, "setup/excitation_alternated", np.array([0]))
+        _put(f, "setup/lifetime", int(data.is_t3))
+        _put(f, "setup/excitation_cw", np.array([int(not pulsed)]))
         ident = {
             "creator": "qd-sdl",
             "software": "qd-sdl sdl.analysis.photon_files",

@@ -53,8 +53,8 @@ def test_spec_fields_written(tmp_path):
                     "num_split_ch", "modulated_excitation", "lifetime", "excitation_cw",
                     "excitation_alternated"):
             assert key in f["setup"], key
-        assert bool(f["setup/lifetime"][()]) is True
-        assert f["setup/excitation_cw"][()].tolist() == [False]
+        assert f["setup/lifetime"][()] == 1 and f["setup/lifetime"].dtype.kind == "i"
+        assert f["setup/excitation_cw"][()].tolist() == [0]
         for key in ("creator", "software", "format_name", "format_version", "creation_time",
                     "filename", "author"):
             assert key in f["identity"], key
@@ -200,3 +200,16 @@ def test_photon_data_validation():
     d = _t2()
     assert d.channel_timestamps(1).tolist() == d.timestamps_ps[d.channels == 1].tolist()
     assert not d.is_t3 and _t3().is_t3
+
+
+def test_tttrlib_reads_our_photon_hdf5_identically(tmp_path):
+    tttrlib = pytest.importorskip("tttrlib")
+    d = _t3()
+    p = tmp_path / "t3.h5"
+    write_photon_hdf5(p, d)
+    t = tttrlib.TTTR(str(p), "PHOTON-HDF5")
+    assert np.array_equal(np.asarray(t.macro_times).astype(np.int64), d.timestamps_ps)
+    assert np.array_equal(np.asarray(t.micro_times).astype(np.int64) * 4, d.dtime_ps)
+    assert np.array_equal(np.asarray(t.routing_channels).astype(np.int64), d.channels)
+    assert t.header.macro_time_resolution == pytest.approx(1e-12)
+    assert t.header.micro_time_resolution == pytest.approx(4e-12)
