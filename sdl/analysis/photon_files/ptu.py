@@ -89,6 +89,10 @@ def _read_stream(fh: BinaryIO, size: int, path: str) -> PhotonData:
     tags = header.tags
     rf = _record_format(header, path)
     n = _num_records(header, path)
+    glob_ps = fmt.resolution_ps(tags.get(fmt.TAG_GLOBAL_RES), fmt.TAG_GLOBAL_RES, header, path)
+    res_ps = glob_ps
+    if rf.t_mode == 3:
+        res_ps = fmt.resolution_ps(tags.get(fmt.TAG_RESOLUTION), fmt.TAG_RESOLUTION, header, path)
     need = 4 * n
     avail = size - header.data_offset
     if avail < need:
@@ -110,12 +114,10 @@ def _read_stream(fh: BinaryIO, size: int, path: str) -> PhotonData:
     if records.shape[0] != n:
         raise PhotonFileError("file shrank while reading the records", path=path,
                               offset=header.data_offset + 4 * records.shape[0])
-    glob_ps = fmt.resolution_ps(tags.get(fmt.TAG_GLOBAL_RES), fmt.TAG_GLOBAL_RES, header, path)
     if rf.t_mode == 2:
         data = decode_t2_records(records, rf.name, glob_ps, _offset_hook(header, path))
         data.sync_period_ps = _sync_period_from_rate(tags.get(fmt.TAG_SYNC_RATE))
     else:
-        res_ps = fmt.resolution_ps(tags.get(fmt.TAG_RESOLUTION), fmt.TAG_RESOLUTION, header, path)
         data = decode_t3_records(records, rf.name, glob_ps, res_ps, _offset_hook(header, path))
     data.header = tags
     return data
