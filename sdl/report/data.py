@@ -37,6 +37,7 @@ class StrategyRow:
     strategy: str
     fit_seconds: float | None
     propose_seconds: float | None
+    info: dict[str, Any] = field(default_factory=dict)  # the whole strategy_info
 
 
 @dataclass
@@ -139,7 +140,7 @@ def _durations_and_strategy(events: list[Event], data: ReportData) -> None:
                 k=int(ev.payload.get("k", 0)), experiment_id=str(eid),
                 strategy=str(info.get("strategy", "?")),
                 fit_seconds=_num(info.get("fit_seconds")),
-                propose_seconds=_num(info.get("propose_seconds"))))
+                propose_seconds=_num(info.get("propose_seconds")), info=info))
         elif ev.kind == "stopped" and isinstance(ev.payload.get("seconds_by_stage"), dict):
             for stage, sec in ev.payload["seconds_by_stage"].items():
                 if (v := _num(sec)) is not None:

@@ -125,7 +125,8 @@ def _summary(data: ReportData) -> str:
     rows.append(_row("Experiments", (
         f'<span id="n-completed">{len(st.completed)}</span> completed of budget '
         f"{esc(st.budget)}: {n_scored} scored, {data.n_failed} failed"
-        + (f", {data.n_unfinished} unfinished" if data.n_unfinished else ""))))
+        + (f", {data.n_unfinished} unfinished" if data.n_unfinished else "")
+        + (f"; time budget {c.budget.hours:g} h" if c is not None and c.budget.hours else ""))))
     if data.best is not None and c is not None:
         b = data.best
         conds = ", ".join(f"{esc(k)} = {esc(fmt_num(v))}" for k, v in b.conditions.items())
@@ -133,7 +134,7 @@ def _summary(data: ReportData) -> str:
                            for n in c.outcome_names if n in b.outcomes)
         rows.append(_row("Best experiment", (
             f'<b id="best-id">{esc(b.experiment_id)}</b> (utility '
-            f"{data.utility.get(b.experiment_id, 0.0):.3f})<br>{conds}<br>{outs}")))
+            f"{data.utility.get(b.experiment_id, 0.0):.3g})<br>{conds}<br>{outs}")))
     else:
         rows.append(_row("Best experiment", "none yet (no scored experiment meets the "
                                             "constraints)"))
@@ -152,6 +153,8 @@ def _summary(data: ReportData) -> str:
                     f"{esc(st.last_ts[:19])}, {len(st.session_starts)} session"
                     f"{'s' if len(st.session_starts) != 1 else ''})")
         rows.append(_row("Total time", f"{esc(fmt_duration(data.active_seconds))} running{span}"))
+    if c is not None:
+        rows.append(_row("Strategy", _strategy(data)))
     if data.stage_seconds:
         rows.append(_row("Time by stage", ", ".join(
             f"{esc(k)} {esc(fmt_duration(v) if v >= 1 else f'{v:.2g} s')}"
@@ -167,6 +170,27 @@ def _summary(data: ReportData) -> str:
     return (f'<section id="summary"><h2>Morning summary</h2>'
             f'<p class="rec {esc(data.phase)}" id="recommendation">{esc(data.recommendation)}</p>'
             f'<table class="kv">{"".join(rows)}</table></section>')
+
+
+def _strategy(data: ReportData) -> str:
+    """Campaign strategy settings and what the last proposal call reported."""
+    st = data.campaign.strategy
+    out = f"{esc(st.kind)}, {esc(st.initial)} initial, batch {esc(st.batch)}"
+    if data.strategy_rows:
+        r = data.strategy_rows[-1]
+        out += f"; last proposal ({esc(r.experiment_id)}) by {esc(r.strategy)}"
+        if r.propose_seconds is not None:
+            out += f" in {r.propose_seconds:.3g} s"
+        info = r.info
+        extras = [f"{k} {fmt_num(info[k])}" for k in ("acquisition_value", "hypervolume",
+                                                      "best_feasible")
+                  if isinstance(info.get(k), int | float)]
+        notes = info.get("notes")
+        if isinstance(notes, list) and notes:
+            extras.append("notes: " + "; ".join(str(n) for n in notes))
+        if extras:
+            out += " (" + esc(", ".join(extras)) + ")"
+    return out
 
 
 def _section(s: Section) -> str:
@@ -198,7 +222,7 @@ def _experiment_table(data: ReportData) -> str:
         cells += [esc(fmt_num(e.conditions.get(p, ""))) for p in pnames]
         cells += [esc(fmt_outcome(e.outcomes.get(o))) for o in onames]
         u = data.utility.get(e.experiment_id)
-        cells.append("" if u is None else f"{u:.3f}")
+        cells.append("" if u is None else f"{u:.3g}")
         f = e.failure or {}
         fail = ""
         if f:

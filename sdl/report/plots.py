@@ -18,6 +18,7 @@ from sdl.report.data import ReportData, objective_values, stderr_of, value_of
 from sdl.report.raw import CoincidenceHistogram, absorbance, pl_counts
 
 DPI = 80
+LOG_UTILITY_BELOW = 0.05  # best utility below this: the trace uses a log axis
 C_OK, C_FAIL, C_BEST, C_GREY = "#1f77b4", "#d62728", "#2ca02c", "#b0b0b0"
 
 
@@ -47,18 +48,29 @@ def plot_trace(data: ReportData):
     n = np.arange(1, len(done) + 1)
     u = np.array([data.utility.get(e.experiment_id, 0.0) for e in done])
     failed = np.array([e.status == "failed" for e in done])
+    best = np.maximum.accumulate(u)
+    log_scale = 0.0 < best[-1] < LOG_UTILITY_BELOW
+    if log_scale:  # far from every target: a linear axis would show a flat line at 0
+        floor = max(float(u[u > 0].min()) / 3.0, best[-1] * 1e-12)
+        u, best = np.maximum(u, floor), np.maximum(best, floor)
     fig, ax = _figure(7.6, 3.0)
     ax = ax[0, 0]
-    ax.step(n, np.maximum.accumulate(u), where="post", color=C_BEST, lw=2, label="best so far")
+    ax.step(n, best, where="post", color=C_BEST, lw=2, label="best so far")
     ax.plot(n[~failed], u[~failed], "o", color=C_OK, ms=4, label="scored")
     if failed.any():
         ax.plot(n[failed], u[failed], "x", color=C_FAIL, ms=6, label="failed")
     if data.target_hit is not None:
         k = 1 + [e.experiment_id for e in done].index(data.target_hit.experiment_id)
-        ax.axvline(k, color="k", ls=":", lw=1, label=f"target reached ({data.target_hit.experiment_id})")
+        ax.axvline(k, color="k", ls=":", lw=1,
+                   label=f"target reached ({data.target_hit.experiment_id})")
     ax.set_xlabel("experiment number (order finished)")
-    ax.set_ylabel("utility (0..1)")
-    ax.set_ylim(-0.03, 1.03)
+    if log_scale:
+        ax.set_yscale("log")
+        ax.set_ylim(floor / 1.5, 1.5)
+        ax.set_ylabel("utility (log; 0 at the bottom)")
+    else:
+        ax.set_ylabel("utility (0..1)")
+        ax.set_ylim(-0.03, 1.03)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     ax.grid(alpha=0.3)
     return fig

@@ -428,3 +428,38 @@ def test_non_dominated_respects_goals():
     assert non_dominated(pts, [True, True]).tolist() == [False, False, True, True, True]
     # first maximised, second minimised: (3, 0.1) dominates all the others
     assert non_dominated(pts, [False, True]).tolist() == [False, False, False, False, True]
+
+
+def test_with_the_real_sobol_strategy(tmp_path, monkeypatch):
+    """The report of a run proposed by the real `surrogates.propose` (sobol: no model)."""
+    strategies = pytest.importorskip("surrogates.strategies")
+    monkeypatch.setattr(surrogates, "propose", strategies.propose)
+    camp = tmp_path / "c.toml"
+    camp.write_text(SINGLE.replace('kind = "random"', 'kind = "sobol"'))
+    s = Session.create(camp, out=tmp_path / "run")
+    for qy in (0.3, 0.1):
+        (t,) = s.ask()
+        s.tell_outcomes(t.experiment_id, {"plqy": qy})
+    s.stop("budget")
+    s.close()
+    text = build_html(tmp_path / "run")
+    assert "last proposal (e0002) by sobol" in text
+    assert '<b id="best-id">e0001</b>' in text and '<p class="rec complete"' in text
+
+
+def test_trace_switches_to_log_when_far_from_every_target(tmp_path):
+    from sdl.report.data import gather
+    from sdl.report.plots import plot_trace
+
+    camp = tmp_path / "c.toml"
+    camp.write_text(CAMPAIGN)
+    s = Session.create(camp, out=tmp_path / "run")
+    # 13.3 and 10 tolerances off: desirability exp(-0.5 z^2) ~ 1e-39 and 2e-22, utility
+    # (geometric mean with plqy) ~ 1e-20 and 1e-11
+    for peak in (580.0, 590.0):
+        (t,) = s.ask()
+        s.tell_outcomes(t.experiment_id, {"pl_peak_nm": peak, "plqy": 0.5, "g2_zero": 0.1})
+    s.close()
+    data = gather(tmp_path / "run")
+    assert 0.0 < data.utility["e0002"] < 1e-10
+    assert plot_trace(data).axes[0].get_yscale() == "log"
