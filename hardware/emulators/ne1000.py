@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import math
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from hardware.drivers.ne1000 import (
@@ -331,13 +333,24 @@ class Ne1000Emulator:
         return "?"
 
 
-class Ne1000Bus:
-    """Several emulated pumps sharing one RS-232 line (a `ByteDevice` for a `Wire`)."""
+INTERBYTE_GAP_S = 0.5  # manual: bytes more than 0.5 s apart discard the packet
 
-    def __init__(self, world):
+
+class Ne1000Bus:
+    """Several emulated pumps sharing one RS-232 line (a `ByteDevice` for a `Wire`).
+
+    Args:
+        world: shared `EmulatedWorld`.
+        byte_clock: wall-time source for the inter-byte gap rule (line timing, not device
+            physics, so it is separate from the world clock); injectable for tests.
+    """
+
+    def __init__(self, world, byte_clock: Callable[[], float] = time.monotonic):
         self.world = world
         self.pumps: dict[int, Ne1000Emulator] = {}
         self._buf = b""
+        self._last_byte_t = -math.inf
+        self.byte_clock = byte_clock
         self.garbage: list[bytes] = []
 
     def add(self, pump: Ne1000Emulator) -> Ne1000Emulator:
@@ -374,6 +387,11 @@ class Ne1000Bus:
         out: list[bytes] = []
         with self.world.lock:
             self.world.tick()
+            now = self.byte_clock()
+            if self._buf and now - self._last_byte_t > INTERBYTE_GAP_S:
+                self.garbage.append(self._buf)  # stale partial packet: discarded
+                self._buf = b""
+            self._last_byte_t = now
             self._buf += data
             while self._buf:
                 if self._buf[0] == STX:

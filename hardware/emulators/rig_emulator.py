@@ -19,6 +19,7 @@ from hardware.emulators.eurotherm import Eurotherm3216Emulator, ModbusBus
 from hardware.emulators.ne1000 import Ne1000Bus, Ne1000Emulator
 from hardware.emulators.ocean import ObpSpectrometerEmulator
 from hardware.emulators.pty_server import PtyServer
+from hardware.emulators.socket_server import SocketServer
 from hardware.emulators.tagger import TaggerEmulator
 from hardware.emulators.wire import TRANSPORT_FAULTS, Wire, register_wire, unregister_wire
 from hardware.emulators.world import Clock, EmulatedWorld
@@ -104,7 +105,7 @@ class EmulatedRig:
         self.wires: dict[str, Wire] = {}
         self.port_of: dict[str, str] = {}
         self.urls: dict[str, str] = {}
-        self.servers: list[PtyServer] = []
+        self.servers: list[PtyServer | SocketServer] = []
         self.tagger: TaggerEmulator | None = None
         self._registered: list[Wire] = []
         self._tmp: tempfile.TemporaryDirectory | None = None
@@ -147,7 +148,8 @@ class EmulatedRig:
         """Serve every line; return device name -> URL/path.
 
         Args:
-            transport: "emu" (in-process `emu://` URLs) or "pty" (real pseudo-terminals).
+            transport: "emu" (in-process `emu://` URLs), "pty" (real pseudo-terminals) or
+                "socket" (`socket://127.0.0.1:PORT`).
             link_dir: for "pty", directory for stable symlinks (port-vanish needs them).
         """
         port_url: dict[str, str] = {}
@@ -160,8 +162,12 @@ class EmulatedRig:
                 server = PtyServer(wire, link).start()
                 self.servers.append(server)
                 port_url[port] = server.path
+            elif transport == "socket":
+                server = SocketServer(wire).start()
+                self.servers.append(server)
+                port_url[port] = server.path
             else:
-                raise ValueError(f"transport must be 'emu' or 'pty', got {transport!r}")
+                raise ValueError(f"transport must be 'emu', 'pty' or 'socket', got {transport!r}")
         self.urls = {name: port_url[port] for name, port in self.port_of.items()}
         return dict(self.urls)
 

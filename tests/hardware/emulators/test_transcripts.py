@@ -83,3 +83,19 @@ def test_obp_golden():
     assert dev.feed(build_obp_message(SET_ITIME_USEC, immediate=itime, flags=FLAG_REQUEST_ACK)) == [
         build_obp_message(SET_ITIME_USEC, flags=FLAG_RESPONSE | FLAG_ACK)]
     assert dev.feed(build_obp_message(SET_ITIME_USEC, immediate=itime)) == []  # no ACK asked
+
+
+def test_ne1000_interbyte_gap_discards_partial_packet():
+    # NE-1000 manual: bytes more than 0.5 s apart discard the packet.
+    t = [0.0]
+    world = EmulatedWorld(ManualClock())
+    bus = Ne1000Bus(world, byte_clock=lambda: t[0])
+    bus.add(Ne1000Emulator(world, "p", 0))
+    assert bus.feed(b"00V") == []
+    t[0] = 0.6
+    assert bus.feed(b"ER\r") == [b"\x0200S?\x03"]    # "ER" alone: unknown command
+    assert bus.garbage == [b"00V"]
+    t[0] = 0.7
+    assert bus.feed(b"00VER") == []
+    t[0] = 1.1
+    assert bus.feed(b"\r") == [b"\x0200SNE1000V3.928\x03"]

@@ -109,3 +109,22 @@ def test_pty_port_vanishes_and_returns(pty_rig):
     rig.inject("heater_core", "restore")
     assert h.read_pv() == pytest.approx(22.0)   # same path, new pty: reopened transparently
     h.close()
+
+
+def test_socket_transport(tmp_path):
+    from hardware.emulators.rig_emulator import EmulatedRig
+    from hardware.emulators.world import ManualClock
+    from sdl.schema.load import load_rig
+    from tests.hardware.conftest import EXAMPLE_RIG
+
+    with EmulatedRig(load_rig(EXAMPLE_RIG), clock=ManualClock(), photon_folder=tmp_path) as rig:
+        urls = rig.start("socket")
+        assert urls["pump_metal"].startswith("socket://127.0.0.1:")
+        p = Ne1000Pump(urls["pump_anion"], 1, timeout_s=0.5)
+        assert p.version() == "NE1000V3.928"
+        rig.inject("pump_anion", "no_reply")
+        p.retry = ONE
+        with pytest.raises(DeviceTimeout):
+            p.status()
+        assert p.status() is PumpState.STOPPED
+        p.close()
