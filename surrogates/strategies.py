@@ -1,0 +1,106 @@
+"""`propose`: the one entry point of the optimiser (sobol, random, bo).
+
+`propose(campaign, history, k, pending, n)` is a pure function of its inputs: all
+randomness derives from `(campaign.seed, k)` (Sobol scrambling from the seed alone), and
+torch's global generator is forked and re-seeded inside the call, so the same inputs give
+the same proposals on one machine (bit-identical float64 arithmetic assumed; different
+BLAS/thread counts may change the last digits).
+
+Kinds:
+    sobol   scrambled Sobol points at offset len(history) + len(pending) (no repeats).
+    random  uniform points seeded by (seed, k).
+    bo      Sobol for the first `strategy.initial` experiments (counting pending ones),
+            then qLogNEI (one objective) or qLogNEHVI (several) on a GP per outcome,
+            with pending experiments as X_pending, outcome constraints, the failure
+            classifier (`strategy.feasibility`) and the proximal penalty
+            (`strategy.proximal`). Falls back to Sobol (with a note) until at least two
+            experiments have given every needed outcome.
+
+An observation counts as a success for the feasibility model when it did not fail and
+gave every modelled outcome (objectives and constrained outcomes) as a finite number;
+each outcome's GP uses every non-failed observation that gave that outcome.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from surrogates.design import random_points, sobol_points
+from surrogates.encoding import Encoder
+from surrogates.errors import EncodingError
+from surrogates.settings import DEFAULT, Settings
+from surrogates.types import Observation, Proposal, StrategyInfo
+
+
+def propose(
+    campaign: Any,
+    history: Sequence[Observation],
+    k: int,
+    pending: Sequence[Proposal] = (),
+    n: int | None = None,
+    *,
+    settings: Settings | None = None,
+) -> tuple[list[Proposal], StrategyInfo]:
+    """Propose the next batch of experiments.
+
+    Args:
+        campaign: a validated `sdl.schema.campaign.Campaign`.
+        history: finished experiments, in the order they finished.
+        k: iteration index (with `campaign.seed`, derives every random number).
+        pending: proposals dispatched but not yet measured.
+        n: batch size; defaults to `campaign.strategy.batch`.
+        settings: optimiser effort (defaults to `surrogates.settings.DEFAULT`).
+
+    Returns:
+        n proposals (parameter name -> value in original units: float, int for integer
+        parameters, str for categorical ones) and the diagnostics of this call.
+
+    Raises:
+        EncodingError: the campaign cannot be encoded (e.g. BO with a linear input
+            constraint over a log-scaled parameter).
+        InfeasibleDesignError: the input constraints leave (almost) no feasible points.
+    """
+    t0 = time.perf_counter()
+    settings = settings or DEFAULT
+    n = campaign.strategy.batch if n is None else int(n)
+    if n < 1:
+        raise EncodingError(f"batch size n = {n}; allowed: n >= 1")
+    encoder = Encoder.from_campaign(campaign)
+    kind = campaign.strategy.kind
+    offset = len(history) + len(pending)
+    if kind == "random":
+        points = random_points(encoder, campaign.seed, k, n)
+        return _wrap(points), StrategyInfo("random", propose_seconds=time.perf_counter() - t0)
+    if kind == "sobol":
+        points = sobol_points(encoder, campaign.seed, offset, n)
+        return _wrap(points), StrategyInfo("sobol", propose_seconds=time.perf_counter() - t0)
+    # bo: check up front that the acquisition optimiser can take the constraints
+    encoder.linear_constraints_encoded()
+    if encoder.constraints:
+        encoder.interior_point()
+    if offset < campaign.strategy.initial:
+        points = sobol_points(encoder, campaign.seed, offset, n)
+        info = StrategyInfo("bo:sobol-initial", propose_seconds=time.perf_counter() - t0)
+        return _wrap(points), info
+    from surrogates.bo import bo_step  # torch and BoTorch only when needed
+
+    points, info = bo_step(campaign, encoder, history, k, pending, n, settings)
+    info = _with_time(info, time.perf_counter() - t0)
+    return _wrap(points), info
+
+
+def _wrap(points: list[dict[str, Any]]) -> list[Proposal]:
+    return [Proposal(conditions=dict(p)) for p in points]
+
+
+def _with_time(info: StrategyInfo, seconds: float) -> StrategyInfo:
+    return StrategyInfo(
+        strategy=info.strategy, fit_seconds=info.fit_seconds, propose_seconds=seconds,
+        acquisition_value=info.acquisition_value, loo_rmse=info.loo_rmse,
+        best_feasible=info.best_feasible, hypervolume=info.hypervolume, notes=info.notes,
+    )
+
+
+__all__ = ["propose"]
