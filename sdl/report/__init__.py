@@ -128,12 +128,19 @@ def _sections(data: Any) -> list:
     return sections
 
 
-def _best_raws(data: Any) -> tuple[list[tuple[str, Any]], list[str]]:
+def _load(data: Any, e: Any) -> tuple[Any, str]:
+    """`raw.load_checked`, each raw file read (and hashed) once per report."""
     from sdl.report.raw import load_checked
 
+    if e.experiment_id not in data.raw_cache:
+        data.raw_cache[e.experiment_id] = load_checked(data.run_dir, e)
+    return data.raw_cache[e.experiment_id]
+
+
+def _best_raws(data: Any) -> tuple[list[tuple[str, Any]], list[str]]:
     items, notes = [], []
     for e in data.top:
-        raw, why = load_checked(data.run_dir, e)
+        raw, why = _load(data, e)
         if raw is None:
             notes.append(why)
         else:
@@ -145,7 +152,6 @@ def _g2(data: Any) -> tuple[Callable[[], Any], list[str]]:
     """(figure maker, notes) for the best single-photon candidate: scored experiments with
     a raw file, by utility (high first) then g2_zero (low first)."""
     from sdl.report.data import value_of
-    from sdl.report.raw import load_checked
 
     def key(e: Any) -> tuple:
         g = value_of(e.outcomes, "g2_zero")
@@ -154,7 +160,7 @@ def _g2(data: Any) -> tuple[Callable[[], Any], list[str]]:
     cands = sorted((e for e in data.scored if e.raw_file), key=key)
     notes: list[str] = []
     for e in cands[:_G2_MAX_TRIES]:
-        raw, why = load_checked(data.run_dir, e)
+        raw, why = _load(data, e)
         if raw is None:
             notes.append(why)
             continue

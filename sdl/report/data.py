@@ -65,6 +65,7 @@ class ReportData:
     recommendation: str = ""
     last_event: Event | None = None
     stage_seconds: dict[str, float] = field(default_factory=dict)  # summed over sessions
+    raw_cache: dict[str, tuple[Any, str]] = field(default_factory=dict, repr=False)
 
     @property
     def experiments(self) -> list[ExperimentState]:

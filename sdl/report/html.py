@@ -125,7 +125,7 @@ def _summary(data: ReportData) -> str:
     rows.append(_row("Experiments", (
         f'<span id="n-completed">{len(st.completed)}</span> completed of budget '
         f"{esc(st.budget)}: {n_scored} scored, {data.n_failed} failed"
-        + (f", {data.n_unfinished} unfinished" if data.n_unfinished else "")
+        + (f", {data.n_unfinished} unfinished ({_unfinished(data)})" if data.n_unfinished else "")
         + (f"; time budget {c.budget.hours:g} h" if c is not None and c.budget.hours else ""))))
     if data.best is not None and c is not None:
         b = data.best
@@ -170,6 +170,13 @@ def _summary(data: ReportData) -> str:
     return (f'<section id="summary"><h2>Morning summary</h2>'
             f'<p class="rec {esc(data.phase)}" id="recommendation">{esc(data.recommendation)}</p>'
             f'<table class="kv">{"".join(rows)}</table></section>')
+
+
+def _unfinished(data: ReportData, most: int = 5) -> str:
+    """'e0009 proposed, e0010 dispatched' (the first `most`)."""
+    items = [f"{e.experiment_id} {e.status}" for e in data.state.unfinished]
+    more = f", … {len(items) - most} more" if len(items) > most else ""
+    return esc(", ".join(items[:most]) + more)
 
 
 def _strategy(data: ReportData) -> str:

@@ -271,7 +271,7 @@ def test_full_report(full_report):
     # the summary numbers
     assert '<b id="best-id">e0004</b>' in text
     assert '<span id="n-completed">8</span> completed of budget 12: 6 scored, 2 failed, ' \
-           "1 unfinished" in text
+           "1 unfinished (e0009 proposed)" in text
     assert "reached</b> by e0004" in text
     assert "pl_peak_nm = 620.5 ± 0.01" in text
     assert "clog:fouling: 1" in text and "equipment:pump_fault: 1" in text
