@@ -189,18 +189,20 @@ def _blink_all(n_dots, blinking, duration_ps, alpha_on, alpha_off, t_min_s, t_ma
 
 
 @njit(cache=True)
-def _detect(t_emit, p_det, jitter_ps, duration_ps, out_t, out_ch, n_out):
+def _detect(base_ps, delay_ps, p_det, jitter_ps, duration_ps, out_t, out_ch, n_out):
     """Collection + detection + 50/50 beamsplitter + jitter for one emitted photon.
 
+    The photon is emitted at base_ps (int64, exact) + delay_ps (float); keeping the large
+    part integer keeps picosecond precision however long the record.
     Returns the (possibly reallocated) output arrays and the new count.
     """
     if np.random.random() >= p_det:
         return out_t, out_ch, n_out
     ch = np.uint8(1) if np.random.random() < 0.5 else np.uint8(0)
-    dt = t_emit
+    dt = delay_ps
     if jitter_ps > 0.0:
         dt += np.random.normal(0.0, jitter_ps)
-    t = _round_i8(dt)
+    t = base_ps + _round_i8(dt)
     if t < 0 or t >= duration_ps:
         return out_t, out_ch, n_out
     out_t = _grow_i8(out_t, n_out)
@@ -294,7 +296,7 @@ def _pulsed_kernel(
                 if np.random.random() < eta_xx * sc:
                     stats[3] += 1
                     out_t, out_ch, n_out = _detect(
-                        t0 + d_xx, p_det, jitter_ps, duration_ps, out_t, out_ch, n_out
+                        t0, d_xx, p_det, jitter_ps, duration_ps, out_t, out_ch, n_out
                     )
                 d_x = d_xx + np.random.exponential(tau_x_ps)
             else:
@@ -302,7 +304,7 @@ def _pulsed_kernel(
             if np.random.random() < eta_x * sc:
                 stats[2] += 1
                 out_t, out_ch, n_out = _detect(
-                    t0 + d_x, p_det, jitter_ps, duration_ps, out_t, out_ch, n_out
+                    t0, d_x, p_det, jitter_ps, duration_ps, out_t, out_ch, n_out
                 )
     return (
         out_t[:n_out].copy(),
@@ -403,7 +405,9 @@ def _cw_kernel(
                     stats[3] += 1
                 else:
                     stats[2] += 1
-                out_t, out_ch, n_out = _detect(t, p_det, jitter_ps, duration_ps, out_t, out_ch, n_out)
+                out_t, out_ch, n_out = _detect(
+                    np.int64(0), t, p_det, jitter_ps, duration_ps, out_t, out_ch, n_out
+                )
     return (
         out_t[:n_out].copy(),
         out_ch[:n_out].copy(),
@@ -478,42 +482,27 @@ def _dead_time_filter(t_sorted, dead_ps):
 
 
 @njit(cache=True)
-def _detector_kernel(
-    seed, sig_t, duration_ps, bg_rate_per_ps, dark_rate_per_ps, dead_ps, ap_prob, ap_mean_ps
-):
-    """One single-photon detector: adds background and dark counts, applies dead time, afterpulses.
+def _detector_kernel(seed, cand_t, cand_k, duration_ps, dead_ps, ap_prob, ap_mean_ps):
+    """One single-photon detector: non-paralysable dead time and afterpulsing.
 
-    Background and dark counts are homogeneous Poisson processes on [0, duration_ps).
-    Candidates are taken in time order (ties: signal, background, dark, afterpulse); a
-    candidate is recorded when it comes at least dead_ps after the last recorded click
-    (non-paralysable dead time), so the recorded rate never exceeds 1/dead time. Each
-    recorded click spawns an afterpulse with probability ap_prob after an Exp(ap_mean_ps)
-    delay; afterpulses are clicks like any other (subject to the dead time, may afterpulse).
+    Candidates (signal, background, dark clicks) are taken in the given time order, merged
+    with the afterpulses as they are spawned (ties: candidate first). A click is recorded
+    when it comes at least dead_ps after the last recorded click, so the recorded rate never
+    exceeds 1/dead time. Each recorded click spawns an afterpulse with probability ap_prob
+    after an Exp(ap_mean_ps) delay; afterpulses are clicks like any other (subject to the
+    dead time, may afterpulse themselves); those at or after duration_ps are dropped.
 
     Args:
-        sig_t: (M,) int64 signal arrival times (jitter applied), any order, in [0, duration).
+        seed: seed of numba's generator (afterpulse draws).
+        cand_t: (M,) int64 candidate click times, non-decreasing, in [0, duration_ps).
+        cand_k: (M,) uint8 candidate kinds (KIND_* constants).
 
     Returns:
-        t: (R,) int64 recorded click times, increasing.
+        t: (R,) int64 recorded click times, non-decreasing.
         kind: (R,) uint8 click kind (KIND_* constants).
     """
     np.random.seed(seed)
-    n_sig = sig_t.shape[0]
-    n_bg = np.random.poisson(bg_rate_per_ps * duration_ps) if bg_rate_per_ps > 0.0 else 0
-    n_dk = np.random.poisson(dark_rate_per_ps * duration_ps) if dark_rate_per_ps > 0.0 else 0
-    n = n_sig + n_bg + n_dk
-    cand_t = np.empty(n, np.int64)
-    cand_k = np.empty(n, np.uint8)
-    for i in range(n_sig):
-        cand_t[i] = sig_t[i]
-        cand_k[i] = KIND_SIGNAL
-    for i in range(n_sig, n_sig + n_bg):
-        cand_t[i] = np.int64(np.random.random() * duration_ps)
-        cand_k[i] = KIND_BACKGROUND
-    for i in range(n_sig + n_bg, n):
-        cand_t[i] = np.int64(np.random.random() * duration_ps)
-        cand_k[i] = KIND_DARK
-    order = np.argsort(cand_t, kind="mergesort")
+    n = cand_t.shape[0]
     out_t = np.empty(max(n, 16), np.int64)
     out_k = np.empty(max(n, 16), np.uint8)
     n_out = 0
@@ -523,14 +512,14 @@ def _detector_kernel(
     last = np.int64(0)
     big = np.iinfo(np.int64).max
     while True:
-        tc = cand_t[order[i]] if i < n else big
+        tc = cand_t[i] if i < n else big
         if h > 0 and heap[0] < tc:
             te = heap[0]
             ke = np.uint8(KIND_AFTERPULSE)
             h = _heap_pop(heap, h)
         elif i < n:
             te = tc
-            ke = cand_k[order[i]]
+            ke = cand_k[i]
             i += 1
         else:
             break

@@ -46,10 +46,10 @@ class EmitterParams:
     """One quantum dot.
 
     Attributes:
-        tau_x_ns: exciton lifetime, ns (> 0).
+        tau_x_ns: exciton lifetime, ns, [1e-9, 1e6].
         eta_x: exciton emission quantum yield in the on state, [0, 1].
         eta_xx: biexciton emission quantum yield k_rXX / (k_rXX + k_Auger), [0, 1].
-        tau_xx_ns: biexciton lifetime 1 / (k_rXX + k_Auger), ns (> 0).
+        tau_xx_ns: biexciton lifetime 1 / (k_rXX + k_Auger), ns, [1e-9, 1e6].
         blinking: gate the yields by an on/off blinking trajectory.
         alpha_on, alpha_off: exponents of the truncated power-law dwell-time densities
             p(t) ∝ t^-alpha on [t_min_s, t_max_s] (> 0; ~1.5, range 1.2–2.0).
@@ -156,10 +156,10 @@ def _check_real(name: str, value: Any, *, low: float | None = None, high: float 
 def _validate_emitter(e: EmitterParams) -> None:
     if not isinstance(e, EmitterParams):
         raise ValueError(f"emitter must be an EmitterParams, got {type(e).__name__}")
-    _check_real("emitter.tau_x_ns", e.tau_x_ns, low=0.0, low_open=True)
+    _check_real("emitter.tau_x_ns", e.tau_x_ns, low=1e-9, high=1e6)
     _check_real("emitter.eta_x", e.eta_x, low=0.0, high=1.0)
     _check_real("emitter.eta_xx", e.eta_xx, low=0.0, high=1.0)
-    _check_real("emitter.tau_xx_ns", e.tau_xx_ns, low=0.0, low_open=True)
+    _check_real("emitter.tau_xx_ns", e.tau_xx_ns, low=1e-9, high=1e6)
     if not isinstance(e.blinking, (bool, np.bool_)):
         raise ValueError(f"emitter.blinking must be a bool, got {e.blinking!r}")
     _check_real("emitter.alpha_on", e.alpha_on, low=0.0, high=10.0, low_open=True)
@@ -292,11 +292,11 @@ def emitter_from_dot(
     tau_XX = 1 / (k_rXX + k_A).
 
     Args:
-        core_radius_nm: core radius, nm (> 0).
+        core_radius_nm: core radius, nm, [0.1, 100].
         shell_thickness_nm: shell thickness, nm (>= 0).
         qy_x: exciton quantum yield, (0, 1].
-        tau_x_ns: exciton lifetime, ns (> 0).
-        auger_ps_per_nm3: Auger time per unit total volume, ps/nm^3 (> 0).
+        tau_x_ns: exciton lifetime, ns, [1e-9, 1e6].
+        auger_ps_per_nm3: Auger time per unit total volume, ps/nm^3, [1e-3, 1e3].
         blinking: whether the dot blinks (defaults for the dwell statistics).
 
     Returns:
@@ -305,11 +305,11 @@ def emitter_from_dot(
     Raises:
         ValueError: on out-of-range input.
     """
-    r = _check_real("core_radius_nm", core_radius_nm, low=0.0, high=100.0, low_open=True)
+    r = _check_real("core_radius_nm", core_radius_nm, low=0.1, high=100.0)
     h = _check_real("shell_thickness_nm", shell_thickness_nm, low=0.0, high=100.0)
     qy = _check_real("qy_x", qy_x, low=0.0, high=1.0, low_open=True)
     tau = _check_real("tau_x_ns", tau_x_ns, low=0.0, low_open=True)
-    a = _check_real("auger_ps_per_nm3", auger_ps_per_nm3, low=0.0, low_open=True)
+    a = _check_real("auger_ps_per_nm3", auger_ps_per_nm3, low=1e-3, high=1e3)
     volume_nm3 = 4.0 / 3.0 * math.pi * (r + h) ** 3
     tau_auger_ns = a * volume_nm3 * 1e-3
     k_rx = qy / tau
@@ -324,35 +324,25 @@ def emitter_from_dot(
     )
 
 
-def ensemble_g2_zero(
-    g2_single: float,
+def _blink_moments(
     switch_ps: np.ndarray,
     offsets: np.ndarray,
     start_on: np.ndarray,
     off_eta_scale: float,
     duration_ps: int,
-) -> float:
-    """g2(0) of independent identical dots with realised blinking, short-lag normalisation.
+) -> tuple[float, float, float]:
+    """Time averages <S1>, <S1^2>, <S2> of the realised brightness of all dots.
 
-    With brightness factors s_i(t) (1 on, off_eta_scale off), S1 = sum_i s_i, S2 = sum_i
-    s_i^2, the centre peak ∝ <g1 S2 + S1^2 - S2> and the side peaks at lags much shorter than
-    the dwell times ∝ <S1^2> (time averages over the record), so
-    g2(0) = <g1 S2 + S1^2 - S2> / <S1^2>. Without blinking this is 1 - (1 - g1)/n
-    (DOMAIN.md §7; Beyler et al. 2014 for several dots in focus).
+    Dot i has brightness factor s_i(t) = 1 (on) or off_eta_scale (off); S1 = sum_i s_i,
+    S2 = sum_i s_i^2. Exact for the piecewise-constant trajectories.
 
     Args:
-        g2_single: g2(0) of one dot (`expected_g2_zero`).
         switch_ps: (S,) int64 blinking switch times of all dots, ps.
         offsets: (n + 1,) int64; dot i owns switch_ps[offsets[i]:offsets[i+1]].
         start_on: (n,) bool state of each dot at t = 0.
         off_eta_scale: brightness factor in the off state.
         duration_ps: record length, ps.
-
-    Returns:
-        g2(0) (nan when nothing is emitted).
     """
-    if not math.isfinite(g2_single):
-        return math.nan
     start_on = np.asarray(start_on, dtype=bool)
     n = start_on.shape[0]
     sc = float(off_eta_scale)
@@ -360,17 +350,52 @@ def ensemble_g2_zero(
     counts = np.diff(offsets)
     dot = np.repeat(np.arange(n), counts)
     m = np.arange(switch_ps.shape[0]) - np.repeat(offsets[:-1], counts)
-    before_on = start_on[dot] ^ (m % 2 == 1)
-    sign = np.where(before_on, -1.0, 1.0)
+    sign = np.where(start_on[dot] ^ (m % 2 == 1), -1.0, 1.0)  # on -> off lowers s_i
     order = np.argsort(switch_ps, kind="stable")
-    s1 = np.concatenate([[s0.sum()], s0.sum() + np.cumsum(sign[order] * (1.0 - sc))])
-    s2 = np.concatenate([[(s0 * s0).sum()], (s0 * s0).sum() + np.cumsum(sign[order] * (1.0 - sc * sc))])
+    s1 = s0.sum() + np.concatenate([[0.0], np.cumsum(sign[order] * (1.0 - sc))])
+    s2 = (s0 * s0).sum() + np.concatenate([[0.0], np.cumsum(sign[order] * (1.0 - sc * sc))])
     edges = np.concatenate([[0], switch_ps[order], [duration_ps]]).astype(np.float64)
-    w = np.diff(edges)
-    den = float((w * s1 * s1).sum())
-    if den <= 0.0:
-        return math.nan
-    return float((w * (g2_single * s2 + s1 * s1 - s2)).sum()) / den
+    w = np.diff(edges) / float(duration_ps)
+    return float((w * s1).sum()), float((w * s1 * s1).sum()), float((w * s2).sum())
+
+
+def _ensemble_g2(g1: float, m1: float, m11: float, m2: float) -> dict[str, float]:
+    """g2 of independent identical dots from the brightness moments (see `photon_stream`).
+
+    Centre peak ∝ <g1 S2 + S1^2 - S2>, side peaks at lags much shorter than the dwell times
+    ∝ <S1^2>, uncorrelated level (singles product) ∝ <S1>^2. For n non-blinking dots the
+    centre/side ratio is 1 - (1 - g1)/n (DOMAIN.md §7). Normalised by the singles, the
+    side and centre levels are those of Beyler et al. 2014; their ratio
+    (g2_centre - 1)/(g2_side - 1) equals g1 only when the number of emitting dots is
+    Poisson-distributed (var S1 = <S2>), not for a fixed number of blinking dots.
+    """
+    nan = math.nan
+    if not math.isfinite(g1) or m11 <= 0.0:
+        return {"short": nan, "centre": nan, "side": nan}
+    centre = g1 * m2 + m11 - m2
+    return {"short": centre / m11, "centre": centre / (m1 * m1), "side": m11 / (m1 * m1)}
+
+
+def _candidates(
+    sig_t: np.ndarray, duration_ps: int, background_hz: float, dark_hz: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate clicks of one detector, in time order: signal + background + dark counts.
+
+    Background and dark counts are homogeneous Poisson processes on [0, duration_ps)
+    (Poisson count, uniform times). Stable sort: at equal times signal comes first, then
+    background, then dark. Kinds are `_photon_kernels.KIND_*` (0 signal, 1 background, 2 dark).
+    """
+    rng = np.random.Generator(np.random.PCG64(seed))
+    n_bg = int(rng.poisson(background_hz * duration_ps * 1e-12)) if background_hz > 0 else 0
+    n_dk = int(rng.poisson(dark_hz * duration_ps * 1e-12)) if dark_hz > 0 else 0
+    t = np.concatenate(
+        [sig_t, rng.integers(0, duration_ps, n_bg), rng.integers(0, duration_ps, n_dk)]
+    ).astype(np.int64, copy=False)
+    kind = np.concatenate(
+        [np.zeros(sig_t.shape[0], np.uint8), np.ones(n_bg, np.uint8), np.full(n_dk, 2, np.uint8)]
+    )
+    order = np.argsort(t, kind="stable")
+    return np.ascontiguousarray(t[order]), np.ascontiguousarray(kind[order])
 
 
 # ----------------------------------------------------------------------------- public
@@ -405,7 +430,9 @@ def photon_stream(
     Returns:
         PhotonStream. truth keys: mode, n_dots, duration_s, n_pulses, p1, p2, eta_x, eta_xx,
         tau_x_ns, tau_xx_ns, g2_zero_single (= expected_g2_zero), g2_zero_expected (all dots,
-        realised blinking, normalised to short lags, see `ensemble_g2_zero`), on_fraction
+        realised blinking, centre over short-lag side peaks), g2_centre_singles_norm and
+        g2_side_singles_norm (centre and short-lag side levels over the uncorrelated singles
+        product, as in Beyler 2014; see `_ensemble_g2`), on_fraction
         (mean over dots), on_fraction_per_dot, on_dwell_s, off_dwell_s (every dwell drawn,
         all dots, s), blink_switch_ps / blink_offsets / blink_start_on (trajectories),
         n_excitation_events, n_biexcitons, n_x_photons_emitted, n_xx_photons_emitted,
@@ -448,6 +475,8 @@ def photon_stream(
         duration_ps = n_pulses * period_ps
         photons_per_dot = n_pulses * (e.eta_x * p1 + e.eta_xx * p2)
     else:
+        if not 1e-9 <= duration <= 3600.0:
+            raise ValueError(f"duration_s = {duration} is out of range for cw; allowed [1e-9, 3600] s")
         period_ps = 0
         n_pulses = 0
         duration_ps = int(round(duration * 1e12))
@@ -474,7 +503,8 @@ def photon_stream(
     from simulator import _photon_kernels as k
 
     ss = np.random.SeedSequence(int(seed))
-    s_emit, s_det0, s_det1 = (int(v) for v in ss.generate_state(3, dtype=np.uint32))
+    seeds = [int(v) for v in ss.generate_state(5, dtype=np.uint32)]
+    s_emit, s_det0, s_det1 = seeds[0], (seeds[1], seeds[2]), (seeds[3], seeds[4])
 
     if x.mode == "pulsed":
         t_sig, ch_sig, sw, sw_off, start_on, on_dw, off_dw, on_frac, stats = k._pulsed_kernel(
@@ -494,10 +524,12 @@ def photon_stream(
     dead_ps = np.int64(round(d.dead_time_ns * 1e3))
     per_ch_t = []
     per_ch_kind = []
-    for ch, s in ((0, s_det0), (1, s_det1)):
+    for ch, (s_noise, s_ap) in ((0, s_det0), (1, s_det1)):
+        cand_t, cand_k = _candidates(
+            t_sig[ch_sig == ch], duration_ps, d.background_rate_hz, d.dark_rate_hz, s_noise
+        )
         tc, kc = k._detector_kernel(
-            s, t_sig[ch_sig == ch], np.int64(duration_ps), d.background_rate_hz * 1e-12,
-            d.dark_rate_hz * 1e-12, dead_ps, float(d.afterpulse_prob),
+            s_ap, cand_t, cand_k, np.int64(duration_ps), dead_ps, float(d.afterpulse_prob),
             d.afterpulse_delay_ns * 1e3,
         )  # fmt: skip
         if ch == 1 and d.cable_delay_ps:
@@ -520,6 +552,7 @@ def photon_stream(
     n_rec = [int(kc.shape[0]) for kc in per_ch_kind]
     g2_single = expected_g2_zero(e, x)
     off_scale = float(e.off_eta_scale) if e.blinking else 1.0
+    ens = _ensemble_g2(g2_single, *_blink_moments(sw, sw_off, start_on, off_scale, duration_ps))
     truth: dict[str, Any] = {
         "mode": x.mode,
         "n_dots": n_dots,
@@ -534,8 +567,9 @@ def photon_stream(
         "tau_x_ns": float(e.tau_x_ns),
         "tau_xx_ns": float(e.tau_xx_ns),
         "g2_zero_single": g2_single,
-        "g2_zero_expected": ensemble_g2_zero(g2_single, sw, sw_off, start_on, off_scale,
-                                             duration_ps),
+        "g2_zero_expected": ens["short"],
+        "g2_centre_singles_norm": ens["centre"],
+        "g2_side_singles_norm": ens["side"],
         "blink_switch_ps": sw,
         "blink_offsets": sw_off,
         "blink_start_on": start_on,
