@@ -59,7 +59,7 @@ class AbsorbanceSpectrum:
         return (self.flags & SATURATED) != 0
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _absorbance_kernel(dark, ref, sample, saturation, read_var, out_a, out_se, out_flags):
     n = dark.shape[0]
     for i in range(n):

@@ -1,0 +1,445 @@
+"""Score one raw measurement: raw counts -> outcomes, each an Estimate or a NoOutcome.
+
+`score(raw, outcomes, material)` computes only what the requested outcome names need,
+sharing intermediate results (absorbance spectrum, 1S peak, PL band). Outcome names
+(`sdl.schema.campaign.OUTCOME_NAMES`):
+
+| name            | from                                                         |
+|-----------------|--------------------------------------------------------------|
+| abs_peak_nm     | 1S absorption peak (`peaks.first_exciton_peak`)              |
+| diameter_nm     | sizing curve at the 1S peak (`sizing.diameter_from_peak`)    |
+| size_dispersion | red-side 1S width (`sizing.size_dispersion`)                 |
+| yield           | 1S absorbance x eps x atoms per dot vs `feed_metal_molar`    |
+| pl_peak_nm      | host exciton PL band (`peaks.pl_band`)                       |
+| fwhm_nm/_mev    | PL band FWHM on I(lambda) / I(E)                             |
+| plqy            | relative to the reference dye (`plqy.relative_plqy`)         |
+| mn_ratio        | Mn / exciton PL band areas (`dopant.mn_exciton_ratio`)       |
+| g2_zero         | photon stream (`sdl.analysis.g2.g2_zero_from_stream`)        |
+
+Rules: a measurement with `failure` set gives NoOutcome("failure:<reason>") for every
+outcome; a missing metadata key needed by an outcome gives
+NoOutcome("missing_metadata:<key>"); saturated pixels in the analysed region give
+NoOutcome("saturated"); never a made-up number. For "Mn:ZnSe" the PL band outcomes
+describe the host exciton band (searched blue of 540 nm), not the Mn band.
+
+The raw measurement is read by attribute only (`sdl.analysis.measurement.RawSpectra`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from sdl.analysis.absorbance import AbsorbanceSpectrum, absorbance_from_counts
+from sdl.analysis.estimate import Estimate, NoOutcome, Outcome
+from sdl.analysis.measurement import meta_float
+from sdl.analysis.peaks import ExcitonPeak, PlBand, first_exciton_peak, pl_band
+from sdl.analysis.sizing import (
+    SizingCurve,
+    chemical_yield,
+    diameter_from_peak,
+    size_dispersion,
+    sizing_curve,
+)
+from sdl.errors import AnalysisInputError
+
+#: Outcome names this module can produce.
+SPECTRAL_OUTCOMES = (
+    "abs_peak_nm",
+    "pl_peak_nm",
+    "fwhm_nm",
+    "fwhm_mev",
+    "plqy",
+    "diameter_nm",
+    "size_dispersion",
+    "mn_ratio",
+    "yield",
+    "g2_zero",
+)
+
+#: PL analysis starts this far (nm) above the excitation line (scattered laser).
+EXCITATION_MARGIN_NM = 15.0
+#: Host-exciton PL window upper bound for Mn-doped hosts, nm (blue of the Mn band).
+DOPED_EXCITON_MAX_NM = 540.0
+#: Half width (nm) of the window for the absorbance at the excitation wavelength.
+EXCITATION_WINDOW_NM = 3.0
+
+
+def score(raw: Any, outcomes: Sequence[str], material: str | None = None) -> dict[str, Outcome]:
+    """Compute the requested outcomes from one raw measurement.
+
+    Args:
+        raw: a `RawMeasurement`-shaped object (see `sdl.analysis.measurement.RawSpectra`).
+        outcomes: outcome names, a subset of `SPECTRAL_OUTCOMES`.
+        material: "CdSe", "CsPbBr3", "Mn:ZnSe" (or another key of sizing_curves.toml);
+            defaults to `raw.metadata["material"]`.
+
+    Returns:
+        {name: Estimate | NoOutcome} for every requested name, in the given order.
+    """
+    names = list(dict.fromkeys(outcomes))
+    failure = getattr(raw, "failure", None)
+    if failure is not None:
+        reason = getattr(failure, "reason", None) or getattr(failure, "kind", "unknown")
+        no = NoOutcome(f"failure:{reason}", str(getattr(failure, "detail", "")))
+        return {n: no for n in names}
+    ctx = _Context(raw, material)
+    out: dict[str, Outcome] = {}
+    for name in names:
+        fn = _HANDLERS.get(name)
+        if fn is None:
+            out[name] = NoOutcome("unknown_outcome", f"{name!r} is not a spectral outcome")
+            continue
+        out[name] = fn(ctx)
+    return out
+
+
+class _Context:
+    """Lazily computed, shared intermediate results for one measurement."""
+
+    def __init__(self, raw: Any, material: str | None):
+        self.raw = raw
+        self.meta = dict(getattr(raw, "metadata", {}) or {})
+        self.material = material if material is not None else self.meta.get("material")
+        self._cache: dict[str, Any] = {}
+
+    def memo(self, key: str, fn):
+        if key not in self._cache:
+            self._cache[key] = fn()
+        return self._cache[key]
+
+    # ------------------------------------------------------------------ inputs
+    def wavelengths(self) -> np.ndarray:
+        return self.memo("wl", lambda: np.asarray(self.raw.wavelengths_nm, dtype=np.float64))
+
+    def saturation(self) -> float | NoOutcome:
+        return self.memo("sat", lambda: meta_float(self.meta, "saturation_counts"))
+
+    def curve(self) -> SizingCurve | NoOutcome:
+        def make():
+            if self.material is None:
+                return NoOutcome("missing_metadata:material", "no material given")
+            return sizing_curve(str(self.material))
+
+        return self.memo("curve", make)
+
+    # ------------------------------------------------------------------ absorbance
+    def absorbance(self) -> AbsorbanceSpectrum | NoOutcome:
+        def make():
+            sat = self.saturation()
+            if isinstance(sat, NoOutcome):
+                return sat
+            r = self.raw
+            try:
+                return absorbance_from_counts(
+                    self.wavelengths(), r.abs_dark_counts, r.abs_reference_counts,
+                    r.abs_sample_counts, saturation_counts=sat,
+                )
+            except AnalysisInputError as e:
+                return NoOutcome("bad_counts", str(e))
+
+        return self.memo("abs", make)
+
+    def exciton(self) -> ExcitonPeak | NoOutcome:
+        def make():
+            spec = self.absorbance()
+            if isinstance(spec, NoOutcome):
+                return spec
+            pk = first_exciton_peak(spec.wavelengths_nm, spec.absorbance, spec.stderr)
+            sat = spec.saturated
+            if isinstance(pk, NoOutcome):
+                if np.any(sat):
+                    return NoOutcome("saturated", f"{int(sat.sum())} absorbance pixels at "
+                                     "full scale and no usable excitonic peak")
+                return pk
+            if np.any(sat):
+                wl = spec.wavelengths_nm
+                near = np.abs(wl - pk.wavelength_nm.value) <= 40.0
+                if np.any(sat & near):
+                    return NoOutcome("saturated", "detector full scale within 40 nm of the 1S peak")
+            return pk
+
+        return self.memo("exciton", make)
+
+    def diameter(self) -> Estimate | NoOutcome:
+        def make():
+            curve = self.curve()
+            if isinstance(curve, NoOutcome):
+                return curve
+            pk = self.exciton()
+            if isinstance(pk, NoOutcome):
+                return pk
+            return diameter_from_peak(curve, pk.wavelength_nm)
+
+        return self.memo("diameter", make)
+
+    # ------------------------------------------------------------------ PL
+    def pl_net(self) -> tuple[np.ndarray, np.ndarray, float] | NoOutcome:
+        """(net counts, variance, low_nm) of the PL channel, or NoOutcome."""
+
+        def make():
+            sat = self.saturation()
+            if isinstance(sat, NoOutcome):
+                return sat
+            wl = self.wavelengths()
+            s = np.asarray(self.raw.pl_sample_counts, dtype=np.float64)
+            d = np.asarray(self.raw.pl_dark_counts, dtype=np.float64)
+            if s.shape != wl.shape or d.shape != wl.shape:
+                return NoOutcome("bad_shape", "PL arrays differ in length from wavelengths")
+            if not (np.all(np.isfinite(s)) and np.all(np.isfinite(d))):
+                return NoOutcome("non_finite", "PL counts contain NaN or inf")
+            exc = self.meta.get("excitation_nm")
+            low = -np.inf
+            if exc is not None and np.isfinite(float(exc)):
+                low = float(exc) + EXCITATION_MARGIN_NM
+            window = wl >= low
+            if np.any(s[window] >= sat):
+                n_sat = int(np.sum(s[window] >= sat))
+                return NoOutcome("saturated", f"{n_sat} PL pixels at detector full scale")
+            var = np.maximum(s, 0.0) + np.maximum(d, 0.0)
+            var = np.maximum(var, 1.0)
+            return s - d, var, low
+
+        return self.memo("pl_net", make)
+
+    def pl(self) -> PlBand | NoOutcome:
+        def make():
+            net = self.pl_net()
+            if isinstance(net, NoOutcome):
+                return net
+            y, var, low = net
+            high = np.inf
+            if self.material is not None and str(self.material).startswith("Mn:"):
+                high = DOPED_EXCITON_MAX_NM
+            return pl_band(self.wavelengths(), y, var, range_nm=(low, high))
+
+        return self.memo("pl", make)
+
+
+# ---------------------------------------------------------------------- handlers
+
+
+def _pick(value, attr: str) -> Outcome:
+    return value if isinstance(value, NoOutcome) else getattr(value, attr)
+
+
+def _abs_peak(ctx: _Context) -> Outcome:
+    return _pick(ctx.exciton(), "wavelength_nm")
+
+
+def _diameter(ctx: _Context) -> Outcome:
+    return ctx.diameter()
+
+
+def _size_dispersion(ctx: _Context) -> Outcome:
+    d = ctx.diameter()
+    if isinstance(d, NoOutcome):
+        return d
+    pk = ctx.exciton()
+    if isinstance(pk.hwhm_red_ev, NoOutcome):
+        return pk.hwhm_red_ev
+    return size_dispersion(ctx.curve(), pk.wavelength_nm, pk.hwhm_red_ev, d)
+
+
+def _yield(ctx: _Context) -> Outcome:
+    d = ctx.diameter()
+    if isinstance(d, NoOutcome):
+        return d
+    vals = {}
+    for key in ("path_length_cm", "sample_dilution", "feed_metal_molar"):
+        v = meta_float(ctx.meta, key)
+        if isinstance(v, NoOutcome):
+            return v
+        if v <= 0:
+            return NoOutcome(f"missing_metadata:{key}", f"metadata {key!r} must be > 0")
+        vals[key] = v
+    return chemical_yield(ctx.curve(), ctx.exciton().absorbance, d, vals["path_length_cm"],
+                          vals["sample_dilution"], vals["feed_metal_molar"])
+
+
+def _pl_peak(ctx: _Context) -> Outcome:
+    return _pick(ctx.pl(), "peak_nm")
+
+
+def _fwhm_nm(ctx: _Context) -> Outcome:
+    return _pick(ctx.pl(), "fwhm_nm")
+
+
+def _fwhm_mev(ctx: _Context) -> Outcome:
+    return _pick(ctx.pl(), "fwhm_mev")
+
+
+def _plqy(ctx: _Context) -> Outcome:
+    from sdl.analysis.plqy import integrated_counts, relative_plqy
+
+    vals = {}
+    for key in ("excitation_nm", "reference_plqy", "reference_absorbance", "solvent_index",
+                "reference_solvent_index"):
+        v = meta_float(ctx.meta, key)
+        if isinstance(v, NoOutcome):
+            return v
+        vals[key] = v
+    net = ctx.pl_net()
+    if isinstance(net, NoOutcome):
+        return net
+    _, _, low = net
+    spec = ctx.absorbance()
+    if isinstance(spec, NoOutcome):
+        return spec
+    a_exc = _absorbance_at(spec, vals["excitation_nm"])
+    if isinstance(a_exc, NoOutcome):
+        return a_exc
+    wl = ctx.wavelengths()
+    raw = ctx.raw
+    ref_counts = np.asarray(raw.pl_reference_counts, dtype=np.float64)
+    if np.any(ref_counts[wl >= low] >= ctx.saturation()):
+        return NoOutcome("saturated", "reference dye PL at detector full scale")
+    f = integrated_counts(wl, raw.pl_sample_counts, raw.pl_dark_counts, low_nm=low)
+    f_ref = integrated_counts(wl, ref_counts, raw.pl_dark_counts, low_nm=low)
+    return relative_plqy(f, f_ref, a_exc, Estimate(vals["reference_absorbance"], 0.0),
+                         vals["reference_plqy"], vals["solvent_index"],
+                         vals["reference_solvent_index"])
+
+
+def _absorbance_at(spec: AbsorbanceSpectrum, wavelength_nm: float) -> Estimate | NoOutcome:
+    """Absorbance at one wavelength: weighted straight line through the good pixels within
+    +-EXCITATION_WINDOW_NM (at least the two nearest pixels)."""
+    from sdl.analysis.peaks import _wpolyfit
+
+    wl = spec.wavelengths_nm
+    if not wl[0] <= wavelength_nm <= wl[-1]:
+        return NoOutcome("excitation_outside_range",
+                         f"excitation {wavelength_nm:.1f} nm outside the spectrometer range")
+    near = np.abs(wl - wavelength_nm) <= EXCITATION_WINDOW_NM
+    if np.count_nonzero(near) < 2:
+        k = int(np.searchsorted(wl, wavelength_nm))
+        near = np.zeros(wl.shape, bool)
+        near[max(k - 1, 0):k + 1] = True
+    if np.any(spec.flags[near] != 0):
+        reason = "saturated" if np.any(spec.saturated[near]) else "opaque_at_excitation"
+        return NoOutcome(reason, "absorbance at the excitation wavelength is not measurable")
+    idx = np.flatnonzero(near)
+    lo, hi = int(idx[0]), int(idx[-1]) + 1
+    var = spec.stderr**2
+    coef, cov, npts, _ = _wpolyfit(wl, spec.absorbance, var, lo, hi, wavelength_nm, 1.0, 1)
+    if npts < 2 or not np.isfinite(coef[0]):
+        return NoOutcome("opaque_at_excitation", "too few pixels at the excitation wavelength")
+    return Estimate(float(coef[0]), float(np.sqrt(cov[0, 0])))
+
+
+def _mn_ratio(ctx: _Context) -> Outcome:
+    from sdl.analysis.dopant import mn_exciton_ratio
+
+    band = ctx.pl()
+    if isinstance(band, NoOutcome):
+        return band
+    net = ctx.pl_net()
+    y, var, low = net
+    return mn_exciton_ratio(ctx.wavelengths(), y, var, band.peak_nm.value, low_nm=low)
+
+
+def _g2_zero(ctx: _Context) -> Outcome:
+    raw = ctx.raw
+    ts = getattr(raw, "photon_timestamps_ps", None)
+    ch = getattr(raw, "photon_channels", None)
+    if ts is None or ch is None or len(ts) == 0:
+        return NoOutcome("no_photons", "the measurement has no photon stream")
+    try:
+        from sdl.analysis.g2 import g2_zero_from_stream
+    except ImportError as e:  # the photon core is optional for spectral scoring
+        return NoOutcome("g2_unavailable", f"photon analysis not importable: {e}")
+    duration = ctx.meta.get("acquisition_s")
+    return g2_zero_from_stream(
+        np.asarray(ts, dtype=np.int64), np.asarray(ch, dtype=np.uint8),
+        int(getattr(raw, "sync_period_ps", 0) or 0),
+        duration_s=None if duration is None else float(duration),
+    )
+
+
+_HANDLERS = {
+    "abs_peak_nm": _abs_peak,
+    "diameter_nm": _diameter,
+    "size_dispersion": _size_dispersion,
+    "yield": _yield,
+    "pl_peak_nm": _pl_peak,
+    "fwhm_nm": _fwhm_nm,
+    "fwhm_mev": _fwhm_mev,
+    "plqy": _plqy,
+    "mn_ratio": _mn_ratio,
+    "g2_zero": _g2_zero,
+}
+
+
+# ---------------------------------------------------------------------- processed spectra
+
+
+def scatter_noise(values: np.ndarray) -> float:
+    """Per-point noise sigma of a smooth spectrum from its scatter: the robust (MAD) spread
+    of second differences divided by sqrt(6) (white noise: var(y[i-1]-2y[i]+y[i+1]) = 6
+    sigma^2). Floored at 1e-6 of the largest |value| so a noise-free file still fits."""
+    y = np.asarray(values, dtype=np.float64)
+    d2 = y[2:] - 2.0 * y[1:-1] + y[:-2]
+    mad = float(np.median(np.abs(d2 - np.median(d2)))) if d2.size else 0.0
+    sigma = 1.4826 * mad / np.sqrt(6.0)
+    floor = 1e-6 * float(np.max(np.abs(y))) if y.size else 1e-12
+    return max(sigma, floor, 1e-12)
+
+
+def score_spectrum(
+    kind: str, wavelengths_nm: np.ndarray, values: np.ndarray, material: str
+) -> tuple[dict[str, Outcome], ExcitonPeak | PlBand | NoOutcome]:
+    """Outcomes from one processed spectrum (no raw counts), e.g. read from a CSV file.
+
+    Without counts there is no shot-noise model: the per-point noise is estimated from the
+    spectrum's own scatter (`scatter_noise`) and taken as uniform.
+
+    Args:
+        kind: "absorbance" (values are decadic absorbance) or "pl" (values are PL
+            intensity per pixel, dark-subtracted, any unit).
+        wavelengths_nm: (P,) strictly increasing wavelengths, nm.
+        values: (P,) the spectrum.
+        material: sizing-curve material ("CdSe", "CsPbBr3", "Mn:ZnSe", ...).
+
+    Returns:
+        (outcomes, feature): outcomes keyed by name — abs_peak_nm, diameter_nm,
+        size_dispersion for "absorbance"; pl_peak_nm, fwhm_nm, fwhm_mev (+ mn_ratio for
+        Mn-doped materials) for "pl" — and the fitted ExcitonPeak / PlBand (or NoOutcome).
+    """
+    wl = np.asarray(wavelengths_nm, dtype=np.float64)
+    y = np.asarray(values, dtype=np.float64)
+    sigma = scatter_noise(y)
+    curve = sizing_curve(material)
+    out: dict[str, Outcome] = {}
+    if kind == "absorbance":
+        pk = first_exciton_peak(wl, y, np.full_like(y, sigma))
+        if isinstance(pk, NoOutcome):
+            return {k: pk for k in ("abs_peak_nm", "diameter_nm", "size_dispersion")}, pk
+        out["abs_peak_nm"] = pk.wavelength_nm
+        if isinstance(curve, NoOutcome):
+            out["diameter_nm"] = out["size_dispersion"] = curve
+            return out, pk
+        d = diameter_from_peak(curve, pk.wavelength_nm)
+        out["diameter_nm"] = d
+        if isinstance(d, NoOutcome):
+            out["size_dispersion"] = d
+        elif isinstance(pk.hwhm_red_ev, NoOutcome):
+            out["size_dispersion"] = pk.hwhm_red_ev
+        else:
+            out["size_dispersion"] = size_dispersion(curve, pk.wavelength_nm, pk.hwhm_red_ev, d)
+        return out, pk
+    if kind == "pl":
+        var = np.full_like(y, sigma * sigma)
+        doped = material.startswith("Mn:")
+        band = pl_band(wl, y, var, range_nm=(-np.inf, DOPED_EXCITON_MAX_NM) if doped else None)
+        names = ("pl_peak_nm", "fwhm_nm", "fwhm_mev") + (("mn_ratio",) if doped else ())
+        if isinstance(band, NoOutcome):
+            return {k: band for k in names}, band
+        out = {"pl_peak_nm": band.peak_nm, "fwhm_nm": band.fwhm_nm, "fwhm_mev": band.fwhm_mev}
+        if doped:
+            from sdl.analysis.dopant import mn_exciton_ratio
+
+            out["mn_ratio"] = mn_exciton_ratio(wl, y, var, band.peak_nm.value)
+        return out, band
+    raise ValueError(f"kind must be 'absorbance' or 'pl', got {kind!r}")

@@ -1,0 +1,62 @@
+"""Spectral core, one import: absorbance, peaks, sizing, PLQY, dopant ratio, scoring.
+
+The work is split by concept into `absorbance`, `peaks`, `sizing` (+ `sizing_curves.toml`),
+`plqy`, `dopant`, `csvio` and `score`; this module re-exports their public API.
+"""
+
+from __future__ import annotations
+
+from sdl.analysis.absorbance import (
+    NO_LIGHT,
+    OPAQUE,
+    SATURATED,
+    AbsorbanceSpectrum,
+    absorbance_from_counts,
+    absorptance,
+)
+from sdl.analysis.dopant import mn_exciton_ratio
+from sdl.analysis.peaks import (
+    ExcitonPeak,
+    PlBand,
+    first_exciton_peak,
+    pl_band,
+    wavelength_to_energy,
+)
+from sdl.analysis.plqy import absorptance_estimate, integrated_counts, relative_plqy
+from sdl.analysis.score import SPECTRAL_OUTCOMES, score
+from sdl.analysis.sizing import (
+    SizingCurve,
+    chemical_yield,
+    diameter_from_peak,
+    load_sizing_curves,
+    molar_concentration,
+    size_dispersion,
+    sizing_curve,
+)
+
+__all__ = [
+    "NO_LIGHT",
+    "OPAQUE",
+    "SATURATED",
+    "SPECTRAL_OUTCOMES",
+    "AbsorbanceSpectrum",
+    "ExcitonPeak",
+    "PlBand",
+    "SizingCurve",
+    "absorbance_from_counts",
+    "absorptance",
+    "absorptance_estimate",
+    "chemical_yield",
+    "diameter_from_peak",
+    "first_exciton_peak",
+    "integrated_counts",
+    "load_sizing_curves",
+    "mn_exciton_ratio",
+    "molar_concentration",
+    "pl_band",
+    "relative_plqy",
+    "score",
+    "size_dispersion",
+    "sizing_curve",
+    "wavelength_to_energy",
+]

@@ -1,0 +1,57 @@
+"""Mn/exciton band-area ratio on synthetic two-band PL with known areas."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy.special import erf
+
+from sdl.analysis.dopant import mn_exciton_ratio
+from sdl.analysis.estimate import NoOutcome
+
+HC = 1239.8419843320026
+
+
+def band_counts(wl, centre_ev, fwhm_ev, total):
+    edges = np.concatenate(([wl[0] - (wl[1] - wl[0]) / 2], (wl[1:] + wl[:-1]) / 2,
+                            [wl[-1] + (wl[-1] - wl[-2]) / 2]))
+    s = fwhm_ev / (2 * math.sqrt(2 * math.log(2)))
+    cdf = 0.5 * (1 + erf((HC / edges - centre_ev) / (s * math.sqrt(2))))
+    return total * (cdf[:-1] - cdf[1:])
+
+
+@pytest.mark.parametrize("ratio", [0.0, 0.3, 1.0, 4.0])
+def test_ratio_of_known_areas(ratio):
+    wl = np.linspace(380, 800, 1024)
+    exc = band_counts(wl, HC / 430, 0.12, 2e5)  # ZnSe host exciton
+    mn = band_counts(wl, HC / 590, 0.20, 2e5 * ratio)  # Mn d-d band, 0.2 eV wide
+    y = exc + mn
+    r = mn_exciton_ratio(wl, y, np.maximum(y, 1.0), 430.0, low_nm=395.0)
+    assert r.value == pytest.approx(ratio, abs=0.01 * max(ratio, 0.2))
+
+
+def test_noisy_ratio_within_errors():
+    wl = np.linspace(380, 800, 1024)
+    truth = band_counts(wl, HC / 430, 0.12, 1e5) + band_counts(wl, HC / 590, 0.2, 5e4)
+    rng = np.random.default_rng(9)
+    vals, ses = [], []
+    for _ in range(30):
+        s = rng.poisson(truth + 100).astype(float)
+        d = rng.poisson(100, wl.size).astype(float)
+        r = mn_exciton_ratio(wl, s - d, s + d, 430.0, low_nm=395.0)
+        vals.append(r.value)
+        ses.append(r.stderr)
+    assert np.mean(vals) == pytest.approx(0.5, abs=4 * np.mean(ses) / math.sqrt(30) + 0.005)
+    assert np.std(vals) == pytest.approx(np.mean(ses), rel=0.4)
+
+
+def test_refusals():
+    wl = np.linspace(380, 800, 1024)
+    y = band_counts(wl, HC / 600, 0.1, 1e5)
+    r = mn_exciton_ratio(wl, y, np.maximum(y, 1), 600.0)
+    assert isinstance(r, NoOutcome) and r.reason == "bands_overlap"
+    mn_only = band_counts(wl, HC / 590, 0.2, 1e5)
+    r = mn_exciton_ratio(wl, mn_only, np.maximum(mn_only, 1), 430.0, low_nm=395.0)
+    assert isinstance(r, NoOutcome) and r.reason == "no_exciton_band"
