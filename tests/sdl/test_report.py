@@ -351,13 +351,15 @@ def test_cli(tmp_path, capsys):
     assert out.read_text().startswith("<!DOCTYPE html>")
 
 
-@pytest.mark.parametrize("make", ["missing", "no_record", "file"])
+@pytest.mark.parametrize("make", ["missing", "no_record", "file", "junk_record"])
 def test_cli_bad_dir_is_one_line_exit_2(tmp_path, capsys, make):
     d = tmp_path / "d"
-    if make == "no_record":
+    if make in ("no_record", "junk_record"):
         d.mkdir()
     elif make == "file":
         d.write_text("x")
+    if make == "junk_record":
+        (d / "record.sqlite").write_bytes(b"not a database at all" * 100)
     assert main(["report", str(d)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "error:" in err and "Traceback" not in err
@@ -463,3 +465,27 @@ def test_trace_switches_to_log_when_far_from_every_target(tmp_path):
     data = gather(tmp_path / "run")
     assert 0.0 < data.utility["e0002"] < 1e-10
     assert plot_trace(data).axes[0].get_yscale() == "log"
+
+
+def test_gathered_data_and_pareto_points(full_run):
+    from sdl.report.data import gather
+    from sdl.report.plots import plot_pareto
+
+    data = gather(full_run)
+    assert data.phase == "stopped" and not data.live
+    assert [e.experiment_id for e in data.top] == ["e0004", "e0005", "e0008"]
+    assert dict(data.failures) == {"clog:fouling": 1, "equipment:pump_fault": 1}
+    # dispatched -> measured/terminal for the eight dispatched experiments, not e0009
+    assert sorted(data.durations_s) == [f"e{i:04d}" for i in range(1, 9)]
+    assert all(d >= 0.0 for d in data.durations_s.values())
+    # one strategy row per ask(), with the fake proposer's seconds
+    assert [(r.k, r.fit_seconds, r.propose_seconds) for r in data.strategy_rows] == [
+        (k, 0.5 + k, 1.0 + k) for k in range(9)]
+    # Pareto axes: |pl_peak_nm - 620| (minimised) vs plqy (maximised); e0004 (0.5, 0.8)
+    # dominates every feasible point; e0003 (20, 0.9) violates g2_zero <= 0.5
+    lines = {ln.get_label(): ln for ln in plot_pareto(data).axes[0].lines}
+    front = lines["non-dominated"]
+    assert list(front.get_xdata()) == [0.5] and list(front.get_ydata()) == [0.8]
+    bad = lines["violates a constraint"]
+    assert list(bad.get_xdata()) == [20.0] and list(bad.get_ydata()) == [0.9]
+    assert sorted(lines["feasible"].get_xdata()) == [5.0, 5.0, 10.0, 20.0]
