@@ -80,8 +80,7 @@ def fmt_duration(s: float) -> str:
 def render(data: ReportData, sections: list[Section]) -> str:
     """The whole page."""
     c = data.campaign
-    name = c.name if c is not None else (data.state.started or {}).get("campaign", {}).get(
-        "campaign", {}).get("name", data.run_dir.name)
+    name = c.name if c is not None else data.run_dir.name
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
