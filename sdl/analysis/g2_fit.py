@@ -31,6 +31,7 @@ __all__ = [
     "fit_cw_antibunching",
     "fit_pulsed_overlap",
     "poisson_deviance",
+    "fit_poisson",
 ]
 
 _SQRT2 = np.sqrt(2.0)
@@ -93,6 +94,30 @@ def _deviance_residuals(c: np.ndarray, mu: np.ndarray) -> np.ndarray:
         t = np.where(c > 0, c * np.log(c / mu), 0.0)
     d = np.maximum(2.0 * (mu - c + t), 0.0)
     return np.sign(c - mu) * np.sqrt(d)
+
+
+def fit_poisson(model, counts, p0, lo, hi, x_scale=None):
+    """Poisson maximum-likelihood fit of `counts` by `model(p)` (expected counts).
+
+    Minimises the Poisson deviance through `least_squares` on signed deviance residuals;
+    the covariance is `pinv(J^T J)` (Gauss-Newton approximation of the inverse Fisher
+    information at the optimum).
+
+    Args:
+        model: callable p -> (K,) expected counts (> 0).
+        counts: (K,) observed counts.
+        p0, lo, hi: (P,) start values and bounds; x_scale: (P,) typical magnitudes.
+
+    Returns:
+        (p, cov, deviance, success).
+    """
+    c = np.asarray(counts, dtype=np.float64)
+    p0 = np.clip(np.asarray(p0, dtype=np.float64), np.asarray(lo) + 1e-12, np.asarray(hi) - 1e-12)
+    xs = np.maximum(np.abs(p0), 1.0) if x_scale is None else np.asarray(x_scale, dtype=np.float64)
+    res, cov = _fit(
+        lambda p: _deviance_residuals(c, model(p)), p0, np.asarray(lo), np.asarray(hi), xs
+    )
+    return res.x, cov, poisson_deviance(c, model(res.x)), bool(res.success)
 
 
 def _fit(resid, p0, lo, hi, x_scale):

@@ -1,9 +1,468 @@
-"""Placeholder until the photons analysis lands."""
+"""`sdl analyze g2|lifetime|blinking FILE`: photon statistics of a .ptu or Photon-HDF5 file.
+
+    sdl analyze g2 FILE [--mode cw|pulsed] [--rep-rate HZ] [--json] [--plot PNG]
+    sdl analyze lifetime FILE [--rep-rate HZ] [--n-exp N] [--json] [--plot PNG]
+    sdl analyze blinking FILE [--method change_point|threshold] [--json] [--plot PNG]
+
+Detector channels: by default all channels except a time-tagged laser sync (a channel
+whose events are spaced by whole laser periods); g2 uses the two most populated ones
+(`--channels A B` to choose). Heavy imports (numba kernels, scipy, matplotlib) happen in
+the handlers only.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+
+from sdl.errors import AnalysisInputError, SdlError
 
 
 def register(kinds: argparse._SubParsersAction) -> None:
-    return None
+    g = kinds.add_parser("g2", help="g2(0) of an HBT photon file (CW or pulsed)")
+    _common(g)
+    g.add_argument(
+        "--mode", choices=("cw", "pulsed"), help="default: pulsed if the file has a sync period"
+    )
+    g.add_argument(
+        "--channels", nargs=2, type=int, metavar=("A", "B"), help="the two detector channels"
+    )
+    g.add_argument(
+        "--rho",
+        type=float,
+        help="signal fraction S/(S+B) for the background correction "
+        "(default: from the TCSPC decay in pulsed mode; none in CW)",
+    )
+    g.set_defaults(func=run_g2)
+
+    lt = kinds.add_parser("lifetime", help="fluorescence lifetime of a pulsed (TCSPC) photon file")
+    _common(lt)
+    lt.add_argument(
+        "--n-exp", type=int, default=1, choices=(1, 2, 3), help="exponential components"
+    )
+    lt.add_argument("--bin-ps", type=int, help="histogram bin width, ps (default: auto)")
+    lt.add_argument(
+        "--channels", nargs="+", type=int, metavar="CH", help="detector channels to use"
+    )
+    lt.set_defaults(func=run_lifetime)
+
+    b = kinds.add_parser(
+        "blinking", help="on/off blinking statistics of a single-emitter photon file"
+    )
+    _common(b)
+    b.add_argument("--method", choices=("change_point", "threshold"), default="change_point")
+    b.add_argument(
+        "--bin-ms", type=float, default=1.0, help="trace bin, ms (threshold method, plot)"
+    )
+    b.add_argument(
+        "--alpha", type=float, default=0.05, help="type-I error of each change-point test"
+    )
+    b.add_argument("--channels", nargs="+", type=int, metavar="CH", help="detector channels to use")
+    b.set_defaults(func=run_blinking)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", metavar="FILE", help="photon file (.ptu or Photon-HDF5 .h5)")
+    p.add_argument(
+        "--rep-rate", type=float, metavar="HZ", help="laser repetition rate (overrides the file)"
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--plot", metavar="PNG", help="save a plot to this PNG file")
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _load(args: argparse.Namespace):
+    try:
+        from sdl.analysis.photon_files import read_photon_file
+    except ImportError as e:  # pragma: no cover - only before the reader landed
+        raise SdlError(f"photon file reading is not available in this version yet ({e})") from None
+    data = read_photon_file(args.file)
+    period = int(data.sync_period_ps)
+    if args.rep_rate is not None:
+        if not (args.rep_rate > 0):
+            raise AnalysisInputError(f"--rep-rate must be > 0 Hz, got {args.rep_rate}")
+        period = int(round(1e12 / args.rep_rate))
+    return data, period
+
+
+def sync_channel(timestamps_ps, channels, period_ps: int, resolution_ps: float = 1.0) -> int | None:
+    """The channel of time-tagged laser sync events, if any (T2 files), else None.
+
+    A channel is the sync if it is channel 0 and its first (up to 1000) intervals are
+    whole multiples of the laser period within max(2 resolution, 0.1 % of P).
+    """
+    import numpy as np
+
+    if period_ps <= 0:
+        return None
+    s = timestamps_ps[channels == 0][:1001]
+    if s.size < 3:
+        return None
+    d = np.diff(s).astype(np.float64)
+    r = d - np.round(d / period_ps) * period_ps
+    tol = max(2 * resolution_ps, 1e-3 * period_ps)
+    return 0 if bool(np.all(np.abs(r) <= tol) and np.all(d > 0)) else None
+
+
+def _detectors(data, period: int, chosen) -> list[int]:
+    import numpy as np
+
+    vals, cnt = np.unique(data.channels, return_counts=True)
+    sync = (
+        None
+        if data.is_t3
+        else sync_channel(data.timestamps_ps, data.channels, period, data.resolution_ps)
+    )
+    if chosen:
+        missing = [c for c in chosen if c not in vals]
+        if missing:
+            raise AnalysisInputError(
+                f"{data_name(data)}: channel(s) {missing} not in the file (has {vals.tolist()})"
+            )
+        return list(chosen)
+    order = np.argsort(cnt)[::-1]
+    return [int(vals[i]) for i in order if int(vals[i]) != sync]
+
+
+def data_name(data) -> str:
+    return getattr(data, "record_type", "") or "photon file"
+
+
+def _emit(args, obj: dict, lines: list[str]) -> None:
+    if args.json:
+        print(json.dumps(obj, indent=2, default=_jsonable))
+    else:
+        print("\n".join(lines))
+
+
+def _jsonable(x):
+    import numpy as np
+
+    if isinstance(x, np.integer):
+        return int(x)
+    if isinstance(x, np.floating):
+        return _f(x)
+    if isinstance(x, np.ndarray):
+        return x.tolist()
+    return str(x)
+
+
+def _f(x) -> float | None:
+    import math
+
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def _value_error(args, e: ValueError) -> SdlError:
+    return AnalysisInputError(f"{args.file}: {e}")
+
+
+# ----------------------------------------------------------------------------- g2
+
+
+def run_g2(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from sdl.analysis.estimate import NoOutcome
+    from sdl.analysis.g2 import analyze_g2, brouri_correct
+
+    data, period = _load(args)
+    mode = args.mode or ("pulsed" if period > 0 else "cw")
+    if mode == "pulsed" and period <= 0:
+        raise AnalysisInputError(
+            f"{args.file}: pulsed mode needs the repetition rate: the file has none, give --rep-rate HZ"
+        )
+    dets = _detectors(data, period, args.channels)
+    if len(dets) < 2:
+        raise AnalysisInputError(f"{args.file}: g2 needs two detector channels, found {dets}")
+    a, b = sorted(dets[:2]) if not args.channels else dets[:2]
+    sel = (data.channels == a) | (data.channels == b)
+    ts, ch = data.timestamps_ps[sel], data.channels[sel]
+    duration_s = None
+    if data.timestamps_ps.size > 1:
+        duration_s = float(data.timestamps_ps[-1] - data.timestamps_ps[0]) * 1e-12 or None
+    try:
+        r = analyze_g2(
+            ts,
+            ch,
+            period if mode == "pulsed" else 0,
+            duration_s=duration_s,
+            mode=mode,
+            detectors=(a, b),
+        )
+    except ValueError as e:
+        raise _value_error(args, e) from None
+    base = {"file": args.file, "mode": mode, "channels": [a, b], "sync_period_ps": period}
+    if isinstance(r, NoOutcome):
+        out = {**base, **r.to_json(), "g2_zero": None, "g2_zero_stderr": None}
+        _emit(args, out, [f"g2(0): no outcome ({r.reason}): {r.detail}"])
+        return 1
+
+    rho, rho_source = args.rho, "--rho" if args.rho is not None else None
+    if rho is None and mode == "pulsed":
+        rho, rho_source = _rho_from_decay(data, period, (a, b))
+    corrected = None
+    if rho is not None:
+        try:
+            v, s = brouri_correct(r.g2_zero, rho, r.g2_zero_stderr)
+            corrected = {
+                "g2_zero": v,
+                "g2_zero_stderr": s,
+                "rho": rho,
+                "rho_source": rho_source,
+                "method": "brouri2000",
+            }
+        except ValueError as e:
+            raise _value_error(args, e) from None
+    out = {
+        **base,
+        "g2_zero": _f(r.g2_zero),
+        "g2_zero_stderr": _f(r.g2_zero_stderr),
+        "raw": {"g2_zero": _f(r.g2_zero), "g2_zero_stderr": _f(r.g2_zero_stderr)},
+        "background_corrected": corrected,
+        "method": r.method,
+        "window_ps": _f(r.window_ps),
+        "n_photons": [int(r.n1), int(r.n2)],
+        "duration_s": _f(r.duration_ps * 1e-12),
+        "details": {k: (_f(v) if isinstance(v, float) else v) for k, v in r.details.items()},
+    }
+    lines = [
+        f"{args.file}: g2(0) = {r.g2_zero:.4f} ± {r.g2_zero_stderr:.4f}  ({r.method}, {mode}, channels {a},{b})",
+        f"  photons {r.n1} + {r.n2} in {r.duration_ps * 1e-12:.3g} s; window {r.window_ps / 1e3:.4g} ns",
+    ]
+    if corrected:
+        lines.append(
+            f"  background-corrected (rho = {rho:.3f}, {rho_source}): "
+            f"{corrected['g2_zero']:.4f} ± {corrected['g2_zero_stderr']:.4f}"
+        )
+    if args.plot:
+        _plot_g2(args.plot, r, np)
+        lines.append(f"  plot: {args.plot}")
+    _emit(args, out, lines)
+    return 0
+
+
+def _rho_from_decay(data, period: int, dets) -> tuple[float | None, str | None]:
+    """Signal fraction per detector from the flat floor of the TCSPC decay; rho = sqrt(r1 r2)."""
+    import numpy as np
+
+    from sdl.analysis.lifetime import decay_delays, decay_histogram, fit_lifetime
+
+    sync = (
+        None
+        if data.is_t3
+        else sync_channel(data.timestamps_ps, data.channels, period, data.resolution_ps)
+    )
+    rs = []
+    for d in dets:
+        try:
+            dl = decay_delays(
+                data.timestamps_ps,
+                data.channels,
+                period,
+                dtime_ps=data.dtime_ps,
+                sync_channel=sync,
+                detectors=(d,),
+            )
+            if dl.size < 100:
+                return None, None
+            e, c = decay_histogram(dl, period, max(1, period // 512))
+            fit = fit_lifetime(c, e, period)
+        except ValueError:
+            return None, None
+        if not (0 < fit.signal_fraction <= 1):
+            return None, None
+        rs.append(fit.signal_fraction)
+    return float(np.sqrt(rs[0] * rs[1])), "tcspc_decay_floor"
+
+
+def _plot_g2(path, r, np) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    x = 0.5 * (r.edges_ps[:-1] + r.edges_ps[1:]) * 1e-3
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.plot(x, r.g2_curve, lw=0.8, drawstyle="steps-mid")
+    ax.set_xlabel("delay (ns)")
+    ax.set_ylabel("g2 (normalised)" if r.mode == "cw" else "coincidences / mean side peak")
+    ax.set_title(f"g2(0) = {r.g2_zero:.3f} ± {r.g2_zero_stderr:.3f} ({r.method})")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+# ----------------------------------------------------------------------------- lifetime
+
+
+def run_lifetime(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from sdl.analysis.lifetime import decay_delays, decay_histogram, fit_lifetime
+
+    data, period = _load(args)
+    if period <= 0:
+        raise AnalysisInputError(
+            f"{args.file}: a lifetime needs pulsed data: the file has no sync period, give --rep-rate HZ"
+        )
+    dets = _detectors(data, period, args.channels)
+    sync = (
+        None
+        if data.is_t3
+        else sync_channel(data.timestamps_ps, data.channels, period, data.resolution_ps)
+    )
+    try:
+        bin_ps = args.bin_ps or int(
+            max(round(data.resolution_ps) if data.is_t3 else 1, period // 1024, 1)
+        )
+        per_det = [
+            decay_delays(
+                data.timestamps_ps,
+                data.channels,
+                period,
+                dtime_ps=data.dtime_ps,
+                sync_channel=sync,
+                detectors=(d,),
+            )
+            for d in dets
+        ]
+        dl, shifts = _align_detectors(per_det, period, bin_ps)
+        if dl.size < 50:
+            out = {
+                "file": args.file,
+                "no_outcome": "too_few_counts",
+                "detail": f"{dl.size} photons",
+            }
+            _emit(args, out, [f"lifetime: no outcome (too_few_counts): {dl.size} photons"])
+            return 1
+        e, c = decay_histogram(dl, period, bin_ps)
+        fit = fit_lifetime(c, e, period, n_exp=args.n_exp)
+    except ValueError as e:
+        raise _value_error(args, e) from None
+    out = {
+        "file": args.file,
+        "sync_period_ps": period,
+        "channels": dets,
+        "bin_ps": bin_ps,
+        "phase_reference": "dtime"
+        if data.is_t3
+        else ("sync_channel" if sync is not None else "timestamp_mod_period"),
+        "detector_shifts_ps": shifts,
+        "method": "poisson_ml_gaussian_irf",
+        **fit.to_json(),
+    }
+    taus = ", ".join(
+        f"{t / 1e3:.4g} ± {s / 1e3:.2g}"
+        for t, s in zip(fit.taus_ps, fit.taus_stderr_ps, strict=True)
+    )
+    lines = [
+        f"{args.file}: lifetimes (ns) {taus}",
+        f"  amplitude-weighted {fit.tau_amp_ps / 1e3:.4g} ± {fit.tau_amp_stderr_ps / 1e3:.2g} ns, "
+        f"intensity-weighted {fit.tau_int_ps / 1e3:.4g} ± {fit.tau_int_stderr_ps / 1e3:.2g} ns",
+        f"  IRF sigma {fit.irf_sigma_ps:.0f} ps, shift {fit.shift_ps:.0f} ps, S/(S+B) {fit.signal_fraction:.3f}, "
+        f"chi2/dof {fit.chi2_dof:.3f}",
+    ]
+    if args.plot:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(7, 4))
+        ax.semilogy(0.5 * (e[:-1] + e[1:]) * 1e-3, np.maximum(c, 0.5), ".", ms=2)
+        ax.set_xlabel("delay (ns)")
+        ax.set_ylabel("counts")
+        ax.set_title(f"tau_amp = {fit.tau_amp_ps / 1e3:.3g} ns")
+        fig.tight_layout()
+        fig.savefig(args.plot, dpi=120)
+        plt.close(fig)
+        lines.append(f"  plot: {args.plot}")
+    _emit(args, out, lines)
+    return 0
+
+
+def _align_detectors(per_det, period: int, bin_ps: int):
+    """Merge per-detector delays after removing their relative cable delays.
+
+    Each detector's histogram is circularly cross-correlated (FFT) with the most populated
+    one; its delays are shifted by the best lag (whole bins). Returns (delays, shifts_ps).
+    """
+    import numpy as np
+
+    from sdl.analysis.lifetime import decay_histogram
+
+    ref = int(np.argmax([d.size for d in per_det]))
+    _, h_ref = decay_histogram(per_det[ref], period, bin_ps)
+    f_ref = np.fft.rfft(h_ref.astype(np.float64))
+    out, shifts = [], []
+    for d in per_det:
+        _, h = decay_histogram(d, period, bin_ps)
+        xc = np.fft.irfft(f_ref * np.conj(np.fft.rfft(h.astype(np.float64))), h.size)
+        lag = int(np.argmax(xc))
+        if lag > h.size // 2:
+            lag -= h.size
+        s = lag * bin_ps
+        shifts.append(s)
+        out.append(np.mod(d + s, period))
+    return np.concatenate(out) if out else np.zeros(0, np.int64), shifts
+
+
+# ----------------------------------------------------------------------------- blinking
+
+
+def run_blinking(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from sdl.analysis.blinking import analyze_blinking
+
+    data, period = _load(args)
+    dets = _detectors(data, period, args.channels)
+    sel = np.isin(data.channels, np.asarray(dets))
+    if not (args.bin_ms > 0):
+        raise AnalysisInputError(f"--bin-ms must be > 0, got {args.bin_ms}")
+    try:
+        r = analyze_blinking(
+            data.timestamps_ps[sel],
+            method=args.method,
+            bin_ps=int(round(args.bin_ms * 1e9)),
+            alpha=args.alpha,
+        )
+    except ValueError as e:
+        raise _value_error(args, e) from None
+    out = {"file": args.file, "channels": dets, **r.to_json()}
+
+    def fmt(fit):
+        return (
+            "n/a (too few dwells)"
+            if fit is None
+            else f"{fit.alpha:.3f} ± {fit.alpha_stderr:.3f} (t_min {fit.t_min * 1e3:.3g} ms, n {fit.n_tail})"
+        )
+
+    lines = [
+        f"{args.file}: on-fraction {r.on_fraction:.3f} ({r.method}); levels on {r.levels_cps[0]:.4g} cps, off {r.levels_cps[1]:.4g} cps",
+        f"  alpha_on  {fmt(r.on_fit)}",
+        f"  alpha_off {fmt(r.off_fit)}",
+    ]
+    if args.plot:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(8, 3))
+        x = (r.trace_edges_ps[:-1] - r.trace_edges_ps[0]) * 1e-12
+        ax.plot(x, r.trace_counts, lw=0.5)
+        ax.set_xlabel("time (s)")
+        ax.set_ylabel(f"counts / {args.bin_ms:g} ms")
+        fig.tight_layout()
+        fig.savefig(args.plot, dpi=120)
+        plt.close(fig)
+        lines.append(f"  plot: {args.plot}")
+    _emit(args, out, lines)
+    return 0

@@ -129,3 +129,60 @@ def cw_emitter_stream(
     ts, ch = merge_channels(t1, t2)
     truth = {"g2_zero": 1 - rho**2, "tau0_ps": 1e12 / (k_exc_per_s + k_dec_per_s), "rho": rho}
     return ts, ch, truth
+
+
+def blinking_stream(
+    rng: np.random.Generator,
+    n_switches: int,
+    alpha_on: float,
+    alpha_off: float,
+    t_min_s: float,
+    t_max_s: float,
+    on_cps: float,
+    off_cps: float,
+):
+    """Two-state blinking emitter: alternating on/off dwell times drawn from truncated
+    power laws P(t) ∝ t^-alpha on [t_min, t_max] (inverse-CDF sampling), photons Poisson
+    with rate on_cps / off_cps in each state.
+
+    Returns:
+        (timestamps int64 ps, truth dict with on/off durations and on_fraction).
+    """
+
+    def draw(a, n):
+        u = rng.random(n)
+        lo, hi = t_min_s ** (1 - a), t_max_s ** (1 - a)
+        return (lo + u * (hi - lo)) ** (1 / (1 - a))
+
+    n_on = (n_switches + 1) // 2
+    on = draw(alpha_on, n_on)
+    off = draw(alpha_off, n_switches - n_on)
+    dur = np.empty(n_switches)
+    dur[0::2] = on
+    dur[1::2] = off
+    start = np.concatenate([[0.0], np.cumsum(dur)[:-1]])
+    rate = np.where(np.arange(n_switches) % 2 == 0, on_cps, off_cps)
+    n = rng.poisson(rate * dur)
+    t = np.repeat(start, n) + rng.random(n.sum()) * np.repeat(dur, n)
+    ts = np.sort(np.round(t * 1e12).astype(np.int64))
+    truth = {"on": on, "off": off, "on_fraction": on.sum() / dur.sum()}
+    return ts, truth
+
+
+def tcspc_delays(
+    rng: np.random.Generator,
+    n: int,
+    period_ps: int,
+    taus_ps: list[float],
+    fractions: list[float],
+    irf_sigma_ps: float,
+    t0_ps: float,
+    n_background: int = 0,
+) -> np.ndarray:
+    """TCSPC delays: photon = t0 + Gaussian IRF + Exp(tau_i) (component i with probability
+    fractions[i]), folded into [0, P); plus uniform background. The photon fractions f_i
+    relate to the pre-exponential amplitudes by a_i ∝ f_i / tau_i."""
+    comp = rng.choice(len(taus_ps), n, p=fractions)
+    d = t0_ps + rng.normal(0, irf_sigma_ps, n) + rng.exponential(np.asarray(taus_ps)[comp])
+    d = np.concatenate([d, rng.uniform(0, period_ps, n_background)])
+    return np.mod(np.floor(d).astype(np.int64), period_ps)
