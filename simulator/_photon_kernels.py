@@ -464,24 +464,6 @@ def _heap_pop(heap, size):
 
 
 @njit(cache=True)
-def _dead_time_filter(t_sorted, dead_ps):
-    """Indices of the clicks a non-paralysable detector records from sorted arrival times.
-
-    A click is recorded when it comes at least dead_ps after the last recorded click;
-    arrivals inside the dead time are lost and do not extend it.
-    """
-    keep = np.empty(t_sorted.shape[0], np.int64)
-    n = 0
-    last = np.int64(0)
-    for i in range(t_sorted.shape[0]):
-        if n == 0 or t_sorted[i] - last >= dead_ps:
-            keep[n] = i
-            n += 1
-            last = t_sorted[i]
-    return keep[:n].copy()
-
-
-@njit(cache=True)
 def _detector_kernel(seed, cand_t, cand_k, duration_ps, dead_ps, ap_prob, ap_mean_ps):
     """One single-photon detector: non-paralysable dead time and afterpulsing.
 

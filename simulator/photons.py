@@ -121,7 +121,8 @@ class PhotonStream:
         timestamps_ps: (N,) int64 detection times, ps from the start, non-decreasing.
         channels: (N,) uint8 detector index 0 or 1.
         sync_period_ps: laser period, ps (pulse k fires at k * sync_period_ps); 0 for cw.
-        duration_s: acquisition time, s.
+        duration_s: simulated span, s (pulsed: a whole number of laser periods, <= the
+            requested duration); clicks lie in [0, duration) plus the channel-1 cable delay.
         truth: hidden ground truth (see `photon_stream`).
     """
 
@@ -417,7 +418,12 @@ def photon_stream(
     <N> / tau_X per dot. `n_dots` > 1 simulates independent dots in the focus (flow cell),
     each with its own blinking trajectory; they share the detectors.
 
-    Same arguments and seed -> identical arrays, bit for bit.
+    Pulses act independently (each excites a relaxed dot), as the pulsed g2 formula
+    assumes: valid when the period is much longer than tau_X (truth["period_over_tau_x"];
+    under ~10 the peaks overlap and fixed windows overestimate g2(0), SIMULATOR.md).
+    Random numbers: numba's generator seeded inside the kernels (emission, afterpulses) and
+    numpy PCG64 for the background/dark Poisson processes, all from
+    SeedSequence(seed); same arguments and seed -> identical arrays, bit for bit.
 
     Args:
         emitter: the dot (all dots identical in flow-cell mode).

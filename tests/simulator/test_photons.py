@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import minimize_scalar
 
-from simulator._photon_kernels import _dead_time_filter
+from simulator._photon_kernels import _detector_kernel
 from simulator.photons import (
     DetectorParams,
     EmitterParams,
@@ -345,16 +345,24 @@ def test_dead_time_caps_the_rate_exactly() -> None:
     assert sum(s.truth["counts_afterpulse"]) > 0
 
 
-def test_dead_time_filter_matches_reference() -> None:
+def test_detector_kernel_matches_reference() -> None:
+    # Without afterpulsing the detector kernel is deterministic: compare with a plain loop
+    # (non-paralysable dead time: record a click iff >= dead after the last recorded one).
     rng = np.random.default_rng(5)
     t = np.sort(rng.integers(0, 10_000_000, 20_000)).astype(np.int64)
+    kind = rng.integers(0, 3, t.size).astype(np.uint8)
     for dead in (0, 1, 700, 22_000):
         keep, last = [], None
         for i, v in enumerate(t):
             if last is None or v - last >= dead:
                 keep.append(i)
                 last = v
-        np.testing.assert_array_equal(_dead_time_filter(t, np.int64(dead)), np.array(keep))
+        got_t, got_k = _detector_kernel(1, t, kind, np.int64(10_000_000), np.int64(dead), 0.0, 1e5)
+        np.testing.assert_array_equal(got_t, t[keep])
+        np.testing.assert_array_equal(got_k, kind[keep])
+    # with afterpulsing every recorded click still respects the dead time
+    got_t, got_k = _detector_kernel(2, t, kind, np.int64(10_000_000), np.int64(700), 0.5, 1e3)
+    assert np.diff(got_t).min() >= 700 and np.count_nonzero(got_k == 3) > 1000
 
 
 def test_stream_format_and_cable_delay() -> None:
@@ -477,7 +485,8 @@ _ANY = st.one_of(
 def test_fuzz_inputs_give_stream_or_value_error(tau, eta, rep, mean_n, eff, dead, bg, dur, mode):
     # Any parameter combination returns a valid stream or raises ValueError, nothing else.
     def small(v):  # keep valid runs short
-        return min(v, 1e-3) if isinstance(v, float) and math.isfinite(v) else v
+        ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+        return min(v, 1e-3) if ok else v
 
     try:
         em = EmitterParams(tau_x_ns=tau, eta_x=eta, eta_xx=0.1, tau_xx_ns=0.1)
