@@ -34,6 +34,7 @@ class ExperimentState:
     outcomes: dict[str, dict[str, Any]] = field(default_factory=dict)
     failure: dict[str, Any] | None = None
     terminal_seq: int | None = None
+    dispatched_at: str | None = None  # timestamp of the latest dispatch
     measured_at: str | None = None
 
     @property
@@ -48,6 +49,7 @@ class RunState:
     terminal_order: list[str] = field(default_factory=list)
     stopped: dict[str, Any] | None = None  # payload of the last `stopped` event, if it is last
     session_starts: list[str] = field(default_factory=list)
+    session_ends: list[datetime | None] = field(default_factory=list)  # last event before each resume
     last_ts: str | None = None
     n_events: int = 0
     safe_states: int = 0
@@ -75,7 +77,7 @@ class RunState:
             return 0.0
         total = 0.0
         bounds = [datetime.fromisoformat(t) for t in self.session_starts]
-        ends = self._session_ends
+        ends = self.session_ends
         for i, start in enumerate(bounds):
             end = ends[i] if i < len(ends) and ends[i] is not None else None
             if end is None:
@@ -83,8 +85,6 @@ class RunState:
                     datetime.fromisoformat(self.last_ts) if self.last_ts else start)
             total += max(0.0, (end - start).total_seconds())
         return total
-
-    _session_ends: list[datetime | None] = field(default_factory=list)
 
 
 def fold(events: Iterable[Event]) -> RunState:
@@ -98,7 +98,7 @@ def fold(events: Iterable[Event]) -> RunState:
             st.started = p
             st.session_starts.append(ev.ts)
         elif ev.kind == "resumed":
-            st._session_ends.append(datetime.fromisoformat(prev_ts) if prev_ts else None)
+            st.session_ends.append(datetime.fromisoformat(prev_ts) if prev_ts else None)
             st.session_starts.append(ev.ts)
         elif ev.kind == "proposed":
             eid = ev.experiment_id
@@ -112,6 +112,7 @@ def fold(events: Iterable[Event]) -> RunState:
             if ev.kind == "dispatched":
                 e.status = "dispatched"
                 e.attempts += 1
+                e.dispatched_at = ev.ts
             elif ev.kind == "measured":
                 e.status = "measured"
                 e.raw_file, e.sha256 = p.get("raw_file"), p.get("sha256")

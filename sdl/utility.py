@@ -4,7 +4,8 @@ status` and the report's morning summary. (The optimiser has its own objective m
 
 Utility of a scored experiment, in [0, 1]: the weighted geometric mean of per-objective
 desirabilities (Derringer & Suich, J. Qual. Technol. 12, 214 (1980)):
-  target t +/- tol:  d = exp(-0.5 ((y - t)/tol)^2)
+  target t +/- tol:  d = 1 / (1 + ((y - t)/tol)^2)   (Cauchy-shaped: 0.5 at the
+                     tolerance, still informative far from the target)
   maximize/minimize: d = linear rank of y between the worst and best value seen so far
 zero when an outcome constraint is violated or an objective is missing.
 """
@@ -65,7 +66,7 @@ def utilities(campaign: Campaign, outcome_sets: Sequence[dict[str, dict[str, Any
             if v is None:
                 d = 0.0
             elif o.goal == "target":
-                d = math.exp(-0.5 * ((v - o.target) / o.tolerance) ** 2)
+                d = 1.0 / (1.0 + ((v - o.target) / o.tolerance) ** 2)
             else:
                 lo, hi = ranges[o.name]
                 frac = 1.0 if hi == lo else (v - lo) / (hi - lo)

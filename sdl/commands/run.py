@@ -75,6 +75,7 @@ def _drive(campaign_path, rig, rig_kind, args, out) -> int:
 
 def finish(session, rig, out, no_report: bool) -> int:
     """Run the loop on an open session, then summarise; shared by run and resume."""
+    from sdl.errors import SdlError
     from sdl.loop import best_line, run_loop
 
     try:
@@ -97,8 +98,8 @@ def finish(session, rig, out, no_report: bool) -> int:
 
             path = write_report(session.run_dir)
             out.say(f"report: {path}")
-        except ImportError:
-            out.say("report: not available in this version")
+        except SdlError as e:  # the run itself is recorded; a report can be made later
+            out.say(f"WARNING: report not written ({e}); try `sdl report {session.run_dir}`")
     return result.exit_code
 
 

@@ -56,3 +56,20 @@ def test_status_json(run_dir, capsys):
 def test_status_of_non_run_dir(tmp_path, capsys):
     assert main(["status", str(tmp_path)]) == 2
     assert "not a run directory" in capsys.readouterr().err
+
+
+def test_utility_desirability_values(tiny_campaign):
+    """Derringer-Suich style geometric mean with a Cauchy target desirability."""
+    from sdl.schema import load_campaign
+    from sdl.utility import target_reached, utilities
+
+    c = load_campaign(tiny_campaign)  # pl_peak 620 +/- 3, fwhm min, plqy max
+    a = {"pl_peak_nm": {"value": 623.0}, "fwhm_nm": {"value": 20.0}, "plqy": {"value": 0.8}}
+    b = {"pl_peak_nm": {"value": 620.0}, "fwhm_nm": {"value": 40.0}, "plqy": {"value": 0.4}}
+    ua, ub = utilities(c, [a, b])
+    # a: d_target = 1/(1+1) = 0.5, best fwhm and plqy -> d = 1, 1: (0.5*1*1)^(1/3)
+    assert ua == pytest.approx(0.5 ** (1 / 3))
+    # b: d_target = 1, worst fwhm and plqy -> 0.05 each
+    assert ub == pytest.approx((0.05 * 0.05) ** (1 / 3))
+    assert target_reached(c, a) and target_reached(c, b)
+    assert not target_reached(c, {"pl_peak_nm": {"value": 623.5}})
