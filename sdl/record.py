@@ -114,8 +114,15 @@ class Record:
         if readonly:
             if not self.path.exists():
                 raise RecordError(f"{self.path}: no record here (not a run directory?)")
-            uri = f"file:{self.path}?mode=ro"
-            self._db = sqlite3.connect(uri, uri=True, isolation_level=None)
+            self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None)
+            try:
+                self._db.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchone()
+            except sqlite3.OperationalError:
+                # A read-only archive (no permission for the -wal/-shm files): read the
+                # main file as immutable. Only used when no writer can be live.
+                self._db.close()
+                self._db = sqlite3.connect(f"file:{self.path}?immutable=1", uri=True,
+                                           isolation_level=None)
         else:
             self._db = sqlite3.connect(str(self.path), isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
