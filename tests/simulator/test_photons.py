@@ -365,6 +365,28 @@ def test_detector_kernel_matches_reference() -> None:
     assert np.diff(got_t).min() >= 700 and np.count_nonzero(got_k == 3) > 1000
 
 
+def test_afterpulse_rate_and_jitter() -> None:
+    # Afterpulses: each click spawns one with probability p after Exp(mean) delay; those
+    # inside the dead time are lost, so each click yields q = p exp(-dead/mean) recorded
+    # afterpulses, and afterpulses afterpulse too: afterpulses / primaries ≈ q / (1 - q).
+    # Jitter: with tau_X -> 0 the arrival time relative to its pulse is N(0, sigma).
+    em = EmitterParams(tau_x_ns=1e-6, eta_x=1.0, eta_xx=0.0, tau_xx_ns=1e-6, blinking=False)
+    det = DetectorParams(collection_efficiency=0.2, detector_efficiency=1.0, jitter_ps=80.0,
+                         dark_rate_hz=0.0, afterpulse_prob=0.05, afterpulse_delay_ns=100.0,
+                         dead_time_ns=22.0)  # fmt: skip
+    s = photon_stream(em, Excitation("pulsed", 1e6, 0.5), det, 0.3, 121)
+    n_ap = sum(s.truth["counts_afterpulse"])
+    n_primary = sum(s.truth["counts_signal"])
+    q = 0.05 * math.exp(-22.0 / 100.0)
+    expected = n_primary * q / (1.0 - q)
+    assert abs(n_ap - expected) < 4 * math.sqrt(expected), (n_ap, expected)
+    sig = s.timestamps_ps[s.channels == 0]
+    phase = (sig + s.sync_period_ps // 2) % s.sync_period_ps - s.sync_period_ps // 2
+    near = phase[np.abs(phase) < 1000]  # afterpulses are spread over the period
+    assert near.size > 5000
+    assert abs(near.std() - 80.0) < 3.0 and abs(near.mean()) < 3.0
+
+
 def test_stream_format_and_cable_delay() -> None:
     em = EmitterParams(tau_x_ns=15.0, eta_x=0.8, eta_xx=0.1, tau_xx_ns=0.2)
     det = DetectorParams(collection_efficiency=0.5, cable_delay_ps=7000)
