@@ -379,13 +379,24 @@ class Ne1000Pump:
             raise ValueError(f"direction must be 'INF' or 'WDR', got {direction!r}")
         self.query(f"DIR{direction}")
 
-    def set_volume(self, ul: float, units: str = "ML") -> None:
+    def volume_units(self) -> str:
+        """The pump's volume units, 'UL' or 'ML' (from the `VOL` query reply)."""
+        data = self.query("VOL").data
+        units = data[-2:]
+        if units not in VOLUME_UNITS_UL:
+            raise ProtocolError("VOL reply does not end in UL or ML", raw=data.encode("ascii", "replace"),
+                                device=self.name)
+        return units
+
+    def set_volume(self, ul: float, units: str | None = None) -> None:
         """Set the volume to dispense before stopping (0 = no limit), in µL.
 
         Args:
             ul: target volume, µL.
-            units: the pump's volume units ('UL' for diameters <= 14 mm, else 'ML').
+            units: the pump's volume units ('UL' or 'ML'); queried from the pump if None
+                (the pump picks them from the syringe diameter: <= 14 mm UL, else ML).
         """
+        units = units or self.volume_units()
         if units not in VOLUME_UNITS_UL:
             raise ValueError(f"units must be 'UL' or 'ML', got {units!r}")
         self.query(f"VOL{format_ne1000_number(ul / VOLUME_UNITS_UL[units])}")

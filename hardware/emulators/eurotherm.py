@@ -262,13 +262,15 @@ class ModbusBus:
         self._buf = b""
         self.garbage: list[bytes] = []
 
-    def add(self, heater: Eurotherm3216Emulator, *, core: bool = False) -> Eurotherm3216Emulator:
+    def add(self, heater: Eurotherm3216Emulator, *, stage: str = "") -> Eurotherm3216Emulator:
         if heater.address in self.slaves:
             raise ValueError(f"slave address {heater.address} already used on this line")
         self.slaves[heater.address] = heater
         self.world.heaters[heater.name] = heater
-        if core:
+        if stage == "core":
             self.world.core_heater = heater.name
+        elif stage == "stage2":
+            self.world.stage2_heater = heater.name
         return heater
 
     def corrupt_checksum(self, frame: bytes) -> bytes:

@@ -72,6 +72,7 @@ class Ne1000Emulator:
         self.content_ul = syringe_volume_ul if fill_ul is None else fill_ul
         self.rate_ul_min = 0.0
         self.rate_units = "UM"
+        self.units_override: str | None = None
         self.direction = "INF"
         self.target_ul = 0.0
         self.running = False
@@ -93,6 +94,9 @@ class Ne1000Emulator:
     # -- physics ---------------------------------------------------------------------------
     @property
     def volume_units(self) -> str:
+        """Set by `VOL UL|ML`, else by the diameter (<= 14 mm: UL, larger: ML)."""
+        if self.units_override:
+            return self.units_override
         return "UL" if self.diameter_mm <= 14.0 else "ML"
 
     def _area_mm2(self) -> float:
@@ -263,6 +267,7 @@ class Ne1000Emulator:
             if not 0.1 <= value <= 50.0:
                 return "?OOR"
             self.diameter_mm = value
+            self.units_override = None
             return ""
         if name == "RAT":
             if not arg:
@@ -284,7 +289,10 @@ class Ne1000Emulator:
             if not arg:
                 return f"{format_ne1000_number(self.target_ul / k)}{self.volume_units}"
             if arg in ("UL", "ML"):
-                return "" if arg == self.volume_units else "?NA"
+                if self.running:
+                    return "?NA"
+                self.units_override = arg
+                return ""
             value = self._number(arg)
             if value is None or arg != _NUM.match(arg).group(1):
                 return "?"

@@ -44,7 +44,9 @@ from hardware.errors import ChecksumError, ProtocolError
 DARK_COUNTS = 1500.0
 READ_NOISE = 6.0
 LAMP_COUNTS_PER_MS = 110.0   # peak lamp counts per ms of integration
-PL_COUNTS_PER_MS = 60.0      # counts per ms for pl_photon_rate = 1
+# PL counts per second per unit pl_photon_rate: the simulator's detector scale
+# (simulator.spectrometer pl_counts_scale default), so emulated and simulated PL agree.
+PL_COUNTS_PER_S = 4.0e7
 NONLINEARITY = [1.0, 2.1e-6, -3.0e-10, 1.2e-14, 0.0, 0.0, 0.0, 0.0]
 DEFAULT_ITIME_US = 100_000
 
@@ -124,7 +126,7 @@ class ObpSpectrometerEmulator:
             transmission = 10.0 ** (-optics.absorbance) if optics is not None else 1.0
             signal = lamp * transmission
         elif light == "excitation" and optics is not None:
-            signal = PL_COUNTS_PER_MS * ms * optics.pl_photon_rate
+            signal = PL_COUNTS_PER_S * ms * 1e-3 * optics.pl_photon_rate
         if self.bubble_scans > 0:
             self.bubble_scans -= 1
             signal = signal * rng.uniform(0.15, 0.6) + rng.normal(0, 0.05, STS_PIXELS) * signal

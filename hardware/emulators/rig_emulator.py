@@ -8,6 +8,7 @@ Fault specs look like `pump_metal:stall@120s`, `sts:not_ready=3`, `heater_core:n
 
 from __future__ import annotations
 
+import itertools
 import re
 import tempfile
 from collections.abc import Callable
@@ -58,6 +59,7 @@ SPECTROMETER_FAULTS: dict[str, Fault] = {
     "not_ready": lambda d, v: d.make_not_ready(int(_opt(v, 1))),
     "reset": lambda d, v: d.reset_unexpectedly(),
 }
+_instances = itertools.count()
 _SPEC = re.compile(r"^([A-Za-z0-9_-]+):([a-z_]+)(?:=([-+0-9.eE]+))?(?:@([0-9.]+)s?)?$")
 
 
@@ -110,7 +112,8 @@ class EmulatedRig:
         self._registered: list[Wire] = []
         self._tmp: tempfile.TemporaryDirectory | None = None
         buses: dict[str, Any] = {}
-        for i, dev in enumerate(rig.devices):
+        tag = next(_instances)
+        for dev in rig.devices:
             if dev.role == "photon_timer":
                 if photon_folder is None:
                     self._tmp = tempfile.TemporaryDirectory(prefix="sdl-emu-photons-")
@@ -132,7 +135,7 @@ class EmulatedRig:
             elif dev.role == "heater":
                 bus = bus or ModbusBus(self.world)
                 self.devices[dev.name] = bus.add(Eurotherm3216Emulator(self.world, dev.name, dev.address),
-                                                 core=dev.stage == "core")
+                                                 stage=dev.stage)
             else:
                 if bus is not None:
                     raise ValueError(f"port {dev.port}: a spectrometer cannot share its line")
@@ -140,7 +143,7 @@ class EmulatedRig:
                 self.devices[dev.name] = bus
             if dev.port not in buses:
                 buses[dev.port] = bus
-                self.wires[dev.port] = Wire(f"{rig.rig.name}-{len(self.wires)}-{i}", bus)
+                self.wires[dev.port] = Wire(f"{rig.rig.name}-{tag}-line{len(self.wires)}", bus)
             self.port_of[dev.name] = dev.port
 
     # -- transports ------------------------------------------------------------------------

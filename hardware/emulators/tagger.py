@@ -20,7 +20,7 @@ class TaggerEmulator:
     Args:
         world: shared `EmulatedWorld`.
         folder: output folder (the rig file's photon_timer folder).
-        rate_hz: total count rate at pl_photon_rate peak 1.
+        rate_hz: total count rate for a bright sample (pl_photon_rate peak >= 1e-3).
     """
 
     def __init__(self, world, folder: str | Path, *, rate_hz: float = 20_000.0, name: str = "hbt"):
@@ -39,7 +39,8 @@ class TaggerEmulator:
         wl = getattr(self.world, "spectrometer", None)
         brightness = 0.05
         if wl is not None:
-            brightness = max(float(self.world.optics(wl.wavelengths_nm).pl_photon_rate.max()), 0.05)
+            peak = float(self.world.optics(wl.wavelengths_nm).pl_photon_rate.max())
+            brightness = min(max(peak / 1e-3, 0.05), 1.0)
         n = int(rng.poisson(self.rate_hz * brightness * duration_s))
         t = np.sort(rng.integers(0, int(duration_s * 1e12), n)).astype(np.int64)
         ch = rng.integers(1, 3, n).astype(np.uint8)

@@ -14,6 +14,7 @@ temperature and residence time), so the emulators work before the simulator land
 from __future__ import annotations
 
 import importlib
+import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -23,6 +24,7 @@ from typing import Any, Protocol
 import numpy as np
 
 PIXELS = 1024
+log = logging.getLogger(__name__)
 
 
 class Clock(Protocol):
@@ -68,7 +70,8 @@ class OutletOptics:
     Attributes:
         wavelengths_nm: pixel wavelengths, increasing.
         absorbance: decadic absorbance of the sample over the cell path.
-        pl_photon_rate: relative PL emission (arbitrary units, max ~1 for a bright sample).
+        pl_photon_rate: PL photons per pixel per excitation photon (simulator units; peak
+            ~1e-3 for a bright sample).
         source: "simulator.rig.outlet_state" or "fallback".
     """
 
@@ -84,6 +87,7 @@ def sts_wavelength_coefficients() -> list[float]:
 
 
 def _simulator_outlet() -> Callable[..., Any] | None:
+    """`simulator.rig.outlet_state` if the simulator provides it, else None."""
     try:
         mod = importlib.import_module("simulator.rig")
     except ImportError:
@@ -91,47 +95,89 @@ def _simulator_outlet() -> Callable[..., Any] | None:
     return getattr(mod, "outlet_state", None)
 
 
+def _simulator_inverse_flows() -> Callable[..., dict[str, float]] | None:
+    """`conditions_from_flows(flows, material, volume, stocks=)` bound to a material loader."""
+    try:
+        flows_mod = importlib.import_module("simulator.flows")
+        mats = importlib.import_module("simulator.materials")
+    except ImportError:
+        return None
+    inverse = getattr(flows_mod, "conditions_from_flows", None)
+    loader = getattr(mats, "load_material", None)
+    if inverse is None or loader is None:
+        return None
+
+    def call(flows, material, volume_ul, stocks):
+        return inverse(flows, loader(material), volume_ul, stocks=stocks)
+    return call
+
+
+def clip_to_bounds(conditions: Mapping[str, Any]) -> dict[str, Any]:
+    """Clip numeric conditions into their physical bounds (`simulator.conditions`).
+
+    An emulated rig can be driven anywhere (e.g. no ligand flow at all); the simulator only
+    accepts conditions inside the vocabulary's bounds, so the emulator clips at the edge.
+    """
+    from simulator.conditions import CONDITIONS
+
+    out: dict[str, Any] = {}
+    for k, v in conditions.items():
+        spec = CONDITIONS.get(k)
+        if spec is not None and spec.low is not None and isinstance(v, (int, float)):
+            v = min(max(float(v), spec.low), spec.high)
+        out[k] = v
+    return out
+
+
 def outlet_optics(material: str, conditions: Mapping[str, Any], seed: int,
-                  wavelengths_nm: np.ndarray) -> OutletOptics:
+                  wavelengths_nm: np.ndarray, reactor_volume_ul: float = 500.0) -> OutletOptics:
     """Absorbance and PL at the outlet for `conditions` (the one simulator dependency).
 
-    Uses `simulator.rig.outlet_state` when available (interpolated onto `wavelengths_nm`),
-    else the fallback: first-exciton Gaussian at 480 + 0.4*(T-200) + 15*log10(t_res/10) nm
-    (clipped 450-680 nm), amplitude proportional to metal concentration, PL 15 nm redder.
-    The fallback is a placeholder for rehearsals, not physics.
+    No metal flowing (metal_conc_mm <= 0) means solvent only: zero absorbance and PL.
+    Otherwise uses `simulator.rig.outlet_state` when available (conditions clipped into
+    bounds), else the fallback: first-exciton Gaussian at 480 + 0.4*(T-200) +
+    15*log10(t_res/10) nm (clipped 450-680 nm), amplitude proportional to metal
+    concentration, PL 15 nm redder. The fallback is a placeholder for rehearsals, not physics.
     """
+    wl = np.asarray(wavelengths_nm, dtype=np.float64)
+    zero = np.zeros_like(wl)
+    conc = float(conditions.get("metal_conc_mm", 0.0))
+    tres = float(conditions.get("residence_time_s", 0.0))
+    if conc <= 0 or tres <= 0:
+        return OutletOptics(wl, zero, zero, "no sample")
     fn = _simulator_outlet()
     if fn is not None:
         from simulator.conditions import complete
 
-        state = fn(material, complete(dict(conditions)), seed)
-        wl = np.asarray(state.wavelengths_nm, dtype=np.float64)
-        return OutletOptics(wavelengths_nm,
-                            np.interp(wavelengths_nm, wl, np.asarray(state.absorbance, float)),
-                            np.interp(wavelengths_nm, wl, np.asarray(state.pl_photon_rate, float)),
+        try:
+            state = fn(material, complete(clip_to_bounds(conditions)), seed, wavelengths_nm=wl,
+                       reactor_volume_ul=reactor_volume_ul)
+        except ValueError as e:  # infeasible chemistry: nothing forms
+            log.warning("simulator.rig.outlet_state refused %s: %s", dict(conditions), e)
+            return OutletOptics(wl, zero, zero, f"simulator refused: {e}")
+        src_wl = np.asarray(state.wavelengths_nm, dtype=np.float64)
+        return OutletOptics(wl,
+                            np.interp(wl, src_wl, np.asarray(state.absorbance, dtype=np.float64)),
+                            np.interp(wl, src_wl, np.asarray(state.pl_photon_rate, dtype=np.float64)),
                             "simulator.rig.outlet_state")
     t = float(conditions.get("temperature_c", 25.0))
-    tres = max(float(conditions.get("residence_time_s", 0.0)), 1e-3)
-    conc = float(conditions.get("metal_conc_mm", 0.0))
-    wl = wavelengths_nm
-    if conc <= 0 or t < 150:
-        zero = np.zeros_like(wl)
+    if t < 150:
         return OutletOptics(wl, zero, zero, "fallback")
-    peak = float(np.clip(480 + 0.4 * (t - 200) + 15 * np.log10(tres / 10), 450, 680))
+    peak = float(np.clip(480 + 0.4 * (t - 200) + 15 * np.log10(max(tres, 1e-3) / 10), 450, 680))
     amp = 0.02 * conc
     absorbance = amp * (np.exp(-0.5 * ((wl - peak) / 12) ** 2)
                         + 0.6 * np.clip((peak - wl) / 150, 0, None))
-    pl = np.exp(-0.5 * ((wl - peak - 15) / 14) ** 2) * min(1.0, conc / 20)
+    pl = 1e-3 * np.exp(-0.5 * ((wl - peak - 15) / 14) ** 2) * min(1.0, conc / 20)
     return OutletOptics(wl, absorbance, pl, "fallback")
 
 
 def flows_to_conditions(flows_ul_min: Mapping[str, float], stock_molar: Mapping[str, float],
                         reactor_volume_ul: float, temperature_c: float) -> dict[str, float]:
-    """Invert inlet flows into the condition vocabulary (`simulator.conditions`).
+    """Fallback inversion of inlet flows into the condition vocabulary.
 
     Q_total = sum of flows; residence_time_s = 60 V / Q_total; concentrations after mixing
-    c_i = stock_i * Q_i / Q_total; ratios are molar feed ratios. Used by the emulators to
-    ask the simulator what comes out; the forward map lives in `simulator.flows`.
+    c_i = stock_i * Q_i / Q_total; ratios are molar feed ratios. Used when
+    `simulator.flows.conditions_from_flows` is not available.
     """
     q = sum(max(v, 0.0) for v in flows_ul_min.values())
     out: dict[str, float] = {"temperature_c": float(temperature_c)}
@@ -182,6 +228,8 @@ class EmulatedWorld:
         self.inlet_of: dict[str, str] = {}
         self.stock_molar: dict[str, float] = {}
         self.core_heater: str | None = None
+        self.stage2_heater: str | None = None
+        self.spectrometer: Any = None  # the ObpSpectrometerEmulator, set by it
         self.light = "lamp"
         self.cell = "sample"
         self.lock = threading.RLock()
@@ -216,14 +264,38 @@ class EmulatedWorld:
             out[inlet] = out.get(inlet, 0.0) + pump.flow_ul_min(now)
         return out
 
-    def temperature_c(self) -> float:
-        if self.core_heater and self.core_heater in self.heaters:
-            return self.heaters[self.core_heater].true_temperature(self.now())
+    def temperature_c(self, heater: str | None = None) -> float:
+        """True temperature of the core heater (or of `heater`), degC; 25 if none."""
+        name = heater or self.core_heater
+        if name and name in self.heaters:
+            return self.heaters[name].true_temperature(self.now())
         return 25.0
 
     def conditions(self) -> dict[str, float]:
-        return flows_to_conditions(self.inlet_flows_ul_min(), self.stock_molar,
-                                   self.reactor_volume_ul, self.temperature_c())
+        """The conditions the reactor currently realises, from pump flows and heaters.
+
+        Uses `simulator.flows.conditions_from_flows` (rig stock concentrations where the
+        rig file gives them) when available, else `flows_to_conditions`. No metal flow:
+        metal_conc_mm = 0 (solvent only).
+        """
+        flows = self.inlet_flows_ul_min()
+        inverse = _simulator_inverse_flows()
+        out: dict[str, float]
+        if inverse is None:
+            out = flows_to_conditions(flows, self.stock_molar, self.reactor_volume_ul,
+                                      self.temperature_c())
+        else:
+            stocks = {k: v for k, v in self.stock_molar.items() if v > 0}
+            try:
+                out = inverse(flows, self.material, self.reactor_volume_ul, stocks)
+            except ValueError:  # no core or metal flow
+                q = sum(flows.values())
+                out = {"residence_time_s": 60.0 * self.reactor_volume_ul / q if q > 0 else 0.0,
+                       "metal_conc_mm": 0.0}
+            out["temperature_c"] = self.temperature_c()
+        if self.stage2_heater:
+            out["shell_temperature_c"] = self.temperature_c(self.stage2_heater)
+        return out
 
     def optics(self, wavelengths_nm: np.ndarray) -> OutletOptics:
         """Outlet optics for the current conditions (cached on rounded conditions)."""
@@ -231,6 +303,7 @@ class EmulatedWorld:
         key = tuple(sorted((k, round(v, 2)) for k, v in cond.items()))
         if self._cache is not None and self._cache[0] == key:
             return self._cache[1]
-        optics = outlet_optics(self.material, cond, self.seed, wavelengths_nm)
+        optics = outlet_optics(self.material, cond, self.seed, wavelengths_nm,
+                               self.reactor_volume_ul)
         self._cache = (key, optics)
         return optics

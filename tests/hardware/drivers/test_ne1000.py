@@ -218,3 +218,9 @@ def test_fuzz_data_parsers(text):
             parse(text)
         except ProtocolError:
             pass
+
+
+def test_set_volume_queries_units_when_not_given():
+    pairs = [(b"00VOL\r", r(b"00S0UL")), (b"00VOL250\r", r(b"00S"))]
+    with expected_exchange(pump, pairs) as p:
+        p.set_volume(250.0)

@@ -37,7 +37,7 @@ def test_volume_is_rate_times_time(pump, clock, emu):
 
 def test_target_volume_stops_pump(pump, clock):
     pump.set_rate(1000.0)
-    pump.set_volume(500.0, "ML")
+    pump.set_volume(500.0)
     pump.run()
     clock.advance(60.0)
     assert pump.status() is PumpState.STOPPED

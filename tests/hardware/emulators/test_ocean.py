@@ -57,7 +57,11 @@ def test_absorbance_from_counts_matches_world_optics(emu, clock, sts):
     assert np.corrcoef(a_meas, a_true[bright])[0, 1] > 0.98
     emu.world.light = "excitation"
     pl = sts.raw_spectrum().astype(float) - dark
-    assert wl[np.argmax(pl)] == pytest.approx(wl[np.argmax(emu.world.optics(wl).pl_photon_rate)], abs=5)
+    rate = emu.world.optics(wl).pl_photon_rate
+    assert pl.max() > 500
+    # counts = scale * t * rate (+ noise): the emitted PL shape comes through the detector
+    assert np.corrcoef(pl, rate)[0, 1] > 0.98
+    assert wl[np.argmax(pl)] == pytest.approx(wl[np.argmax(rate)], abs=5)
     for p in pumps:
         p.close()
 

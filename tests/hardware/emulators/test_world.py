@@ -47,17 +47,46 @@ def test_simulator_dependency_isolated(monkeypatch):
         absorbance = np.linspace(0, 1, 11)
         pl_photon_rate = np.ones(11)
 
-    def fake(material, conditions, seed):
-        calls.append((material, conditions["temperature_c"], seed))
+    def fake(material, conditions, seed, **kw):
+        calls.append((material, conditions["temperature_c"], conditions["ligand_to_metal"], seed,
+                      kw["reactor_volume_ul"]))
         return State()
 
     monkeypatch.setattr(world_mod, "_simulator_outlet", lambda: fake)
     wl = np.array([300.0, 600.0, 900.0])
-    out = world_mod.outlet_optics("CdSe", {"temperature_c": 250.0}, 3, wl)
+    cond = {"temperature_c": 250.0, "residence_time_s": 60.0, "metal_conc_mm": 20.0,
+            "ligand_to_metal": 0.0}
+    out = world_mod.outlet_optics("CdSe", cond, 3, wl, 250.0)
     assert out.source == "simulator.rig.outlet_state"
     assert np.allclose(out.absorbance, [0.0, 0.5, 1.0])
-    assert calls == [("CdSe", 250.0, 3)]
+    assert calls == [("CdSe", 250.0, 0.5, 3, 250.0)]   # no ligand flow: clipped to the bound
+    assert world_mod.outlet_optics("CdSe", {**cond, "metal_conc_mm": 0.0}, 3, wl).source == "no sample"
+
+    def refuse(*a, **kw):
+        raise ValueError("stocks too dilute")
+
+    monkeypatch.setattr(world_mod, "_simulator_outlet", lambda: refuse)
+    out = world_mod.outlet_optics("CdSe", cond, 3, wl)
+    assert out.source.startswith("simulator refused") and not out.absorbance.any()
     monkeypatch.setattr(world_mod, "_simulator_outlet", lambda: None)
-    fb = world_mod.outlet_optics("CdSe", {"temperature_c": 250.0, "residence_time_s": 60,
-                                          "metal_conc_mm": 20}, 3, np.linspace(350, 800, 1024))
+    fb = world_mod.outlet_optics("CdSe", cond, 3, np.linspace(350, 800, 1024))
     assert fb.source == "fallback" and fb.absorbance.max() > 0
+
+
+def test_world_conditions_without_simulator_flows(monkeypatch):
+    monkeypatch.setattr(world_mod, "_simulator_inverse_flows", lambda: None)
+    w = EmulatedWorld(ManualClock(), reactor_volume_ul=500.0)
+
+    class P:
+        def __init__(self, q):
+            self.q = q
+
+        def flow_ul_min(self, now):
+            return self.q
+
+    w.pumps = {"pm": P(100.0), "pa": P(400.0)}
+    w.inlet_of = {"pm": "metal", "pa": "anion"}
+    w.stock_molar = {"metal": 0.1, "anion": 0.1}
+    cond = w.conditions()
+    assert cond["residence_time_s"] == pytest.approx(60.0)
+    assert cond["se_to_cd"] == pytest.approx(4.0) and cond["temperature_c"] == 25.0
