@@ -1,0 +1,200 @@
+"""Size -> optics: sizing curves, absorbance and PL spectra, PLQY and g2 expectations.
+
+Sources: Yu, Qu, Guo, Peng, Chem. Mater. 15, 2854 (2003) (CdSe sizing and eps_1S);
+Protesescu et al., Nano Lett. 15, 3692 (2015) and Brennan et al., JACS 139, 12201 (2017)
+(CsPbBr3 size and Stokes shift); Kagan et al., Chem. Rev. 121, 3186 (2021) (homogeneous
+width 50-60 meV, PLQY ranges); Nair, Zhao, Bawendi, Nano Lett. 11, 1136 (2011)
+(g2(0) ~ QY_XX / QY_X, k_rXX ~ 4 k_rX); DOMAIN.md s4-s7.
+
+Spectra are sums over the radius bins of the outlet distribution; lines are Gaussian in
+energy, so an ensemble of Gaussian size spread has FWHM^2 = FWHM_hom^2 + (2.355 |dE/dD|
+sigma_D)^2 (DOMAIN s5), the law the tests check.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+HC_EV_NM = 1239.841984
+FWHM_PER_SIGMA = 2.0 * math.sqrt(2.0 * math.log(2.0))
+AUGER_PS_PER_NM3 = 1.0       # Auger time ~1 ps per nm^3 of dot volume (DOMAIN s7)
+
+
+# ---------------------------------------------------------------- sizing curves
+def yu2003_cdse_diameter_nm(wavelength_nm):
+    """Yu et al. 2003: D = 1.6122e-9 l^4 - 2.6575e-6 l^3 + 1.6242e-3 l^2 - 0.4277 l + 41.57."""
+    lam = np.asarray(wavelength_nm, dtype=np.float64)
+    return 1.6122e-9 * lam**4 - 2.6575e-6 * lam**3 + 1.6242e-3 * lam**2 - 0.4277 * lam + 41.57
+
+
+_YU_LAM = np.linspace(460.0, 670.0, 1051)     # monotonic part of the Yu polynomial
+_YU_D = yu2003_cdse_diameter_nm(_YU_LAM)
+
+
+def _yu_energy(d_nm: np.ndarray, bulk_gap_ev: float) -> np.ndarray:
+    """1S energy from Yu 2003 inside its range, and E = Eg + c / D^2 continuations outside."""
+    d = np.asarray(d_nm, dtype=np.float64)
+    lam = np.interp(d, _YU_D, _YU_LAM)
+    e = HC_EV_NM / lam
+    d_lo, d_hi = _YU_D[0], _YU_D[-1]
+    e_lo, e_hi = HC_EV_NM / _YU_LAM[0], HC_EV_NM / _YU_LAM[-1]
+    lo = d < d_lo
+    e = np.where(lo, bulk_gap_ev + (e_lo - bulk_gap_ev) * (d_lo / np.maximum(d, 1e-3)) ** 1.6, e)
+    hi = d > d_hi
+    e = np.where(hi, bulk_gap_ev + (e_hi - bulk_gap_ev) * (d_hi / np.maximum(d, 1e-3)) ** 2, e)
+    return e
+
+
+def e1s_ev(optics: Mapping, d_nm, gap_shift_ev: float = 0.0):
+    """First-exciton (1S) absorption energy, eV, for diameters `d_nm` (array or scalar).
+
+    `sizing = "yu2003_cdse"` uses Yu 2003 (continued by Eg + c/D^2 outside 1.9-8.5 nm);
+    `"weak_confinement"` uses E = e0 + 1/(a D^2 + b D) (preset). `gap_shift_ev` shifts the
+    bulk gap (halide exchange).
+    """
+    d = np.asarray(d_nm, dtype=np.float64)
+    if optics["sizing"] == "yu2003_cdse":
+        return _yu_energy(d, optics["bulk_gap_ev"]) + gap_shift_ev
+    if optics["sizing"] == "weak_confinement":
+        dd = np.maximum(d, 0.3)
+        return optics["e0_ev"] + gap_shift_ev + 1.0 / (optics["conf_a"] * dd**2 + optics["conf_b"] * dd)
+    raise ValueError(f"unknown sizing {optics['sizing']!r}")
+
+
+def stokes_ev(optics: Mapping, d_nm):
+    """Stokes shift, eV: large + coef / D^2 (II-VI) or large + coef / D (perovskite)."""
+    d = np.maximum(np.asarray(d_nm, dtype=np.float64), 0.5)
+    s = optics["stokes_mev_large"]
+    if "stokes_mev_per_inv_nm2" in optics:
+        s = s + optics["stokes_mev_per_inv_nm2"] / d**2
+    if "stokes_mev_per_inv_nm" in optics:
+        s = s + optics["stokes_mev_per_inv_nm"] / d
+    return 1e-3 * s
+
+
+def eps_1s(optics: Mapping, d_nm):
+    """Molar extinction at the 1S peak, M^-1 cm^-1 (Yu 2003: 5857 D^2.65 for CdSe)."""
+    d = np.asarray(d_nm, dtype=np.float64)
+    return optics["eps_1s_prefactor"] * d ** optics["eps_1s_exponent"]
+
+
+def gaussian(x, centre, fwhm):
+    """Unit-area Gaussian of full width `fwhm` (broadcasting)."""
+    sig = fwhm / FWHM_PER_SIGMA
+    return np.exp(-0.5 * ((x - centre) / sig) ** 2) / (sig * math.sqrt(2 * math.pi))
+
+
+# ---------------------------------------------------------------- spectra
+def absorbance_per_molar(energy_ev: np.ndarray, e1: np.ndarray, d_nm: np.ndarray,
+                         optics: Mapping) -> np.ndarray:
+    """(n_bins, P) molar extinction (M^-1 cm^-1) of each bin's dots at pixel energies.
+
+    1S line (Gaussian, half width `line_hwhm_abs_mev`, peak = eps_1S(D) of Yu 2003), two
+    higher excitonic transitions (1S3/2-2S and 1P at +0.12 and +0.45 eV scaled by
+    confinement, amplitudes 0.5 and 0.9 of the 1S) and an interband continuum rising from
+    E1 + 0.25 eV, proportional to the dot volume (Leatherdale et al., J. Phys. Chem. B 106,
+    7619 (2002): high-energy absorption ~ volume).
+    """
+    e = energy_ev[None, :]
+    e1c = e1[:, None]
+    conf = np.maximum(e1 - optics["bulk_gap_ev"], 0.02)[:, None]
+    peak = eps_1s(optics, d_nm)[:, None]
+    w = 2e-3 * optics["line_hwhm_abs_mev"]                   # FWHM, eV
+    g0 = np.exp(-0.5 * ((e - e1c) / (w / FWHM_PER_SIGMA)) ** 2)
+    e2 = e1c + 0.12 + 0.3 * conf
+    e3 = e1c + 0.45 + 0.6 * conf
+    g1 = 0.5 * np.exp(-0.5 * ((e - e2) / (1.5 * w / FWHM_PER_SIGMA)) ** 2)
+    g2 = 0.9 * np.exp(-0.5 * ((e - e3) / (2.5 * w / FWHM_PER_SIGMA)) ** 2)
+    cont_ratio = optics.get("continuum_to_1s", 3.0)
+    cont = cont_ratio * (0.5 * (1 + np.tanh((e - e1c - 0.25) / 0.12))) * np.sqrt(
+        np.maximum(e - e1c, 0.0) + 0.05)
+    return peak * (g0 + g1 + g2 + cont)
+
+
+@dataclass(frozen=True)
+class QYModel:
+    """Per-bin exciton QY and the Poisson trap counts behind it."""
+
+    qy_x: np.ndarray        # (n,) exciton QY per bin
+    mean_traps: np.ndarray  # (n,) Poisson mean of quenching traps per dot
+
+
+def exciton_qy(optics: Mapping, d_nm: np.ndarray, ligand_to_metal: float,
+               growth_temperature_c: float, shell: Mapping | None, shell_nm: float,
+               extra_traps: float = 0.0) -> QYModel:
+    """QY_X per dot = qy_max exp(-mean traps) (Poisson traps; one trap quenches; DOMAIN s5).
+
+    Mean traps = surface traps (density x area x (1 - ligand coverage) x exp(-h / L_pass))
+    + strain defects for shells beyond the critical thickness (density x outer area x
+    (h - h_c)^2 / nm^2 x (mismatch / 0.12)^2) + internal defects annealed by hotter growth
+    (Arrhenius) + `extra_traps` (surface Mn, secondary nucleation). Interior optimum vs
+    shell: passivation falls exponentially, strain rises quadratically.
+    """
+    d = np.asarray(d_nm, dtype=np.float64)
+    theta = ligand_to_metal / (ligand_to_metal + optics.get("ligand_coverage_half", 1.5))
+    area = math.pi * d**2
+    surf = optics["trap_density_per_nm2"] * area * (1.0 - theta)
+    strain = np.zeros_like(d)
+    if shell is not None and shell_nm > 0:
+        surf = surf * math.exp(-shell_nm / shell["passivation_length_nm"])
+        over = max(shell_nm - shell["strain_critical_nm"], 0.0)
+        outer = math.pi * (d + 2 * shell_nm) ** 2
+        strain = (shell["strain_defects_per_nm2"] * outer * over**2
+                  * (shell["lattice_mismatch"] / 0.12) ** 2)
+    t_k = growth_temperature_c + 273.15
+    core = optics.get("core_defects_ref", 0.0) * math.exp(
+        optics.get("core_defect_ea_kj_mol", 0.0) * 1e3 / 8.314462618 * (1 / t_k - 1 / 533.15))
+    traps = surf + strain + core + extra_traps
+    return QYModel(qy_x=optics["qy_max"] * np.exp(-traps), mean_traps=traps)
+
+
+def g2_zero_pulsed(qy_x: float, qy_xx: float, mean_excitations: float) -> float:
+    """Pulsed g2(0) = 2 eta_X eta_XX p2 / (eta_X p1 + eta_XX p2)^2 (SIMULATOR.md).
+
+    p1, p2: probabilities of >= 1 and >= 2 Poisson excitations with mean <N>.
+    Tends to eta_XX / eta_X at low power.
+    """
+    n = mean_excitations
+    p1 = -math.expm1(-n)
+    p2 = 1.0 - math.exp(-n) * (1.0 + n)
+    if n < 1e-4:
+        p2 = 0.5 * n * n
+    if qy_x <= 0 or p1 <= 0:
+        return float("nan")
+    return 2.0 * qy_x * qy_xx * p2 / (qy_x * p1 + qy_xx * p2) ** 2
+
+
+def biexciton_qy(qy_x: float, radiative_lifetime_ns: float, total_volume_nm3: float,
+                 auger_ps_per_nm3: float = AUGER_PS_PER_NM3) -> float:
+    """QY_XX = k_rXX / (k_rXX + k_Auger) with k_rXX = 4 k_rX (Nair 2011).
+
+    k_Auger = 1 / (auger_ps_per_nm3 x V) (Auger time ~ total volume, DOMAIN s7);
+    k_rX = 1 / radiative lifetime. Same convention as `simulator.photons.emitter_from_dot`.
+    `qy_x` is accepted for symmetry (the biexciton is Auger-limited).
+    """
+    k_r = 1.0 / radiative_lifetime_ns
+    k_a = 1.0 / (auger_ps_per_nm3 * total_volume_nm3 * 1e-3)
+    return 4 * k_r / (4 * k_r + k_a)
+
+
+def spectral_photons(energy_ev: np.ndarray, wavelengths_nm: np.ndarray, centre_ev,
+                     fwhm_ev, weights) -> np.ndarray:
+    """(P,) photons per pixel from Gaussian bands in energy (Jacobian dE/dlambda applied).
+
+    Args:
+        energy_ev, wavelengths_nm: (P,) pixel energies and wavelengths.
+        centre_ev, fwhm_ev, weights: (n,) band centres, widths and photon numbers.
+    """
+    c = np.atleast_1d(np.asarray(centre_ev, dtype=np.float64))
+    fw = np.broadcast_to(np.asarray(fwhm_ev, dtype=np.float64), c.shape)
+    w = np.broadcast_to(np.asarray(weights, dtype=np.float64), c.shape)
+    m = w > 0
+    if not np.any(m):
+        return np.zeros_like(energy_ev)
+    dens = (w[m][:, None] * gaussian(energy_ev[None, :], c[m][:, None], fw[m][:, None])).sum(0)
+    dl = np.gradient(wavelengths_nm)
+    return dens * (HC_EV_NM / wavelengths_nm**2) * dl
