@@ -229,3 +229,15 @@ def test_multi_objective_uses_qlognehvi_with_constraints():
     assert info.strategy == "bo:qLogNEHVI"
     assert info.hypervolume is not None and info.hypervolume > 0
     assert info.acquisition_value is not None and math.isfinite(info.acquisition_value)
+
+
+def test_proximal_penalty_keeps_slow_knob_near_last_experiment():
+    hist = None
+    moves = {}
+    for prox in ({}, {"temperature_c": 0.05}):
+        c = make_campaign(strategy={"kind": "bo", "initial": 6, "proximal": prox})
+        hist = hist or history_from_sobol(c, 6)
+        props, _ = propose(c, hist, 6, settings=FAST)
+        moves[bool(prox)] = abs(props[0].conditions["temperature_c"] - hist[-1].conditions["temperature_c"])
+    # 0.05 of the 80 degC range is 4 degC; the penalty exp(-0.5 (dT / 4)^2) keeps the step small
+    assert moves[True] < 12.0 < moves[False], moves
