@@ -70,6 +70,7 @@ class Port:
         self._opener = opener or serial.serial_for_url
         self._ser: serial.SerialBase | None = None
         self.users = 0
+        self.trailing = b""  # bytes received after the last frame (kept until next flush)
 
     # -- connection ----------------------------------------------------------------------
     @property
@@ -100,7 +101,15 @@ class Port:
                 except _IO_ERRORS:  # already gone
                     pass
 
-    def _lost(self, e: Exception) -> PortUnavailable:
+    def _serial(self) -> serial.SerialBase:
+        """The open pyserial object (opening it if needed)."""
+        self.open()
+        ser = self._ser
+        if ser is None:  # closed by another thread between open() and here
+            raise PortUnavailable("port closed", url=self.url)
+        return ser
+
+    def _lost(self, e: BaseException) -> PortUnavailable:
         self.close()
         return PortUnavailable(f"port lost during I/O: {e}", url=self.url,
                                next_step="reconnect the cable; the next command reopens the port")
@@ -109,15 +118,14 @@ class Port:
     def flush_input(self) -> bytes:
         """Discard and return bytes waiting in the input buffer (stale replies)."""
         with self.lock:
-            self.open()
-            assert self._ser is not None
+            ser = self._serial()
             try:
-                stale = b""
-                n = self._ser.in_waiting
+                stale, self.trailing = self.trailing, b""
+                n = ser.in_waiting
                 if n:
-                    self._ser.timeout = 0
-                    stale = self._ser.read(n)
-                self._ser.reset_input_buffer()
+                    ser.timeout = 0
+                    stale += ser.read(n)
+                ser.reset_input_buffer()
             except _IO_ERRORS as e:
                 raise self._lost(e) from None
             if stale:
@@ -127,12 +135,11 @@ class Port:
     def write(self, data: bytes) -> None:
         """Write all of `data`."""
         with self.lock:
-            self.open()
-            assert self._ser is not None
+            ser = self._serial()
             log.debug("%s: TX %s", self.url, data.hex(" "))
             try:
-                self._ser.write(data)
-                self._ser.flush()
+                ser.write(data)
+                ser.flush()
             except _IO_ERRORS as e:
                 raise self._lost(e) from None
 
@@ -147,25 +154,24 @@ class Port:
         """
         timeout = self.timeout_s if timeout_s is None else timeout_s
         deadline = time.monotonic() + timeout
-        buf = b""
         with self.lock:
-            self.open()
-            assert self._ser is not None
+            buf, self.trailing = self.trailing, b""
+            ser = self._serial()
             while True:
                 found = framer(buf) if buf else None
                 if found is not None:
                     start, end = found
                     if start:
                         log.debug("%s: skipped noise %s", self.url, buf[:start].hex(" "))
-                    frame = buf[start:end]
+                    frame, self.trailing = buf[start:end], buf[end:]
                     log.debug("%s: RX %s", self.url, frame.hex(" "))
                     return frame
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or len(buf) > MAX_FRAME_BYTES:
                     break
                 try:
-                    self._ser.timeout = remaining
-                    chunk = self._ser.read(max(1, min(self._ser.in_waiting, 65536)))
+                    ser.timeout = remaining
+                    chunk = ser.read(max(1, min(ser.in_waiting, 65536)))
                 except _IO_ERRORS as e:
                     raise self._lost(e) from None
                 buf += chunk

@@ -308,6 +308,11 @@ class Ne1000Pump:
                                   code=reply.error, device=self.name)
         return reply
 
+    def _state(self, reply: Ne1000Reply) -> PumpState:
+        if reply.state is None:  # unreachable: alarm replies raise in _send_once
+            raise ProtocolError("reply without a status character", device=self.name)
+        return reply.state
+
     def query(self, command: str) -> Ne1000Reply:
         """Send an idempotent command (retried on timeout / garbled reply)."""
         return self.retry.call(lambda: self._send_once(command), f"{self.name} {command}")
@@ -345,9 +350,7 @@ class Ne1000Pump:
 
     def status(self) -> PumpState:
         """Current pump state (empty command = status query)."""
-        state = self.query("").state
-        assert state is not None  # alarm replies raise in _send_once
-        return state
+        return self._state(self.query(""))
 
     def heartbeat(self) -> PumpState:
         """Feed the safe-mode watchdog with a harmless status query; returns the state."""
@@ -417,14 +420,11 @@ class Ne1000Pump:
             raise DeviceTimeout(f"RUN not confirmed; pump is {state.name}",
                                 sent=getattr(e, "sent", b""), device=self.name,
                                 next_step="the pump did not start; check alarms, then run() again") from e
-        assert reply.state is not None
-        return reply.state
+        return self._state(reply)
 
     def stop(self) -> PumpState:
         """Stop pumping (idempotent, retried)."""
-        state = self.query("STP").state
-        assert state is not None
-        return state
+        return self._state(self.query("STP"))
 
     def dispensed(self) -> Dispensed:
         """Infused and withdrawn volume since the last clear, µL."""

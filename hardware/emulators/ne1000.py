@@ -379,13 +379,13 @@ class Ne1000Bus:
 
     def _dispatch(self, body: bytes, safe: bool) -> bytes | None:
         text = body.decode("ascii", "replace").strip()
-        m = re.match(r"^(\d{0,2})(.*)$", text, re.S)
-        assert m is not None
-        address = int(m.group(1)) if m.group(1) else 0
+        digits = len(text) - len(text.lstrip("0123456789"))
+        digits = min(digits, 2)
+        address = int(text[:digits]) if digits else 0
         pump = self.pumps.get(address)
         if pump is None:
             return None  # nobody at that address: silence
-        reply = pump.handle(m.group(2), safe)
+        reply = pump.handle(text[digits:], safe)
         if reply is None:
             return None
         data = reply.encode("ascii")

@@ -56,7 +56,8 @@ def expected_exchange(factory: Callable[[str], T], pairs: list[tuple[bytes, byte
         assert not device.pairs, f"unused pairs: {device.pairs}"
         assert device.pending == b"", f"leftover sent bytes: {device.pending!r}"
         port = driver.port  # type: ignore[attr-defined]
-        assert port._ser is None or port._ser.in_waiting == 0, "reply bytes left unread"
+        unread = port.trailing + (port._ser.read(port._ser.in_waiting) if port._ser else b"")
+        assert unread == b"", f"reply bytes left unread: {unread!r}"
     finally:
         driver.close()  # type: ignore[attr-defined]
         unregister_wire(wire)
