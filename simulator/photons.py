@@ -436,7 +436,8 @@ def photon_stream(
     Returns:
         PhotonStream. truth keys: mode, n_dots, duration_s, n_pulses, p1, p2, eta_x, eta_xx,
         tau_x_ns, tau_xx_ns, g2_zero_single (= expected_g2_zero), g2_zero_expected (all dots,
-        realised blinking, centre over short-lag side peaks), g2_centre_singles_norm and
+        realised blinking, centre over short-lag side peaks), signal_rate_hz_expected
+        (signal clicks per second, both detectors, before dead time), g2_centre_singles_norm and
         g2_side_singles_norm (centre and short-lag side levels over the uncorrelated singles
         product, as in Beyler 2014; see `_ensemble_g2`), on_fraction
         (mean over dots), on_fraction_per_dot, on_dwell_s, off_dwell_s (every dwell drawn,
@@ -558,7 +559,10 @@ def photon_stream(
     n_rec = [int(kc.shape[0]) for kc in per_ch_kind]
     g2_single = expected_g2_zero(e, x)
     off_scale = float(e.off_eta_scale) if e.blinking else 1.0
-    ens = _ensemble_g2(g2_single, *_blink_moments(sw, sw_off, start_on, off_scale, duration_ps))
+    moments = _blink_moments(sw, sw_off, start_on, off_scale, duration_ps)
+    ens = _ensemble_g2(g2_single, *moments)
+    # photons emitted per second by one dot that is always on
+    rate_on = photons_per_dot / (duration_ps * 1e-12)
     truth: dict[str, Any] = {
         "mode": x.mode,
         "n_dots": n_dots,
@@ -579,6 +583,7 @@ def photon_stream(
         "blink_switch_ps": sw,
         "blink_offsets": sw_off,
         "blink_start_on": start_on,
+        "signal_rate_hz_expected": rate_on * moments[0] * p_det,
         "on_fraction": float(np.mean(on_frac)),
         "on_fraction_per_dot": on_frac,
         "on_dwell_s": on_dw,

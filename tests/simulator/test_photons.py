@@ -246,6 +246,7 @@ def test_pulsed_count_rate_matches_emission_model() -> None:
     mean = s.truth["n_pulses"] * (0.6 * p1 + 0.3 * p2) * (f + (1 - f) * 0.2) * 0.05
     got = sum(s.truth["counts_signal"])
     assert got == s.timestamps_ps.size
+    assert s.truth["signal_rate_hz_expected"] * s.duration_s == pytest.approx(mean, rel=1e-9)
     assert abs(got - mean) < 4 * math.sqrt(mean), (got, mean)
     # no click lands outside the record; both detectors see half each
     assert s.timestamps_ps.min() >= 0 and s.timestamps_ps.max() < s.duration_s * 1e12
