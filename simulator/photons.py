@@ -429,7 +429,7 @@ def photon_stream(
         emitter: the dot (all dots identical in flow-cell mode).
         excitation: pulsed or cw excitation.
         detectors: HBT detector parameters.
-        duration_s: acquisition time, s (> 0).
+        duration_s: acquisition time, s (pulsed: (0, 1e5]; cw: [1e-9, 3600]).
         seed: non-negative int.
         n_dots: number of independent dots in focus (>= 1).
 
@@ -508,6 +508,19 @@ def photon_stream(
         )
 
     from simulator import _photon_kernels as k
+
+    if e.blinking:
+        # plain-Python call of the kernel's helper (no compilation)
+        tpl_mean = getattr(k._tpl_mean, "py_func", k._tpl_mean)
+        cycle_s = tpl_mean(e.alpha_on, e.t_min_s, e.t_max_s) + tpl_mean(
+            e.alpha_off, e.t_min_s, e.t_max_s
+        )
+        n_dwell = 2.0 * n_dots * duration / cycle_s
+        if n_dwell > MAX_EXPECTED_CLICKS:
+            raise ValueError(
+                f"blinking would need ~{n_dwell:.3g} dwell periods (limit {MAX_EXPECTED_CLICKS});"
+                " raise emitter.t_min_s or shorten duration_s"
+            )
 
     ss = np.random.SeedSequence(int(seed))
     seeds = [int(v) for v in ss.generate_state(5, dtype=np.uint32)]
