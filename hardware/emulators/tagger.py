@@ -1,17 +1,34 @@
 """Emulated time tagger: writes PicoQuant PTU files into the watched photon folder.
 
-Photon streams are Poisson on two detectors (HBT), rate proportional to the PL the world
-currently emits; written in two chunks through a temporary name, then renamed, the way
-vendor software finishes a file, with the completed file's size settling. Uses the project's
-writer `sdl.analysis.photon_files.write_ptu`.
+With the simulator present, one dot is drawn from the current outlet
+(`simulator.rig.sample_dot`) and its HBT stream simulated (`simulator.photons`:
+exciton/biexciton cascade, blinking, detectors), so g2(0) in the files follows the
+chemistry set on the emulated pumps and heater. Without it, two uncorrelated Poisson
+channels (g2 = 1) at a rate following the PL. Files are written under a temporary name and
+renamed when complete, like vendor software; detectors are channels 1 and 2.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+
+from simulator.conditions import defaults
+
+
+def _simulator_photons() -> tuple[Any, Any] | None:
+    """(sample_dot, simulator.photons module) when the simulator provides them."""
+    try:
+        rig = importlib.import_module("simulator.rig")
+        photons = importlib.import_module("simulator.photons")
+    except ImportError:
+        return None
+    sample_dot = getattr(rig, "sample_dot", None)
+    return None if sample_dot is None else (sample_dot, photons)
 
 
 class TaggerEmulator:
@@ -20,7 +37,13 @@ class TaggerEmulator:
     Args:
         world: shared `EmulatedWorld`.
         folder: output folder (the rig file's photon_timer folder).
-        rate_hz: total count rate for a bright sample (pl_photon_rate peak >= 1e-3).
+        rate_hz: Poisson fallback: total count rate for a bright sample.
+        name: device name (file prefix).
+
+    Attributes:
+        excitation: photon-statistics settings (condition names `photon_mode`,
+            `rep_rate_mhz`, `excitation_mean`), defaults from `simulator.conditions`.
+        last_source: "simulator.photons", "poisson" or "no dot" for the last file.
     """
 
     def __init__(self, world, folder: str | Path, *, rate_hz: float = 20_000.0, name: str = "hbt"):
@@ -29,6 +52,42 @@ class TaggerEmulator:
         self.rate_hz = rate_hz
         self.name = name
         self.files = 0
+        d = defaults()
+        self.excitation = {k: d[k] for k in ("photon_mode", "rep_rate_mhz", "excitation_mean")}
+        self.last_source = ""
+
+    def _optics(self):
+        spec = getattr(self.world, "spectrometer", None)
+        if spec is None:
+            return None
+        return self.world.optics(spec.wavelengths_nm)
+
+    def _stream(self, duration_s: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, int]:
+        optics = self._optics()
+        sim = _simulator_photons()
+        if sim is not None and optics is not None and optics.state is not None:
+            sample_dot, ph = sim
+            dot = sample_dot(optics.state, rng)
+            if dot is None:
+                self.last_source = "no dot"
+                return np.zeros(0, np.int64), np.zeros(0, np.uint8), 0
+            em = ph.emitter_from_dot(dot["core_radius_nm"], dot["shell_nm"], dot["qy_x"],
+                                     dot["tau_x_ns"])
+            exc = ph.Excitation(mode=str(self.excitation["photon_mode"]),
+                                rep_rate_hz=float(self.excitation["rep_rate_mhz"]) * 1e6,
+                                mean_excitations=float(self.excitation["excitation_mean"]))
+            ps = ph.photon_stream(em, exc, ph.DetectorParams(), duration_s,
+                                  int(rng.integers(0, 2**31 - 1)))
+            self.last_source = "simulator.photons"
+            return (np.asarray(ps.timestamps_ps, np.int64), np.asarray(ps.channels, np.uint8) + 1,
+                    int(ps.sync_period_ps))
+        brightness = 0.05
+        if optics is not None:
+            brightness = min(max(float(optics.pl_photon_rate.max()) / 1e-3, 0.05), 1.0)
+        n = int(rng.poisson(self.rate_hz * brightness * duration_s))
+        t = np.sort(rng.integers(0, int(duration_s * 1e12), n)).astype(np.int64)
+        self.last_source = "poisson"
+        return t, rng.integers(1, 3, n).astype(np.uint8), 0
 
     def acquire(self, duration_s: float = 1.0) -> Path:
         """Write one file of `duration_s` seconds of photons; return its path."""
@@ -36,17 +95,11 @@ class TaggerEmulator:
 
         self.files += 1
         rng = np.random.default_rng([self.world.seed, 7, self.files])
-        wl = getattr(self.world, "spectrometer", None)
-        brightness = 0.05
-        if wl is not None:
-            peak = float(self.world.optics(wl.wavelengths_nm).pl_photon_rate.max())
-            brightness = min(max(peak / 1e-3, 0.05), 1.0)
-        n = int(rng.poisson(self.rate_hz * brightness * duration_s))
-        t = np.sort(rng.integers(0, int(duration_s * 1e12), n)).astype(np.int64)
-        ch = rng.integers(1, 3, n).astype(np.uint8)
+        with self.world.lock:
+            t, ch, sync_ps = self._stream(duration_s, rng)
         self.folder.mkdir(parents=True, exist_ok=True)
         final = self.folder / f"{self.name}_{self.files:05d}.ptu"
         tmp = self.folder / f".{final.name}.part"
-        write_ptu(tmp, t, ch, record_type="HydraHarp2T2", resolution_ps=1.0)
+        write_ptu(tmp, t, ch, record_type="HydraHarp2T2", resolution_ps=1.0, sync_period_ps=sync_ps)
         os.replace(tmp, final)
         return final

@@ -72,13 +72,17 @@ class OutletOptics:
         absorbance: decadic absorbance of the sample over the cell path.
         pl_photon_rate: PL photons per pixel per excitation photon (simulator units; peak
             ~1e-3 for a bright sample).
-        source: "simulator.rig.outlet_state" or "fallback".
+        source: "simulator.rig.outlet_state", "fallback", "no sample" or why the
+            simulator refused.
+        state: the simulator's `OutletState` when `source` is the simulator (used by the
+            emulated time tagger to draw a dot), else None.
     """
 
     wavelengths_nm: np.ndarray
     absorbance: np.ndarray
     pl_photon_rate: np.ndarray
     source: str
+    state: Any = None
 
 
 def sts_wavelength_coefficients() -> list[float]:
@@ -159,7 +163,7 @@ def outlet_optics(material: str, conditions: Mapping[str, Any], seed: int,
         return OutletOptics(wl,
                             np.interp(wl, src_wl, np.asarray(state.absorbance, dtype=np.float64)),
                             np.interp(wl, src_wl, np.asarray(state.pl_photon_rate, dtype=np.float64)),
-                            "simulator.rig.outlet_state")
+                            "simulator.rig.outlet_state", state)
     t = float(conditions.get("temperature_c", 25.0))
     if t < 150:
         return OutletOptics(wl, zero, zero, "fallback")

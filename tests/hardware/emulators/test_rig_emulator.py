@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -96,3 +97,23 @@ def test_emulators_survive_random_bytes(data):
     for dev in (pumps, heaters, spec):
         out = dev.feed(data)
         assert all(isinstance(b, bytes) for b in out)
+
+
+def test_tagger_uses_simulator_dot_when_sample_flows(emu, clock, monkeypatch):
+    from hardware.emulators import tagger as tagger_mod
+    from sdl.analysis.photon_files import read_photon_file
+
+    if tagger_mod._simulator_photons() is None:
+        pytest.skip("simulator.rig.sample_dot not available yet")
+    for name, addr, rate in (("pump_metal", 0, 100.0), ("pump_anion", 1, 100.0),
+                             ("pump_ligand", 2, 100.0), ("pump_solvent", 4, 200.0)):
+        p = Ne1000Pump(emu.urls[name], addr, timeout_s=0.05)
+        p.set_rate(rate)
+        p.run()
+        p.close()
+    h = emu.devices["heater_core"]
+    h.temp_c = h.target_c = h.working_sp_c = 250.0
+    path = emu.tagger.acquire(0.2)
+    assert emu.tagger.last_source in ("simulator.photons", "no dot")
+    data = read_photon_file(path)
+    assert set(np.unique(data.channels).tolist()) <= {1, 2}
