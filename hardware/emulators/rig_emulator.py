@@ -58,6 +58,13 @@ SPECTROMETER_FAULTS: dict[str, Fault] = {
     "dark_drift": lambda d, v: d.drift_dark(_opt(v, 0.5)),
     "not_ready": lambda d, v: d.make_not_ready(int(_opt(v, 1))),
     "reset": lambda d, v: d.reset_unexpectedly(),
+    # Not faults: what the flow cell sees (a shutter / lamp / valve the real rig drives
+    # outside these protocols), so a rehearsal can take dark, reference and sample spectra.
+    "light_dark": lambda d, v: setattr(d.world, "light", "dark"),
+    "light_lamp": lambda d, v: setattr(d.world, "light", "lamp"),
+    "light_excitation": lambda d, v: setattr(d.world, "light", "excitation"),
+    "cell_solvent": lambda d, v: setattr(d.world, "cell", "solvent"),
+    "cell_sample": lambda d, v: setattr(d.world, "cell", "sample"),
 }
 _instances = itertools.count()
 _SPEC = re.compile(r"^([A-Za-z0-9_-]+):([a-z_]+)(?:=([-+0-9.eE]+))?(?:@([0-9.]+)s?)?$")

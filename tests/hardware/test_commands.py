@@ -70,3 +70,32 @@ def test_written_rig_round_trips(tmp_path):
     text = rig_to_toml(rig.model_dump(mode="python"))
     again = rig_from_dict(parse_toml_bytes(text.encode()))
     assert again == rig
+
+
+def test_devices_check_all_ok_json(emu, tmp_path, capsys):
+    import json
+
+    from sdl.commands.emulate import rig_to_toml
+
+    data = emu.rig.model_dump(mode="python")
+    for dev in data["devices"]:
+        if dev["name"] in emu.urls:
+            dev["port"] = emu.urls[dev["name"]]
+        else:
+            dev["folder"] = str(tmp_path)
+    path = tmp_path / "rig.toml"
+    path.write_text(rig_to_toml(data))
+    assert main(["devices", "check", str(path), "--json", "--timeout", "0.2"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [d["ok"] for d in report["devices"]] == [True] * 9
+    assert "NE1000V3.928" in report["devices"][0]["detail"]
+    # probing only reads: no pump was started, no setpoint written
+    assert all(not p.running for p in emu.world.pumps.values())
+    assert all(not h.eeprom_writes for h in emu.world.heaters.values())
+
+
+def test_light_controls_through_back_channel(emu):
+    emu.inject("sts", "light_dark")
+    assert emu.world.light == "dark"
+    emu.inject("sts", "cell_solvent")
+    assert emu.world.cell == "solvent"
