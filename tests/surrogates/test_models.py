@@ -87,3 +87,38 @@ def test_persistent_failure_keeps_prior_hyperparameters(monkeypatch):
     model, notes = fit_one(make_outcome_data(X, y.tolist(), [0.05] * len(y)), "y", FAST)
     assert "prior hyperparameters" in notes[-1]
     assert bool(torch.isfinite(model.posterior(X[:2]).mean).all())
+
+
+def test_shared_inputs_fit_one_batched_model_with_exact_loo():
+    X, y = _xy()
+    y2 = torch.cos(4 * X[:, 1]) * 10
+    fitted = fit_models({"a": make_outcome_data(X, y.tolist(), [0.05] * 15),
+                         "b": make_outcome_data(X, y2.tolist(), [0.5] * 15)}, FAST)
+    model = fitted.model
+    assert model.num_outputs == 2 and fitted.outcome_names == ["a", "b"]
+    # independent hyperparameters per output
+    ls = model.covar_module.lengthscale.detach()
+    assert ls.shape[0] == 2 and not torch.allclose(ls[0], ls[1])
+    Xt, Yt = model.train_inputs[0], model.train_targets  # (2, n, d), (2, n)
+    with torch.no_grad():
+        K = model.covar_module(Xt).to_dense() + torch.diag_embed(model.likelihood.noise)
+        m = model.mean_module(Xt)
+    for j, name in enumerate(("a", "b")):
+        res = []
+        for i in range(15):
+            keep = torch.arange(15) != i
+            Kk = K[j][keep][:, keep]
+            mu = m[j, i] + K[j, i, keep] @ torch.linalg.solve(Kk, Yt[j, keep] - m[j, keep])
+            res.append(float(Yt[j, i] - mu))
+        brute = float(torch.tensor(res).pow(2).mean().sqrt())
+        assert abs(fitted.loo_rmse[name] - brute) < 1e-6 * max(1.0, brute)
+    post = model.posterior(X[:4])
+    assert post.mean.shape == (4, 2)
+
+
+def test_different_inputs_use_a_model_list():
+    X, y = _xy()
+    fitted = fit_models({"a": make_outcome_data(X, y.tolist(), [0.05] * 15),
+                         "b": make_outcome_data(X[:10], y[:10].tolist(), [0.05] * 10)}, FAST)
+    assert type(fitted.model).__name__ == "ModelListGP"
+    assert fitted.model.posterior(X[:3]).mean.shape == (3, 2)
