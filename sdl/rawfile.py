@@ -6,8 +6,10 @@ Layout (HDF5, h5py):
   /photon_data/detectors      uint8 (N,)              } (Ingargiola et al., Biophys. J. 2016)
   /photon_data/timestamps_specs/timestamps_unit = 1e-12 s
   /photon_data/measurement_specs/laser_repetition_rate (Hz, pulsed only)
-  root attributes (JSON text): experiment_id, conditions, metadata, device_log, failure,
-  sync_period_ps, truth (hidden ground truth; the loop never reads it back).
+  root attributes: experiment_id, sync_period_ps
+  /json/<key>                 UTF-8 JSON text for conditions, metadata, device_log, failure
+                              and truth (hidden ground truth; the loop never reads it back).
+                              Datasets, not attributes: attributes are capped at 64 kB.
 """
 
 from __future__ import annotations
@@ -55,9 +57,12 @@ def save_raw(raw: RawMeasurement, path: str | Path) -> str:
                 ms.create_dataset("laser_repetition_rate", data=1e12 / raw.sync_period_ps)
         f.attrs["experiment_id"] = raw.experiment_id
         f.attrs["sync_period_ps"] = int(raw.sync_period_ps)
-        for key in ("conditions", "metadata", "device_log", "truth"):
-            f.attrs[key] = canonical_json(jsonable(getattr(raw, key)))
-        f.attrs["failure"] = canonical_json(asdict(raw.failure) if raw.failure else None)
+        js = f.create_group("json")
+        texts = {key: canonical_json(jsonable(getattr(raw, key)))
+                 for key in ("conditions", "metadata", "device_log", "truth")}
+        texts["failure"] = canonical_json(asdict(raw.failure) if raw.failure else None)
+        for key, text in texts.items():
+            js.create_dataset(key, data=text, dtype=h5py.string_dtype("utf-8"), track_times=False)
     with open(tmp, "rb+") as fh:
         os.fsync(fh.fileno())
     os.replace(tmp, path)
@@ -84,17 +89,19 @@ def load_raw(path: str | Path, *, expected_sha256: str | None = None) -> RawMeas
                 ts = f["photon_data/timestamps"][()].astype(np.int64)
                 ch = f["photon_data/detectors"][()].astype(np.uint8)
             a = f.attrs
-            failure = json.loads(a["failure"])
+            js = {k: json.loads(f["json"][k][()].decode("utf-8"))
+                  for k in ("conditions", "metadata", "device_log", "truth", "failure")}
+            failure = js["failure"]
             return RawMeasurement(
                 experiment_id=str(a["experiment_id"]),
-                conditions=json.loads(a["conditions"]),
+                conditions=js["conditions"],
                 photon_timestamps_ps=ts,
                 photon_channels=ch,
                 sync_period_ps=int(a["sync_period_ps"]),
-                metadata=json.loads(a["metadata"]),
-                device_log=json.loads(a["device_log"]),
+                metadata=js["metadata"],
+                device_log=js["device_log"],
                 failure=Failure(**failure) if failure else None,
-                truth=json.loads(a["truth"]),
+                truth=js["truth"],
                 **spectra,
             )
     except (OSError, KeyError, ValueError, TypeError) as e:

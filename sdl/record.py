@@ -123,6 +123,8 @@ class Record:
                 self._db.close()
                 self._db = sqlite3.connect(f"file:{self.path}?immutable=1", uri=True,
                                            isolation_level=None)
+            except sqlite3.DatabaseError as e:
+                raise RecordError(f"{self.path}: not a readable record ({e})") from None
         else:
             self._db = sqlite3.connect(str(self.path), isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
