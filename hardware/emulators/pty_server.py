@@ -48,6 +48,7 @@ class PtyServer:
 
     def start(self) -> PtyServer:
         self._open_pty()
+        self.wire.attach(self._write)  # stays attached; _write drops bytes while unplugged
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name=f"pty-{self.wire.name}", daemon=True)
         self._thread.start()
@@ -65,10 +66,8 @@ class PtyServer:
                 tmp.unlink()
             os.symlink(self.slave_name, tmp)
             os.replace(tmp, self.link_path)
-        self.wire.attach(self._write)
 
     def _close_pty(self) -> None:
-        self.wire.attach(None)
         if self.link_path and self.link_path.is_symlink():
             self.link_path.unlink()
         for fd in (self._master, self._slave):
@@ -122,5 +121,6 @@ class PtyServer:
             self._thread.join(timeout=2)
         with self._write_lock:
             self._close_pty()
+        self.wire.attach(None)
         if self._presence_changed in self.wire.on_presence:
             self.wire.on_presence.remove(self._presence_changed)

@@ -251,12 +251,19 @@ class EmulatedWorld:
             self._scheduled.sort(key=lambda x: x[0])
 
     def tick(self) -> None:
-        """Fire scheduled actions that are due. Devices call this on every command."""
+        """Fire scheduled actions that are due. Devices call this on every command.
+
+        Due actions are taken off the queue under the world lock but run after releasing
+        it (an action may need a line's lock; taking it under the world lock could deadlock
+        with a line thread that holds its own lock and waits for the world).
+        """
         with self.lock:
             now = self.now()
+            due = []
             while self._scheduled and self._scheduled[0][0] <= now:
-                _, action = self._scheduled.pop(0)
-                action()
+                due.append(self._scheduled.pop(0)[1])
+        for action in due:
+            action()
 
     # -- the rig as the spectrometer sees it -----------------------------------------------
     def inlet_flows_ul_min(self) -> dict[str, float]:
