@@ -67,12 +67,17 @@ class PlBand:
         peak_ev: peak photon energy of I(E), eV.
         fwhm_nm: full width at half maximum of I(lambda), nm.
         fwhm_mev: full width at half maximum of I(E), meV.
+        area_counts: Gaussian-equivalent band area in detected photons,
+            `h_E * FWHM_E * sqrt(pi / (4 ln 2))` from the fitted peak density h_E
+            (counts/eV); insensitive to overlapping neighbour bands, exact for a
+            Gaussian band.
     """
 
     peak_nm: Estimate
     peak_ev: Estimate
     fwhm_nm: Estimate
     fwhm_mev: Estimate
+    area_counts: Estimate
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -334,8 +339,9 @@ def first_exciton_peak(
         wavelengths_nm: (P,) increasing pixel wavelengths, nm.
         absorbance: (P,) absorbance; NaN marks unusable (flagged) pixels.
         stderr: (P,) one-sigma absorbance error; NaN where absorbance is NaN.
-        smooth_nm: Savitzky-Golay window for the second derivative, nm (about half the
-            narrowest expected 1S FWHM).
+        smooth_nm: narrowest Savitzky-Golay window for the second derivative, nm (about
+            half the narrowest expected 1S FWHM); 2x and 3x wider windows are tried in
+            turn when no significant feature is found.
         min_significance: a candidate's second derivative and absorbance must exceed
             this many standard errors.
         min_absorbance: smallest absorbance accepted as a band, absolute.
@@ -367,12 +373,22 @@ def first_exciton_peak(
             var[outside] = np.nan
     d2 = np.empty(n)
     var_d2 = np.empty(n)
-    _filter(a, var, _savgol(win, 3, 2), d2, var_d2)
     a_s = np.empty(n)
     var_as = np.empty(n)
-    _filter(a, var, _savgol(win, 3, 0), a_s, var_as)
-    i = _exciton_candidate(d2, var_d2, a_s, var_as, min_significance, min_absorbance,
-                           relative_depth)
+    # multi-scale: broad or weak bands need a wider window for a significant 2nd
+    # derivative (its noise falls as window^-2.5); the narrowest window that finds a
+    # candidate wins, so narrow bands keep their resolution
+    for scale in (1, 2, 3):
+        w = _odd_window(scale * smooth_nm, step, 7)
+        if n < 2 * w + 3:
+            break
+        win = w
+        _filter(a, var, _savgol(win, 3, 2), d2, var_d2)
+        _filter(a, var, _savgol(win, 3, 0), a_s, var_as)
+        i = _exciton_candidate(d2, var_d2, a_s, var_as, min_significance, min_absorbance,
+                               relative_depth)
+        if i >= 0:
+            break
     if i < 0:
         finite = np.isfinite(a_s)
         if not np.any(finite) or np.nanmax(a_s) < min_absorbance or not np.any(
@@ -481,8 +497,8 @@ def pl_band(
         net_counts: (P,) dark-subtracted PL counts per pixel.
         variance: (P,) variance of net_counts (shot noise of sample plus dark).
         range_nm: optional (low, high) window for the band, nm.
-        smooth_nm: Savitzky-Golay (cubic) smoothing window used for the maximum and the
-            half-maximum crossings, nm; keep it below a third of the narrowest FWHM.
+        smooth_nm: narrowest Savitzky-Golay (cubic) smoothing window used for the maximum
+            and the half-maximum crossings, nm; widened to ~FWHM/6 for broad bands.
         min_significance: the band maximum must exceed this many standard errors.
 
     Returns:
@@ -511,13 +527,31 @@ def pl_band(
     win = _odd_window(smooth_nm, step, 5)
     if n < 2 * win + 3:
         return NoOutcome("too_few_pixels", f"{n} pixels in the PL window")
+    result = _pl_fit(wl, energy, i_nm, v_nm, i_ev, v_ev, win, min_significance)
+    if isinstance(result, NoOutcome):
+        return result
+    # adapt the smoothing to the band: a window of ~FWHM/6 keeps the half-maximum
+    # crossings unbiased (< 0.2 %) while averaging the noise of broad, faint bands
+    wider = _odd_window(result.fwhm_nm.value / 6.0, step, 5)
+    if wider > 1.5 * win and n >= 2 * wider + 3:
+        again = _pl_fit(wl, energy, i_nm, v_nm, i_ev, v_ev, wider, min_significance)
+        if not isinstance(again, NoOutcome):
+            return again
+    return result
+
+
+def _pl_fit(wl, energy, i_nm, v_nm, i_ev, v_ev, win, min_significance) -> PlBand | NoOutcome:
+    """One pass of `pl_band` with a Savitzky-Golay window of `win` pixels."""
+    n = wl.shape[0]
     coeffs = _savgol(win, 3, 0)
     s_ev = np.empty(n)
     sv_ev = np.empty(n)
     _filter(i_ev, v_ev, coeffs, s_ev, sv_ev)
     if not np.any(np.isfinite(s_ev)):
         return NoOutcome("flat_spectrum", "no usable PL pixels")
-    imax = int(np.nanargmax(s_ev))
+    imax = _interior_argmax(s_ev)
+    if imax < 0:
+        return NoOutcome("no_peak", "PL only rises towards the window edges (a band outside)")
     if not (s_ev[imax] > min_significance * np.sqrt(sv_ev[imax]) and s_ev[imax] > 0):
         return NoOutcome("flat_spectrum", "no PL above noise")
     r = _band_fit(energy, i_ev, v_ev, s_ev, sv_ev, imax)
@@ -525,10 +559,15 @@ def pl_band(
         return NoOutcome("fit_failed", "PL band has no clean half-maximum on both sides")
     e0, var_e0 = r[0], r[1]
     fwhm_ev, se_fwhm_ev = _width(r)
+    h_ev, var_h_ev = r[2], r[3]
+    area = _GAUSS_AREA * h_ev * fwhm_ev
+    se_area = area * float(np.sqrt(var_h_ev / h_ev**2 + (se_fwhm_ev / fwhm_ev) ** 2))
     s_nm = np.empty(n)
     sv_nm = np.empty(n)
     _filter(i_nm, v_nm, coeffs, s_nm, sv_nm)
-    jmax = int(np.nanargmax(s_nm))
+    jmax = _interior_argmax(s_nm)
+    if jmax < 0:
+        return NoOutcome("no_peak", "PL only rises towards the window edges (a band outside)")
     q = _band_fit(wl, i_nm, v_nm, s_nm, sv_nm, jmax)
     if not q[10]:
         return NoOutcome("fit_failed", "PL band has no clean half-maximum on both sides")
@@ -540,7 +579,29 @@ def pl_band(
         peak_ev=Estimate(e0, se_e0),
         fwhm_nm=Estimate(fwhm_nm, se_fwhm_nm),
         fwhm_mev=Estimate(1000.0 * fwhm_ev, 1000.0 * se_fwhm_ev),
+        area_counts=Estimate(float(area), se_area),
     )
+
+
+#: Area of a Gaussian of unit height and unit FWHM: sqrt(pi / (4 ln 2)).
+_GAUSS_AREA = float(np.sqrt(np.pi / (4.0 * np.log(2.0))))
+
+
+def _interior_argmax(ys: np.ndarray) -> int:
+    """Index of the maximum after trimming tails that rise monotonically towards either
+    end of the window (the flank of a band centred outside it); -1 if nothing is left."""
+    idx = np.flatnonzero(np.isfinite(ys))
+    if idx.size < 3:
+        return -1
+    lo, hi = int(idx[0]), int(idx[-1])
+    while lo < hi and ys[lo] >= ys[lo + 1]:
+        lo += 1
+    while hi > lo and ys[hi] >= ys[hi - 1]:
+        hi -= 1
+    if hi - lo < 2:
+        return -1
+    seg = ys[lo:hi + 1]
+    return lo + int(np.nanargmax(seg))
 
 
 def _width(r: tuple) -> tuple[float, float]:

@@ -255,8 +255,12 @@ def _yield(ctx: _Context) -> Outcome:
         if v <= 0:
             return NoOutcome(f"missing_metadata:{key}", f"metadata {key!r} must be > 0")
         vals[key] = v
-    return chemical_yield(ctx.curve(), ctx.exciton().absorbance, d, vals["path_length_cm"],
-                          vals["sample_dilution"], vals["feed_metal_molar"])
+    pk = ctx.exciton()
+    fwhm = None
+    if isinstance(pk.hwhm_red_ev, Estimate):
+        fwhm = Estimate(2.0 * pk.hwhm_red_ev.value, 2.0 * pk.hwhm_red_ev.stderr)
+    return chemical_yield(ctx.curve(), pk.absorbance, d, vals["path_length_cm"],
+                          vals["sample_dilution"], vals["feed_metal_molar"], fwhm_1s_ev=fwhm)
 
 
 def _pl_peak(ctx: _Context) -> Outcome:

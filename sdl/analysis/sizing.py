@@ -6,10 +6,15 @@ ACS Nano 3, 3023 (2009) for PbS; a documented calibration for CsPbBr3 and a Brus
 for ZnSe, see the file). Pure functions; no numba.
 
 Derived quantities (DOMAIN.md §4-5, §8):
-- molar concentration of dots, Beer-Lambert at the 1S peak: `c = A_1S / (eps_1S L)`;
-- size spread from the 1S width: `FWHM_1S^2 = FWHM_hom^2 + (2.355 |dE/dD| sigma_D)^2`,
-  with `FWHM_1S = 2 HWHM_red` (the low-energy half of the band, away from higher
-  transitions), so `sigma_D / D = sqrt(FWHM_1S^2 - FWHM_hom^2) / (2.355 |dE/dD| D)`;
+- molar concentration of dots, Beer-Lambert at the 1S peak: `c = A_1S / (eps_1S L)`, with
+  eps_1S the peak extinction of one dot's 1S line (width `abs_line_fwhm_mev`). An
+  ensemble broadened by size spread spreads the same line area over a wider band, so its
+  peak absorbance is lowered by FWHM_line / FWHM_1S (exact for Gaussian lines); when the
+  1S width is known the peak absorbance is scaled back up by FWHM_1S / FWHM_line (the
+  line-width correction Yu et al. 2003 recommend for broad samples);
+- size spread from the 1S width: `FWHM_1S^2 = FWHM_line^2 + (2.355 |dE/dD| sigma_D)^2`
+  (DOMAIN.md §5), with `FWHM_1S = 2 HWHM_red` (the low-energy half of the band, away from
+  higher transitions), so `sigma_D / D = sqrt(FWHM_1S^2 - FWHM_line^2) / (2.355 |dE/dD| D)`;
 - chemical yield: metal in dots over metal fed,
   `Y = c * dilution * N_metal(D) / feed_metal_molar`.
 Standard errors are propagated to first order (delta method) from the inputs.
@@ -50,7 +55,7 @@ class SizingCurve:
     shape: str
     metal: str
     metal_atoms_per_nm3: float
-    homogeneous_fwhm_mev: float
+    abs_line_fwhm_mev: float
 
     # ---------------------------------------------------------------- forward curves
     def energy_ev(self, diameter_nm: float | np.ndarray) -> float | np.ndarray:
@@ -156,7 +161,7 @@ def load_sizing_curves() -> dict[str, SizingCurve]:
             shape=t.get("shape", "sphere"),
             metal=t["metal"],
             metal_atoms_per_nm3=float(t["metal_atoms_per_nm3"]),
-            homogeneous_fwhm_mev=float(t["homogeneous_fwhm_mev"]),
+            abs_line_fwhm_mev=float(t["abs_line_fwhm_mev"]),
         )
     for alias, target in aliases.items():
         curves[alias] = curves[target]
@@ -195,7 +200,12 @@ def diameter_from_peak(curve: SizingCurve, peak_nm: Estimate) -> Estimate | NoOu
 
 
 def molar_concentration(
-    curve: SizingCurve, absorbance_1s: Estimate, diameter: Estimate, path_length_cm: float
+    curve: SizingCurve,
+    absorbance_1s: Estimate,
+    diameter: Estimate,
+    path_length_cm: float,
+    *,
+    fwhm_1s_ev: Estimate | None = None,
 ) -> Estimate | NoOutcome:
     """Molar concentration of dots in the measured solution, `c = A / (eps_1S L)`.
 
@@ -204,6 +214,9 @@ def molar_concentration(
         absorbance_1s: absorbance at the 1S peak.
         diameter: mean diameter, nm.
         path_length_cm: optical path length, cm (> 0).
+        fwhm_1s_ev: ensemble 1S FWHM, eV; when given and wider than the single-dot line
+            (`abs_line_fwhm_mev`), A is scaled by FWHM_1S / FWHM_line (line-area
+            conservation). None: no correction.
 
     Returns:
         Concentration in mol/L, or NoOutcome("no_extinction_data").
@@ -211,12 +224,20 @@ def molar_concentration(
     eps = curve.eps_1s(diameter.value)
     if eps is None:
         return NoOutcome("no_extinction_data", f"no 1S extinction law for {curve.material}")
-    c = absorbance_1s.value / (eps * path_length_cm)
-    rel = math.hypot(
-        absorbance_1s.stderr / absorbance_1s.value if absorbance_1s.value else math.inf,
-        curve.eps_exponent * diameter.stderr / diameter.value,
-    )
+    a, rel_a = _width_corrected(curve, absorbance_1s, fwhm_1s_ev)
+    c = a / (eps * path_length_cm)
+    rel = math.hypot(rel_a, curve.eps_exponent * diameter.stderr / diameter.value)
     return Estimate(c, abs(c) * rel)
+
+
+def _width_corrected(curve: SizingCurve, a: Estimate, fwhm: Estimate | None) -> tuple[float, float]:
+    """(corrected 1S absorbance, its relative error)."""
+    rel = a.stderr / abs(a.value) if a.value else math.inf
+    line = curve.abs_line_fwhm_mev / 1000.0
+    if fwhm is None or not fwhm.value > line:
+        return a.value, rel
+    k = fwhm.value / line
+    return a.value * k, math.hypot(rel, fwhm.stderr / fwhm.value)
 
 
 def size_dispersion(
@@ -241,7 +262,7 @@ def size_dispersion(
     de_dd = abs(HC_EV_NM / lam**2 / curve.d_diameter_d_lambda(lam))
     fwhm = 2.0 * hwhm_red_ev.value
     se_fwhm = 2.0 * hwhm_red_ev.stderr
-    hom = curve.homogeneous_fwhm_mev / 1000.0
+    hom = curve.abs_line_fwhm_mev / 1000.0
     excess2 = fwhm * fwhm - hom * hom
     scale = FWHM_PER_SIGMA * de_dd * diameter.value
     if excess2 <= 0:
@@ -249,7 +270,7 @@ def size_dispersion(
             return NoOutcome(
                 "narrower_than_homogeneous",
                 f"1S FWHM {1000 * fwhm:.0f} meV is below the {curve.material} homogeneous "
-                f"width {1000 * hom:.0f} meV",
+                f"1S line width {1000 * hom:.0f} meV",
             )
         # unresolved: zero, with the spread a 2-sigma wider line would imply as its error
         up = (fwhm + 2.0 * se_fwhm) ** 2 - hom * hom
@@ -268,12 +289,15 @@ def chemical_yield(
     path_length_cm: float,
     dilution: float,
     feed_metal_molar: float,
+    *,
+    fwhm_1s_ev: Estimate | None = None,
 ) -> Estimate | NoOutcome:
     """Fraction of the fed metal that ended up in dots.
 
-    `Y = c * dilution * N_metal(D) / feed_metal_molar` with `c = A_1S / (eps_1S(D) L)` and
-    N_metal = cation density x volume. Since eps_1S ~ D^b and N_metal ~ D^3, the diameter
-    error enters as (3 - b) sigma_D / D (one correlated term, not two).
+    `Y = c * dilution * N_metal(D) / feed_metal_molar` with `c = A_1S / (eps_1S(D) L)`
+    (line-width corrected, see `molar_concentration`) and N_metal = cation density x
+    volume. Since eps_1S ~ D^b and N_metal ~ D^3, the diameter error enters as
+    (3 - b) sigma_D / D (one correlated term, not two).
 
     Args:
         curve: sizing curve (extinction law, cation density, shape).
@@ -282,17 +306,19 @@ def chemical_yield(
         path_length_cm: optical path, cm.
         dilution: dilution factor applied before the flow cell (>= 1 means diluted).
         feed_metal_molar: metal concentration fed to the reactor, mol/L.
+        fwhm_1s_ev: ensemble 1S FWHM, eV, for the line-width correction (None: none).
 
     Returns:
         The yield (0..1 for a physical measurement; not clipped), or
         NoOutcome("no_extinction_data").
     """
-    c = molar_concentration(curve, absorbance_1s, Estimate(diameter.value, 0.0), path_length_cm)
+    c = molar_concentration(curve, absorbance_1s, Estimate(diameter.value, 0.0), path_length_cm,
+                            fwhm_1s_ev=fwhm_1s_ev)
     if isinstance(c, NoOutcome):
         return c
     n_metal = curve.metal_atoms_per_dot(diameter.value)
     y = c.value * dilution * n_metal / feed_metal_molar
-    rel_a = absorbance_1s.stderr / abs(absorbance_1s.value) if absorbance_1s.value else math.inf
+    rel_a = c.stderr / abs(c.value) if c.value else math.inf
     exponent = 3.0 - float(curve.eps_exponent)
     rel = math.hypot(rel_a, exponent * diameter.stderr / diameter.value)
     return Estimate(y, abs(y) * rel)

@@ -108,7 +108,8 @@ def test_cspbbr3_curve_matches_reported_size_colour():
     assert 440 < float(c.peak_nm(4.0)) < 465
     for d in (10.0, 12.5):
         assert 2.43 <= float(c.energy_ev(d)) <= 2.57
-    assert c.volume_nm3(10.0) == pytest.approx(1000.0)  # cubes: edge^3
+    # equivalent-sphere sizes, as the simulator's population balance (see the TOML)
+    assert c.volume_nm3(10.0) == pytest.approx(math.pi * 1000.0 / 6)
 
 
 def test_every_curve_has_sources_and_is_monotonic():
@@ -136,13 +137,14 @@ def test_size_dispersion_inverts_the_quadrature_law():
     d = float(c.diameter_nm(lam))
     de_dd = abs(HC / (c.peak_nm(d + 1e-4)) - HC / (c.peak_nm(d - 1e-4))) / 2e-4
     for spread in (0.03, 0.07, 0.12):
-        fwhm = math.sqrt(0.055**2 + (FWHM_PER_SIGMA * de_dd * spread * d) ** 2)
+        # CdSe single-dot 1S line: 70 meV FWHM (sizing_curves.toml)
+        fwhm = math.sqrt(0.070**2 + (FWHM_PER_SIGMA * de_dd * spread * d) ** 2)
         r = size_dispersion(c, Estimate(lam, 0.1), Estimate(fwhm / 2, 1e-4), Estimate(d, 0.01))
         assert r.value == pytest.approx(spread, rel=1e-3)
         assert r.stderr > 0
     narrow = size_dispersion(c, Estimate(lam, 0.1), Estimate(0.02, 1e-3), Estimate(d, 0.01))
     assert isinstance(narrow, NoOutcome) and narrow.reason == "narrower_than_homogeneous"
-    edge = size_dispersion(c, Estimate(lam, 0.1), Estimate(0.027, 1e-3), Estimate(d, 0.01))
+    edge = size_dispersion(c, Estimate(lam, 0.1), Estimate(0.0345, 1e-3), Estimate(d, 0.01))
     assert edge.value == 0.0 and edge.stderr > 0
 
 
@@ -158,6 +160,12 @@ def test_concentration_and_yield_beer_lambert():
     n_cd = 5.82 * 6.02214076e23 / 191.37 * 1e-21 * math.pi * 4.0**3 / 6
     y = chemical_yield(c, a, d, 0.5, dilution=20.0, feed_metal_molar=0.02)
     assert y.value == pytest.approx(conc.value * 20 * n_cd / 0.02, rel=2e-3)
+    # line-width correction: a 1S band twice as wide as the 70 meV line has half the peak
+    # absorbance for the same number of dots (Gaussian area conservation)
+    wide = molar_concentration(c, a, d, 0.5, fwhm_1s_ev=Estimate(0.140, 0.0))
+    assert wide.value == pytest.approx(2 * conc.value, rel=1e-12)
+    narrow = molar_concentration(c, a, d, 0.5, fwhm_1s_ev=Estimate(0.050, 0.0))
+    assert narrow.value == pytest.approx(conc.value, rel=1e-12)
     # the diameter error enters once, with exponent 3 - 2.65
     y2 = chemical_yield(c, Estimate(0.2, 0.0), Estimate(4.0, 0.04), 0.5, 20.0, 0.02)
     assert y2.stderr == pytest.approx(y2.value * 0.35 * 0.01, rel=1e-6)

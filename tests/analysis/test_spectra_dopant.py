@@ -47,6 +47,17 @@ def test_noisy_ratio_within_errors():
     assert np.std(vals) == pytest.approx(np.mean(ses), rel=0.4)
 
 
+def test_trap_band_between_is_excluded():
+    # a broad trap band between exciton and Mn (as in real ZnSe) must not count as either
+    wl = np.linspace(340, 810, 1024)
+    exc = band_counts(wl, HC / 410, 0.13, 1e5)
+    trap = band_counts(wl, HC / 480, 0.35, 8e4)
+    mn = band_counts(wl, HC / 585, 0.20, 2e6)
+    y = exc + trap + mn
+    r = mn_exciton_ratio(wl, y, np.maximum(y, 1.0), 410.0, low_nm=365.0)
+    assert r.value == pytest.approx(20.0, rel=0.05)
+
+
 def test_refusals():
     wl = np.linspace(380, 800, 1024)
     y = band_counts(wl, HC / 600, 0.1, 1e5)

@@ -96,8 +96,12 @@ def test_pl_band_flat_and_cut_off():
     noise = rng.normal(0, 10, wl.size)
     r = pl_band(wl, noise, np.full(wl.size, 100.0))
     assert isinstance(r, NoOutcome) and r.reason == "flat_spectrum"
-    # a band centred beyond the red end of the window has no high-side half maximum
+    # a band centred beyond the red end of the window: only its rising flank is seen
     c = band_counts(wl, HC / 805, 0.08, 1e6)
+    r = pl_band(wl, c, np.maximum(c, 1.0))
+    assert isinstance(r, NoOutcome) and r.reason == "no_peak"
+    # a band whose red half maximum lies beyond the window
+    c = band_counts(wl, HC / 790, 0.08, 1e6)
     r = pl_band(wl, c, np.maximum(c, 1.0))
     assert isinstance(r, NoOutcome) and r.reason == "fit_failed"
 
@@ -151,9 +155,10 @@ def test_exciton_flat_and_featureless():
     flat = rng.normal(0, 0.001, wl.size)
     r = first_exciton_peak(wl, flat, np.full(wl.size, 0.001))
     assert isinstance(r, NoOutcome) and r.reason == "flat_spectrum"
-    # a featureless rising edge (bulk-like) has no excitonic minimum of the 2nd derivative
+    # a featureless, convex absorption rise (Urbach-like tail, no band) has no negative
+    # curvature anywhere, so no excitonic minimum of the 2nd derivative
     e = HC / wl
-    edge = 0.5 / (1 + np.exp(-(e - 2.0) / 0.15))
+    edge = 0.05 * np.logaddexp(0.0, (e - 2.0) / 0.15)
     r = first_exciton_peak(wl, edge, np.full(wl.size, 0.001))
     assert isinstance(r, NoOutcome) and r.reason in ("no_peak", "flat_spectrum")
 
