@@ -5,12 +5,15 @@ it is resolved lazily so `import surrogates` does not import torch.
 
 Modules, one job each:
     encoding     campaign parameters <-> unit cube; linear input constraints.
+    design       seeded scrambled Sobol and random designs (no torch).
     settings     optimiser effort knobs (restarts, raw samples, MC samples).
     models       float64 SingleTaskGP per outcome, robust fitting, closed-form LOO.
     objectives   maximize / minimize / smooth set-point desirability; outcome constraints.
     feasibility  Laplace-approximated GP classifier for failed experiments.
     acquisition  qLogNEI / qLogNEHVI, feasibility and proximal weighting, optimisation.
+    bo           one BO step: data -> models -> acquisition -> decoded proposals.
     strategies   `propose`: sobol, random and bo behind one function.
+    errors       typed errors (SdlError subclasses: one-line CLI messages).
 """
 
 from __future__ import annotations
