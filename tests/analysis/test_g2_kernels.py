@@ -114,3 +114,23 @@ def test_validation_errors(t1, edges, match):
 def test_empty_streams_give_zero_counts():
     e = linear_edges(10, 1)
     assert cross_correlation_counts(np.array([], np.int64), np.array([1], np.int64), e).sum() == 0
+
+
+def test_coarse_lookup_table_when_range_is_huge():
+    # 1 ps bins next to 1 s bins: the table is capped, cells span many edges
+    rng = np.random.default_rng(9)
+    t1, t2 = _streams(rng, 300, 300, 10**6)
+    edges = np.array([-(10**12), -5, -1, 0, 1, 2, 3, 7, 10**5, 10**12], dtype=np.int64)
+    np.testing.assert_array_equal(
+        cross_correlation_counts(t1, t2, edges), naive_cross_correlation_counts(t1, t2, edges)
+    )
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_dense_uniform_bins_near_stream_ends(parallel):
+    # windows reaching past the last photons exercise the bounds-checked tail loop
+    rng = np.random.default_rng(10)
+    t1, t2 = _streams(rng, 2000, 2000, 50_000)
+    edges = linear_edges(3_000, 7, min_delay_ps=-1_000)
+    got = cross_correlation_counts(t1, t2, edges, parallel=parallel, nchunks=9)
+    np.testing.assert_array_equal(got, naive_cross_correlation_counts(t1, t2, edges))
