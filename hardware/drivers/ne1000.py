@@ -325,24 +325,43 @@ class Ne1000Pump:
     def connect(self) -> str:
         """Wake the pump and return its firmware version.
 
-        Sends a harmless `VER` first, ignoring a lost reply (the pump ignores the first
-        command after power-up), and accepts a pending reset alarm `R` (recorded in
-        `last_alarm`) before reading the version.
+        Sends `VER` up to three times in the configured framing, then up to three times in
+        the other one (a pump left in safe mode ignores basic commands; SAF is stored in
+        non-volatile memory), without the retry policy. A lost first reply (the pump ignores
+        the first command after power-up) and a pending reset `R` or comms-timeout `T` alarm
+        (recorded in `last_alarm`, cleared by being reported) are expected on the way.
+        `safe_mode` ends up as the framing that worked.
+        """
+        configured = self.safe_mode
+        for framing in (configured, not configured):
+            self.safe_mode = framing
+            for _ in range(3):
+                try:
+                    return self._send_once("VER").data
+                except DeviceAlarm as e:
+                    if e.code not in ("R", "T"):
+                        raise
+                except (DeviceTimeout, ProtocolError):
+                    continue
+        self.safe_mode = configured
+        raise DeviceTimeout("pump does not answer VER in basic or safe mode", device=self.name,
+                            next_step="check address, baud rate, cable and that the pump is on")
+
+    def read_auto_alarm(self, timeout_s: float = 0.0) -> Ne1000Reply | None:
+        """Read one unprompted safe-mode Auto-Alarm packet if one is waiting, sending nothing.
+
+        Returns the parsed packet (its `address` may be another pump on the bus; its alarm
+        is also reported in that pump's next reply), or None if nothing arrives in
+        `timeout_s`.
         """
         try:
-            self._send_once("VER")
-        except (DeviceTimeout, ProtocolError):
-            pass
-        except DeviceAlarm as e:
-            if e.code != "R":
-                raise
-        for _ in range(2):
-            try:
-                return self.version()
-            except DeviceAlarm as e:
-                if e.code != "R":
-                    raise
-        return self.version()
+            raw = self.port.read_frame(find_safe_frame, timeout_s, device=self.name)
+        except DeviceTimeout:
+            return None
+        reply = parse_ne1000_safe_reply(raw)
+        if reply.alarm is not None and reply.address == self.address:
+            self.last_alarm = reply.alarm
+        return reply
 
     def version(self) -> str:
         """Firmware version string, e.g. 'NE1000V3.928'."""

@@ -6,9 +6,13 @@ limits (empty syringe -> motor stall alarm), target volume, safe-mode watchdog, 
 with a pressure rise until the motor stalls, power cycle (first command ignored, then the
 reset alarm). Faults are injected through methods on `Ne1000Emulator` (back channel).
 
+Safe mode (manual 9.2.3): `SAF n` is non-volatile; in safe mode unframed basic commands are
+ignored; the n-second timer runs from the last valid packet and, after a trip or power-up,
+restarts only with the next valid packet; alarms are also sent unprompted (`poll`).
+
 Simplifications (documented, not hidden): broadcast address `*` and pumping programs are
-not emulated; both framings are accepted in either mode (the real pump in safe mode only
-accepts safe packets); STP stops at once (the real pump pauses first).
+not emulated; safe packets are accepted in basic mode too; STP stops at once (the real pump
+pauses first).
 """
 
 from __future__ import annotations
@@ -82,7 +86,9 @@ class Ne1000Emulator:
         self.phase_ul = 0.0
         self.alarm: str | None = None
         self.fresh_power = False
-        self.safe_timeout_s = 0
+        self.safe_timeout_s = 0            # SAF n (non-volatile); > 0 means safe mode
+        self.watchdog_armed = False        # timer runs only after a valid packet
+        self.auto_alarms: list[str] = []   # safe mode: alarms to transmit unprompted
         self.last_packet_t = world.now()
         self.pressure_bar = 0.0
         self.occlusion_bar_per_ul = 0.0
@@ -123,12 +129,14 @@ class Ne1000Emulator:
         self.purging = False
         if alarm is not None:
             self.alarm = alarm
+            if self.safe_timeout_s > 0:  # Auto-Alarm: safe mode transmits it unprompted
+                self.auto_alarms.append(alarm)
 
     def advance(self, now: float) -> None:
         """Integrate pumping from the last update to `now`, stopping at events."""
         while self._t < now:
             events = []
-            if self.safe_timeout_s > 0:
+            if self.safe_timeout_s > 0 and self.watchdog_armed:
                 events.append((self.last_packet_t + self.safe_timeout_s, "watchdog"))
             v = self._speed_ul_s()
             if v > 0:
@@ -159,7 +167,7 @@ class Ne1000Emulator:
             self._t = t_next
             if event == "watchdog":
                 self._stop("T")
-                self.safe_timeout_s = 0
+                self.watchdog_armed = False  # restarts with the next valid packet
             elif event in ("empty", "stall", "occlusion"):
                 self.stall_after_ul = None if event == "stall" else self.stall_after_ul
                 self._stop("S")
@@ -185,13 +193,14 @@ class Ne1000Emulator:
             self.content_ul = remaining_ul
 
     def power_cycle(self) -> None:
-        """Power lost and back: stop, counters cleared, safe mode off, reset alarm pending,
-        next command ignored. Settings (diameter, rate, volume) survive (non-volatile)."""
+        """Power lost and back: stop, counters cleared, reset alarm pending, next command
+        ignored. Settings (diameter, rate, volume, safe mode) survive (non-volatile); the
+        safe-mode timer stays off until the first valid packet (NE-1000 manual 9.2.3)."""
         with self.world.lock:
             self.advance(self.world.now())
+            self.watchdog_armed = False
             self._stop("R")
             self.infused_ul = self.withdrawn_ul = 0.0
-            self.safe_timeout_s = 0
             self.fresh_power = True
 
     def trip_watchdog(self) -> None:
@@ -199,7 +208,7 @@ class Ne1000Emulator:
         with self.world.lock:
             self.advance(self.world.now())
             self._stop("T")
-            self.safe_timeout_s = 0
+            self.watchdog_armed = False
 
     def reject_next(self, code: str = "?OOR", count: int = 1) -> None:
         """Answer the next `count` commands with error `code` ("?OOR", "?NA", ...)."""
@@ -232,7 +241,10 @@ class Ne1000Emulator:
         if self.fresh_power:
             self.fresh_power = False
             return None
+        if self.safe_timeout_s > 0 and not safe:
+            return None  # safe mode: an unframed basic command is not a valid packet
         self.last_packet_t = now
+        self.watchdog_armed = self.safe_timeout_s > 0
         prefix = f"{self.address:02d}"
         if self.alarm is not None:
             code, self.alarm = self.alarm, None
@@ -337,6 +349,7 @@ class Ne1000Emulator:
             if not arg.isdigit() or int(arg) > 255:
                 return "?OOR"
             self.safe_timeout_s = int(arg)
+            self.watchdog_armed = self.safe_timeout_s > 0
             return ""
         return "?"
 
@@ -367,6 +380,21 @@ class Ne1000Bus:
         self.pumps[pump.address] = pump
         self.world.pumps[pump.name] = pump
         return pump
+
+    def poll(self) -> list[bytes]:
+        """Advance every pump to now; return Auto-Alarm packets to transmit unprompted
+        (safe mode: "the pump automatically transmits a status packet when an alarm
+        condition occurs", NE-1000 manual 9.2.3). The alarm also stays latched for the
+        next reply."""
+        out = []
+        with self.world.lock:
+            now = self.world.now()
+            for pump in self.pumps.values():
+                pump.advance(now)
+                while pump.auto_alarms:
+                    code = pump.auto_alarms.pop(0)
+                    out.append(build_safe_packet(f"{pump.address:02d}A?{code}".encode("ascii")))
+        return out
 
     def corrupt_checksum(self, frame: bytes) -> bytes:
         """Safe packet: flip the CRC low byte. Basic frame: flip a bit of the status char."""

@@ -198,6 +198,18 @@ class EmulatedRig:
     def __exit__(self, *exc) -> None:
         self.stop()
 
+    def poll(self) -> int:
+        """Fire due scheduled faults and send unprompted device packets; return how many."""
+        self.world.tick()
+        n = 0
+        for wire in self.wires.values():
+            poll = getattr(wire.device, "poll", None)
+            if poll is not None:
+                for packet in poll():
+                    wire.push(packet)
+                    n += 1
+        return n
+
     # -- faults ----------------------------------------------------------------------------
     def wire_of(self, device: str) -> Wire:
         return self.wires[self.port_of[device]]

@@ -120,6 +120,11 @@ class Wire:
             for reply in replies:
                 self._deliver(reply)
 
+    def push(self, data: bytes) -> None:
+        """Send bytes the device transmits unprompted (e.g. NE-1000 Auto-Alarm packets)."""
+        if data:
+            self._send(data)
+
     def _next_fault(self) -> _Pending | None:
         if not self._faults:
             return None

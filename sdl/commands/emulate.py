@@ -110,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
         next_photons = args.photon_period
         while time.monotonic() < t_end:
             time.sleep(0.1)
-            emu.world.tick()
+            emu.poll()
             if emu.tagger is not None and args.photon_period > 0 and emu.world.now() >= next_photons:
                 next_photons = emu.world.now() + args.photon_period
                 if sum(emu.world.inlet_flows_ul_min().values()) > 0:

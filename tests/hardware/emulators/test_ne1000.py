@@ -171,3 +171,46 @@ def test_command_log_records_everything(pump, emu):
     pump.status()
     assert [e.command for e in dev.command_log[n:]] == [""]
     assert emu.devices["pump_solvent"].command_log == []
+
+
+def test_safe_mode_ignores_basic_and_connect_falls_back(emu):
+    dev = emu.devices["pump_ligand"]
+    dev.safe_timeout_s = 30                       # left in safe mode (non-volatile SAF)
+    p = Ne1000Pump(emu.urls["pump_ligand"], 2, timeout_s=0.05, retry=RetryPolicy(1))
+    with pytest.raises(DeviceTimeout):
+        p.status()                                # unframed command: not a valid packet
+    assert p.connect() == "NE1000V3.928"
+    assert p.safe_mode
+    p.enable_watchdog(0)                          # SAF0 packet: back to basic mode
+    p.safe_mode = False
+    assert p.status() is PumpState.STOPPED
+    p.close()
+
+
+def test_power_cycle_keeps_safe_mode_timer_waits_for_first_packet(pump, clock, emu):
+    pump.enable_watchdog(5)
+    emu.inject("pump_metal", "power_cycle")
+    clock.advance(100.0)                          # timer not armed after power-up
+    assert pump.connect() == "NE1000V3.928" and pump.last_alarm == "R"
+    assert pump.safe_mode
+    clock.advance(4.0)
+    pump.heartbeat()                              # armed by the valid packets, fed in time
+    clock.advance(6.0)
+    with pytest.raises(DeviceAlarm) as e:
+        pump.status()
+    assert e.value.code == "T"
+
+
+def test_auto_alarm_packet_sent_unprompted(pump, clock, emu):
+    pump.set_rate(100.0)
+    pump.enable_watchdog(5)
+    pump.run()
+    assert pump.read_auto_alarm(0.01) is None
+    clock.advance(6.0)
+    assert emu.poll() == 1                        # the emulator transmits on its own
+    reply = pump.read_auto_alarm(0.2)
+    assert reply is not None and reply.alarm == "T" and reply.address == 0
+    assert pump.last_alarm == "T"
+    with pytest.raises(DeviceAlarm):              # still latched for the next reply
+        pump.status()
+    assert pump.status() is PumpState.STOPPED

@@ -21,10 +21,10 @@ def sts(emu):
 
 
 def start_flow(emu, clock):
-    """Metal + anion + solvent flowing, core heater held at 250 C."""
+    """Metal + anion + ligand + solvent flowing, core heater held at 250 C."""
     pumps = []
     for name, addr, rate in (("pump_metal", 0, 100.0), ("pump_anion", 1, 100.0),
-                             ("pump_solvent", 4, 300.0)):
+                             ("pump_ligand", 2, 100.0), ("pump_solvent", 4, 200.0)):
         p = Ne1000Pump(emu.urls[name], addr, timeout_s=0.05)
         p.set_rate(rate)
         p.run()
@@ -58,7 +58,7 @@ def test_absorbance_from_counts_matches_world_optics(emu, clock, sts):
     emu.world.light = "excitation"
     pl = sts.raw_spectrum().astype(float) - dark
     rate = emu.world.optics(wl).pl_photon_rate
-    assert pl.max() > 500
+    assert pl.max() > 20 * 6.0                                   # well above read noise
     # counts = scale * t * rate (+ noise): the emitted PL shape comes through the detector
     assert np.corrcoef(pl, rate)[0, 1] > 0.98
     assert wl[np.argmax(pl)] == pytest.approx(wl[np.argmax(rate)], abs=5)

@@ -99,3 +99,15 @@ def test_ne1000_interbyte_gap_discards_partial_packet():
     assert bus.feed(b"00VER") == []
     t[0] = 1.1
     assert bus.feed(b"\r") == [b"\x0200SNE1000V3.928\x03"]
+
+
+def test_ne1000_saf0_packet_from_manual_returns_to_basic():
+    # NE-1000 manual 9.2.2: "(0x2) (0x8) SAF0 (0x55) (0x43) (0x3)" returns to basic mode.
+    world = EmulatedWorld(ManualClock())
+    bus = Ne1000Bus(world)
+    pump = bus.add(Ne1000Emulator(world, "p", 0))
+    pump.safe_timeout_s = 10
+    assert bus.feed(b"00VER\r") == []                       # ignored in safe mode
+    assert bus.feed(b"\x02\x08SAF0\x55\x43\x03") == [build_safe_packet(b"00S")]
+    assert pump.safe_timeout_s == 0
+    assert bus.feed(b"00VER\r") == [b"\x0200SNE1000V3.928\x03"]
