@@ -58,14 +58,25 @@ SPECTROMETER_FAULTS: dict[str, Fault] = {
     "dark_drift": lambda d, v: d.drift_dark(_opt(v, 0.5)),
     "not_ready": lambda d, v: d.make_not_ready(int(_opt(v, 1))),
     "reset": lambda d, v: d.reset_unexpectedly(),
-    # Not faults: what the flow cell sees (a shutter / lamp / valve the real rig drives
-    # outside these protocols), so a rehearsal can take dark, reference and sample spectra.
-    "light_dark": lambda d, v: setattr(d.world, "light", "dark"),
-    "light_lamp": lambda d, v: setattr(d.world, "light", "lamp"),
-    "light_excitation": lambda d, v: setattr(d.world, "light", "excitation"),
-    "cell_solvent": lambda d, v: setattr(d.world, "cell", "solvent"),
-    "cell_sample": lambda d, v: setattr(d.world, "cell", "sample"),
 }
+# Not faults: the light path and cell selector (shutter / lamp / valve, outside the three
+# serial protocols), reached as device "optics" (or the rig's optics-role device), e.g.
+# `optics:dark`, `optics:solvent` - what `hardware.optics_path.BackchannelLightPath` sends.
+OPTICS_CONTROLS: dict[str, Fault] = {
+    "lamp": lambda d, v: setattr(d.world, "light", "lamp"),
+    "excitation": lambda d, v: setattr(d.world, "light", "excitation"),
+    "dark": lambda d, v: setattr(d.world, "light", "dark"),
+    "sample": lambda d, v: setattr(d.world, "cell", "sample"),
+    "solvent": lambda d, v: setattr(d.world, "cell", "solvent"),
+}
+OPTICS_DEVICE = "optics"
+
+
+class OpticsEmulator:
+    """The emulated light path and cell selector: switches `world.light` / `world.cell`."""
+
+    def __init__(self, world: EmulatedWorld):
+        self.world = world
 _instances = itertools.count()
 _SPEC = re.compile(r"^([A-Za-z0-9_-]+):([a-z_]+)(?:=([-+0-9.eE]+))?(?:@([0-9.]+)s?)?$")
 
@@ -116,11 +127,15 @@ class EmulatedRig:
         self.urls: dict[str, str] = {}
         self.servers: list[PtyServer | SocketServer] = []
         self.tagger: TaggerEmulator | None = None
+        self.optics = OpticsEmulator(self.world)
         self._registered: list[Wire] = []
         self._tmp: tempfile.TemporaryDirectory | None = None
         buses: dict[str, Any] = {}
         tag = next(_instances)
         for dev in rig.devices:
+            if dev.role == "optics":
+                self.devices[dev.name] = self.optics
+                continue
             if dev.role == "photon_timer":
                 if photon_folder is None:
                     self._tmp = tempfile.TemporaryDirectory(prefix="sdl-emu-photons-")
@@ -216,6 +231,13 @@ class EmulatedRig:
 
     def inject(self, device: str, fault: str, value: float | None = None) -> None:
         """Apply fault `fault` to `device` now (see the *_FAULTS tables and transport faults)."""
+        if device == OPTICS_DEVICE or self.devices.get(device) is self.optics:
+            if fault not in OPTICS_CONTROLS:
+                raise ValueError(f"unknown optics setting {fault!r}; allowed: "
+                                 f"{', '.join(OPTICS_CONTROLS)}")
+            with self.world.lock:
+                OPTICS_CONTROLS[fault](self.optics, value)
+            return
         if device not in self.devices:
             raise ValueError(f"unknown device {device!r}; devices: {sorted(self.devices)}")
         emu = self.devices[device]
@@ -246,6 +268,6 @@ class EmulatedRig:
         """Apply now, or schedule at `spec.at_s` on the world clock."""
         self.inject(spec.device, spec.fault, spec.value) if spec.at_s is None else None
         if spec.at_s is not None:
-            if spec.device not in self.devices:
+            if spec.device not in self.devices and spec.device != OPTICS_DEVICE:
                 raise ValueError(f"unknown device {spec.device!r}; devices: {sorted(self.devices)}")
             self.world.schedule(spec.at_s, lambda: self.inject(spec.device, spec.fault, spec.value))

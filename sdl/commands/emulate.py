@@ -98,13 +98,18 @@ def run(args: argparse.Namespace) -> int:
                 dev["port"] = urls[dev["name"]]
             elif dev["role"] == "photon_timer":
                 dev["folder"] = str(photons)
+            elif dev["role"] == "optics":  # light path: switched through the control socket
+                dev["port"] = f"tcp://127.0.0.1:{control.port}"
+                if "time_scale" in dev:
+                    dev["time_scale"] = args.speed
         out.write_text(rig_to_toml(data), encoding="utf-8")
         for name, url in urls.items():
             print(f"{name:16s} {url}")
         if emu.tagger is not None:
             print(f"{emu.tagger.name:16s} {photons}")
         print(f"rig file: {out}")
-        print(f"control:  127.0.0.1:{control.port}  (send lines like 'pump_metal:stall')")
+        print(f"control:  127.0.0.1:{control.port}  (send lines like 'pump_metal:stall', "
+              "'optics:dark')")
         print("emulating; Ctrl-C to stop", flush=True)
         t_end = time.monotonic() + args.duration
         next_photons = args.photon_period

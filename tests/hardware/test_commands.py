@@ -94,8 +94,17 @@ def test_devices_check_all_ok_json(emu, tmp_path, capsys):
     assert all(not h.eeprom_writes for h in emu.world.heaters.values())
 
 
-def test_light_controls_through_back_channel(emu):
-    emu.inject("sts", "light_dark")
-    assert emu.world.light == "dark"
-    emu.inject("sts", "cell_solvent")
-    assert emu.world.cell == "solvent"
+def test_optics_controls_through_control_socket(emu):
+    from hardware.emulators.control import ControlServer, send_fault
+
+    server = ControlServer(emu).start()
+    try:
+        assert send_fault(server.port, "optics:dark") == "ok"
+        assert send_fault(server.port, "optics:solvent") == "ok"
+        assert (emu.world.light, emu.world.cell) == ("dark", "solvent")
+        assert send_fault(server.port, "optics:excitation") == "ok"
+        assert send_fault(server.port, "optics:sample") == "ok"
+        assert (emu.world.light, emu.world.cell) == ("excitation", "sample")
+        assert send_fault(server.port, "optics:bright").startswith("error: unknown optics")
+    finally:
+        server.stop()
