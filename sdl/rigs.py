@@ -19,17 +19,35 @@ def simulated_rig(campaign: Campaign) -> Any:
     return SimulatedRig(campaign.campaign.material, campaign.seed)
 
 
-def hardware_rig(rig_path: str | Path) -> Any:
-    """A FlowRig over the devices of `rig_path`; raises HardwareUnavailable."""
+def hardware_rig(rig_path: str | Path, **options: Any) -> Any:
+    """A FlowRig over the devices of `rig_path`, every serial device opened and asked who
+    it is; raises HardwareUnavailable naming the device that cannot be opened or does not
+    answer (so `--fallback-to-simulator` can take over before anything starts).
+
+    Args:
+        rig_path: rig file.
+        **options: passed to `hardware.flowrig.FlowRig` (clock, sleep, poll_s, material ...).
+    """
     from sdl.schema.load import load_rig
 
     rig_file = load_rig(rig_path)
     try:
-        from hardware.flowrig import FlowRig  # arrives with the FlowRig issue
+        from hardware.errors import HardwareError
+        from hardware.flowrig import FlowRig
     except ModuleNotFoundError:
         raise HardwareUnavailable(
             f"hardware support (FlowRig) is not available in this version, so the devices in "
             f"{rig_path} cannot be driven; run without --rig to use the simulator, or add "
             "--fallback-to-simulator"
         ) from None
-    return FlowRig(rig_file)
+    rig = FlowRig(rig_file, **options)
+    try:
+        rig.probe()
+    except HardwareError as e:
+        try:
+            rig.close()
+        except Exception:  # noqa: BLE001 - the device is already unreachable
+            pass
+        raise HardwareUnavailable(
+            f"device {e.device or '?'} of {rig_path} is unavailable: {e}") from None
+    return rig

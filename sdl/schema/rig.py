@@ -98,8 +98,27 @@ class PhotonTimerDevice(_Strict):
     settle_s: Annotated[float, Field(ge=0, le=600)] = 2.0
 
 
+class OpticsDevice(_Strict):
+    """Light path and cell selector: lamp / excitation / dark shutter and the
+    sample / solvent valve (not part of the three serial protocols; `hardware.optics_path`).
+
+    `driver = "emulator_backchannel"` switches an emulated rig's light and cell through
+    the emulator's back channel: `port` is the control socket of `sdl emulate`
+    (`tcp://127.0.0.1:PORT`) or `emuworld://NAME` for emulators in the same process.
+    `time_scale` is the emulator's `--speed` (emulated seconds per real second): the
+    rig's waits shrink by it so a rehearsal runs as fast as the emulated world.
+    """
+
+    role: Literal["optics"]
+    name: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$")]
+    driver: Literal["emulator_backchannel"] = "emulator_backchannel"
+    port: Port
+    timeout_s: Annotated[float, Field(gt=0, le=60)] = 2.0
+    time_scale: Annotated[float, Field(gt=0, le=10_000)] = 1.0
+
+
 Device = Annotated[
-    PumpDevice | HeaterDevice | SpectrometerDevice | PhotonTimerDevice,
+    PumpDevice | HeaterDevice | SpectrometerDevice | PhotonTimerDevice | OpticsDevice,
     Field(discriminator="role"),
 ]
 
@@ -127,6 +146,8 @@ class RigFile(_Strict):
             raise ValueError("a rig needs a heater with stage = \"core\"")
         if sum(d.role == "spectrometer" for d in self.devices) != 1:
             raise ValueError("a rig needs exactly one spectrometer")
+        if sum(d.role == "optics" for d in self.devices) > 1:
+            raise ValueError("a rig has at most one optics device")
         stages = [d.stage for d in self.devices if d.role == "heater"]
         if len(stages) != len(set(stages)):
             raise ValueError("two heaters on the same stage")
