@@ -4,6 +4,37 @@ Devices that share a port in the rig file share one emulated line (`Wire`): seve
 NE-1000 addresses on one daisy-chained bus, several Eurotherms on one Modbus line.
 Fault specs look like `pump_metal:stall@120s`, `sts:not_ready=3`, `heater_core:no_reply`:
 `DEVICE:FAULT[=VALUE][@TIME[s]]`.
+
+Fault -> what the real driver reports (each checked in tests/hardware/emulators):
+  any line   no_reply[=n]        DeviceTimeout (queries: retried by RetryPolicy)
+             late_reply=s        DeviceTimeout, late bytes flushed before the next command
+             stale_bytes         nothing: flushed before the next command
+             truncated[=n]       ProtocolError (raw = the partial frame)
+             bad_crc[=n]         ChecksumError (NE-1000 safe mode, Modbus, OBP MD5)
+             noise[=n]           nothing: framers skip bytes before the frame
+             vanish / restore    PortUnavailable; the next command reopens the same path
+  pump       stall[=after_ul]    DeviceAlarm(code="S") once it stalls
+             empty[=left_ul]     DeviceAlarm(code="S") when the syringe runs dry
+             occlusion[=bar/ul]  pressure rises, then DeviceAlarm(code="S")
+             power_cycle         first command ignored (DeviceTimeout), then DeviceAlarm("R");
+                                 Ne1000Pump.connect() absorbs both
+             watchdog            DeviceAlarm(code="T") (also sent unprompted in safe mode)
+             oor[=n] / na[=n]    CommandRejected(code="?OOR" / "?NA")
+  heater     sensor_break        read_pv() -> DeviceAlarm("sensor_break"); check() too
+             heater_failure      PV stays cold; after ~2 min check() -> DeviceAlarm("loop_break")
+             runaway             PV climbs past the setpoint (interlocks must catch it)
+             slow_settling[=k]   plant time constant x k
+             overshoot[=k]       dead time x k: the PID overshoots and rings
+             modbus_exception=c  CommandRejected(code=c)
+             manual[=out%]       check() -> DeviceAlarm("manual"); set_auto() recovers
+  spectrometer saturation        counts clip at 16383
+             lamp_failure        lamp spectra fall to the dark level
+             bubbles[=scans]     light lost / scattered for n scans
+             dark_drift[=c/s]    dark level rises with time
+             not_ready[=n]       CommandRejected(code=7)
+             reset               CommandRejected(code=9); integration time back to default
+  photon_timer acquire[=s]       writes one PTU file now
+  optics     lamp|excitation|dark|sample|solvent   (controls, not faults)
 """
 
 from __future__ import annotations
