@@ -9,6 +9,7 @@ Array shapes: P = number of spectrometer pixels, N = number of detected photons.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any, Protocol, runtime_checkable
 
@@ -87,6 +88,6 @@ def meta_float(metadata: Mapping[str, Any], key: str) -> float | NoOutcome:
         value = float(metadata[key])
     except (TypeError, ValueError):
         return NoOutcome(f"missing_metadata:{key}", f"metadata {key!r} is not a number")
-    if not np.isfinite(value):
+    if not math.isfinite(value):
         return NoOutcome(f"missing_metadata:{key}", f"metadata {key!r} is not finite")
     return value

@@ -143,6 +143,36 @@ def _filter(y, var, c, out, out_var):
 
 
 @njit(cache=True, error_model="numpy")
+def _filter2(y, var, c1, c2, out1, out_var1, out2, out_var2):
+    """`_filter` with two filters of the same odd length in one pass."""
+    n = y.shape[0]
+    m = c1.shape[0]
+    h = m // 2
+    for i in range(n):
+        if i < h or i >= n - h:
+            out1[i] = np.nan
+            out_var1[i] = np.nan
+            out2[i] = np.nan
+            out_var2[i] = np.nan
+            continue
+        s1 = 0.0
+        v1 = 0.0
+        s2 = 0.0
+        v2 = 0.0
+        for k in range(m):
+            yk = y[i - h + k]
+            vk = var[i - h + k]
+            s1 += c1[k] * yk
+            v1 += c1[k] * c1[k] * vk
+            s2 += c2[k] * yk
+            v2 += c2[k] * c2[k] * vk
+        out1[i] = s1
+        out_var1[i] = v1
+        out2[i] = s2
+        out_var2[i] = v2
+
+
+@njit(cache=True, error_model="numpy")
 def _wpolyfit(x, y, var, lo, hi, xc, scale, order):
     """Weighted least-squares polynomial in u = (x - xc)/scale over indices lo..hi-1,
     skipping NaN. Returns (coef, cov, npts, chi2); cov is (J^T W J)^-1."""
@@ -225,6 +255,97 @@ def _zero_crossing(d2, i, step):
             return j
         j += step
     return -1
+
+
+@njit(cache=True, error_model="numpy")
+def _refine_center(energy, a, var, ec, half_window, max_iter):
+    """Re-centred local quartic fits (window |E - ec| <= half_window) until the minimum
+    of p'' sits at the window centre; each step moves at most a third of the window.
+    Returns (coef, cov, npts, chi2, centre_of_last_fit, u0, status); status 0 ok,
+    1 too few pixels, 2 no curvature minimum (a4 <= 0)."""
+    n = energy.shape[0]
+    coef = np.full(5, np.nan)
+    cov = np.full((5, 5), np.nan)
+    npts = 0
+    chi2 = np.nan
+    u0 = np.nan
+    xc = ec
+    for _ in range(max_iter):
+        lo = -1
+        hi = -1
+        for k in range(n):
+            if abs(energy[k] - ec) <= half_window:
+                if lo < 0:
+                    lo = k
+                hi = k
+        if lo < 0 or hi - lo + 1 < 9:
+            return coef, cov, npts, chi2, xc, u0, 1
+        coef, cov, npts, chi2 = _wpolyfit(energy, a, var, lo, hi + 1, ec, half_window, 4)
+        xc = ec
+        if npts < 9 or not np.isfinite(coef[4]) or coef[4] <= 0.0:
+            return coef, cov, npts, chi2, xc, u0, 2
+        u0 = -coef[3] / (4.0 * coef[4])
+        if abs(u0) < 1e-3:
+            break
+        ec = ec + min(max(u0, -0.33), 0.33) * half_window
+    return coef, cov, npts, chi2, xc, u0, 0
+
+
+@njit(cache=True, error_model="numpy")
+def _height_kernel(energy, a, var, e0, half):
+    """Value at e0 (and its variance, chi2-scaled) of a weighted quadratic over
+    |E - e0| <= half, widened to the 5 nearest pixels if fewer fall inside."""
+    n = energy.shape[0]
+    lo = -1
+    hi = -1
+    nearest = 0
+    best = np.inf
+    for k in range(n):
+        d = abs(energy[k] - e0)
+        if d < best:
+            best = d
+            nearest = k
+        if d <= half:
+            if lo < 0:
+                lo = k
+            hi = k
+    if lo < 0 or hi - lo + 1 < 5:
+        lo = max(nearest - 2, 0)
+        hi = min(lo + 4, n - 1)
+        lo = max(hi - 4, 0)
+    coef, cov, npts, chi2 = _wpolyfit(energy, a, var, lo, hi + 1, e0, half, 2)
+    if npts < 5 or not np.isfinite(coef[0]):
+        return np.nan, np.nan
+    red = chi2 / (npts - 3)
+    if red < 1.0:
+        red = 1.0
+    return coef[0], red * cov[0, 0]
+
+
+@njit(cache=True, error_model="numpy")
+def _interior_argmax(ys):
+    """Index of the maximum after trimming tails that rise monotonically towards either
+    end of the window (the flank of a band centred outside it); -1 if nothing is left."""
+    n = ys.shape[0]
+    lo = 0
+    while lo < n and not np.isfinite(ys[lo]):
+        lo += 1
+    hi = n - 1
+    while hi >= 0 and not np.isfinite(ys[hi]):
+        hi -= 1
+    if hi - lo < 2:
+        return -1
+    while lo < hi and ys[lo] >= ys[lo + 1]:
+        lo += 1
+    while hi > lo and ys[hi] >= ys[hi - 1]:
+        hi -= 1
+    if hi - lo < 2:
+        return -1
+    best = -1
+    for k in range(lo, hi + 1):
+        if np.isfinite(ys[k]) and (best < 0 or ys[k] > ys[best]):
+            best = k
+    return best
 
 
 @njit(cache=True, error_model="numpy")
@@ -383,8 +504,7 @@ def first_exciton_peak(
         if n < 2 * w + 3:
             break
         win = w
-        _filter(a, var, _savgol(win, 3, 2), d2, var_d2)
-        _filter(a, var, _savgol(win, 3, 0), a_s, var_as)
+        _filter2(a, var, _savgol(win, 3, 2), _savgol(win, 3, 0), d2, var_d2, a_s, var_as)
         i = _exciton_candidate(d2, var_d2, a_s, var_as, min_significance, min_absorbance,
                                relative_depth)
         if i >= 0:
@@ -406,25 +526,14 @@ def first_exciton_peak(
         sigma_e = max(abs(energy[max(i - win, 0)] - energy[min(i + win, n - 1)]) / 2.0,
                       min_half)
     half_window = 2.0 * sigma_e
-    ec = energy[i]
-    result = None
-    for _ in range(8):
-        sel = np.flatnonzero(np.abs(energy - ec) <= half_window)
-        if sel.size < 9:
-            return NoOutcome("fit_failed", "too few pixels around the excitonic feature")
-        lo, hi = int(sel[0]), int(sel[-1]) + 1
-        coef, cov, npts, chi2 = _wpolyfit(energy, a, var, lo, hi, ec, half_window, 4)
-        if npts < 9 or not np.isfinite(coef[4]) or coef[4] <= 0.0:
-            return NoOutcome("fit_failed", "local quartic has no curvature minimum")
-        u0 = -coef[3] / (4.0 * coef[4])
-        result = (coef, cov, npts, chi2, ec, u0)
-        if abs(u0) < 1e-3:
-            break
-        # re-centre, damped: never move more than a third of the window per step
-        ec = ec + float(np.clip(u0, -0.33, 0.33)) * half_window
-    if abs(result[5]) > 0.5:
+    coef, cov, npts, chi2, xc, u0, status = _refine_center(energy, a, var, energy[i],
+                                                           half_window, 8)
+    if status == 1:
+        return NoOutcome("fit_failed", "too few pixels around the excitonic feature")
+    if status == 2:
+        return NoOutcome("fit_failed", "local quartic has no curvature minimum")
+    if abs(u0) > 0.5:
         return NoOutcome("fit_failed", "local fit did not converge on the excitonic feature")
-    coef, cov, npts, chi2, xc, u0 = result
     red = max(chi2 / max(npts - 5, 1), 1.0)
     g = np.array([-1.0 / (4.0 * coef[4]), coef[3] / (4.0 * coef[4] ** 2)])
     c34 = cov[3:5, 3:5]
@@ -451,15 +560,8 @@ def first_exciton_peak(
 
 def _height_at(energy, a, var, e0, half) -> tuple[float, float]:
     """Value at e0 of a weighted quadratic fitted over |E - e0| <= half (>= 5 pixels)."""
-    order = np.argsort(np.abs(energy - e0))
-    k = max(int(np.count_nonzero(np.abs(energy - e0) <= half)), 5)
-    idx = np.sort(order[:k])
-    lo, hi = int(idx[0]), int(idx[-1]) + 1
-    coef, cov, npts, chi2 = _wpolyfit(energy, a, var, lo, hi, e0, half, 2)
-    if npts < 5 or not np.isfinite(coef[0]):
-        return float("nan"), float("nan")
-    red = max(chi2 / (npts - 3), 1.0)
-    return float(coef[0]), float(red * cov[0, 0])
+    h, v = _height_kernel(energy, a, var, float(e0), float(half))
+    return float(h), float(v)
 
 
 def _red_hwhm(energy, a, var, win, e0, se_e0, a_pk, var_apk) -> Estimate | NoOutcome:
@@ -585,23 +687,6 @@ def _pl_fit(wl, energy, i_nm, v_nm, i_ev, v_ev, win, min_significance) -> PlBand
 
 #: Area of a Gaussian of unit height and unit FWHM: sqrt(pi / (4 ln 2)).
 _GAUSS_AREA = float(np.sqrt(np.pi / (4.0 * np.log(2.0))))
-
-
-def _interior_argmax(ys: np.ndarray) -> int:
-    """Index of the maximum after trimming tails that rise monotonically towards either
-    end of the window (the flank of a band centred outside it); -1 if nothing is left."""
-    idx = np.flatnonzero(np.isfinite(ys))
-    if idx.size < 3:
-        return -1
-    lo, hi = int(idx[0]), int(idx[-1])
-    while lo < hi and ys[lo] >= ys[lo + 1]:
-        lo += 1
-    while hi > lo and ys[hi] >= ys[hi - 1]:
-        hi -= 1
-    if hi - lo < 2:
-        return -1
-    seg = ys[lo:hi + 1]
-    return lo + int(np.nanargmax(seg))
 
 
 def _width(r: tuple) -> tuple[float, float]:

@@ -77,6 +77,12 @@ class SizingCurve:
         lam = np.asarray(peak_nm, dtype=np.float64)
         if self.relation == "poly_lambda":
             c = self.params["coefficients"]
+            if lam.ndim == 0:
+                x = float(lam)
+                acc = 0.0
+                for coef in reversed(c):
+                    acc = acc * x + coef
+                return acc
             return np.polynomial.polynomial.polyval(lam, c)
         lam_t, d_t = self._table()
         return np.interp(lam, lam_t, d_t, left=np.nan, right=np.nan)
@@ -92,9 +98,13 @@ class SizingCurve:
     def d_diameter_d_lambda(self, peak_nm: float) -> float:
         """dD/dlambda at a 1S wavelength, nm per nm."""
         if self.relation == "poly_lambda":
-            c = np.asarray(self.params["coefficients"])
-            dc = np.polynomial.polynomial.polyder(c)
-            return float(np.polynomial.polynomial.polyval(peak_nm, dc))
+            dc = self.params["coefficients"]
+            # derivative of sum c_k x^k, Horner form
+            x = float(peak_nm)
+            acc = 0.0
+            for k in range(len(dc) - 1, 0, -1):
+                acc = acc * x + k * dc[k]
+            return acc
         h = 1e-3 * peak_nm
         return float((self.diameter_nm(peak_nm + h) - self.diameter_nm(peak_nm - h)) / (2 * h))
 

@@ -22,7 +22,14 @@ def register(kinds: argparse._SubParsersAction) -> None:
     p = kinds.add_parser(
         "spectrum",
         help="first excitonic peak / PL peak and width from a spectrum CSV",
-        description="Analyse one spectrum CSV (header line, then wavelength_nm,value rows).",
+        description=(
+            "Analyse one spectrum CSV: a header line (first column name starting with "
+            "'wavelength'), then wavelength_nm,value rows; blank lines and '#' comments "
+            "are ignored. A file in decreasing wavelength order is reversed (a note is "
+            "printed); duplicated or unordered wavelengths, non-numeric or non-finite "
+            "cells, and fewer than 20 rows are errors naming the line. Without raw counts "
+            "the noise is estimated from the spectrum's own scatter."
+        ),
     )
     p.add_argument("file", metavar="FILE.csv")
     p.add_argument("--kind", choices=("absorbance", "pl"), required=True,

@@ -295,3 +295,51 @@ def test_round_trip_with_simulator(material):
         tol_abs = tol if name.endswith("_nm") and name != "fwhm_nm" else tol * abs(want)
         assert got.value == pytest.approx(want, abs=tol_abs + 3 * got.stderr), name
     assert out["g2_zero"].reason == "no_photons" or isinstance(out["g2_zero"], Estimate)
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.extra.numpy import arrays  # noqa: E402
+
+_counts = arrays(np.float64, 64, elements=st.one_of(
+    st.floats(-10, 20000, allow_nan=False), st.sampled_from([0.0, 16383.0, 1e9])))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_counts, _counts, _counts, _counts, _counts, _counts)
+def test_fuzz_raw_counts_give_typed_outcomes(d, r, s, pd, ps, pr):
+    """Arbitrary counts (negative, zero, saturated, huge) never raise: every requested
+    outcome is an Estimate with finite value and stderr >= 0, or a NoOutcome."""
+    raw = make_raw(0, pixels=64)
+    raw.abs_dark_counts, raw.abs_reference_counts, raw.abs_sample_counts = d, r, s
+    raw.pl_dark_counts, raw.pl_sample_counts, raw.pl_reference_counts = pd, ps, pr
+    out = score(raw, ALL + ["g2_zero"], "CdSe")
+    for name, v in out.items():
+        assert isinstance(v, (Estimate, NoOutcome)), name
+        if isinstance(v, Estimate):
+            assert math.isfinite(v.value) and v.stderr >= 0, (name, v)
+
+
+_FIELDS = ("abs_dark_counts", "abs_reference_counts", "abs_sample_counts",
+           "pl_dark_counts", "pl_sample_counts", "pl_reference_counts")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(_FIELDS), st.integers(0, 1023), st.integers(1, 400),
+                          st.sampled_from([0.0, 1.0, 16383.0, 5e4, -3.0, 0.5, 2.0])),
+                min_size=1, max_size=4),
+       st.integers(0, 3))
+def test_fuzz_damaged_spectra_give_typed_outcomes(damage, seed):
+    """Realistic spectra with damaged stretches (dead pixels, saturation, scaling) still
+    give only finite Estimates or NoOutcomes."""
+    raw = make_raw(seed)
+    for field, start, length, v in damage:
+        arr = getattr(raw, field).copy()
+        seg = slice(start, start + length)
+        arr[seg] = arr[seg] * v if v in (0.5, 2.0) else v
+        setattr(raw, field, arr)
+    out = score(raw, ALL, "CdSe")
+    for name, v in out.items():
+        assert isinstance(v, (Estimate, NoOutcome)), name
+        if isinstance(v, Estimate):
+            assert math.isfinite(v.value) and v.stderr >= 0, (name, v)

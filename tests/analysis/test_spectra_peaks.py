@@ -198,3 +198,19 @@ def test_weighted_polyfit_matches_numpy():
     np.testing.assert_allclose(coef, ref[::-1], rtol=1e-8, atol=1e-10)
     np.testing.assert_allclose(cov, ref_cov[::-1, ::-1], rtol=1e-6, atol=1e-14)
     assert npts == 60
+
+
+def test_fused_filter_matches_two_filters():
+    from sdl.analysis.peaks import _filter2
+
+    rng = np.random.default_rng(8)
+    y = rng.normal(size=300)
+    var = rng.uniform(0.1, 1.0, 300)
+    c1, c2 = _savgol(15, 3, 2), _savgol(15, 3, 0)
+    a, av, b, bv = (np.empty(300) for _ in range(4))
+    _filter2(y, var, c1, c2, a, av, b, bv)
+    r1, r1v, r2, r2v = (np.empty(300) for _ in range(4))
+    _filter(y, var, c1, r1, r1v)
+    _filter(y, var, c2, r2, r2v)
+    for got, want in ((a, r1), (av, r1v), (b, r2), (bv, r2v)):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15, equal_nan=True)
