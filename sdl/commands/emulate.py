@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 import math
+import signal
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -78,6 +80,11 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.write_rig)
     if not out.parent.is_dir():
         raise SdlError(f"--write-rig {out}: directory {out.parent} does not exist")
+    def _terminate(signum, frame):  # SIGTERM stops like Ctrl-C: ports and temp dir cleaned up
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
     workdir = tempfile.TemporaryDirectory(prefix="sdl-emulate-")
     photons = Path(workdir.name) / "photons"
     photons.mkdir()

@@ -33,14 +33,16 @@ def test_emulate_then_devices_check(tmp_path):
         assert any(line.startswith("FAIL heater_shell") and "sensor break" in line for line in lines)
         assert "1 of 9 devices did not answer: heater_shell" in check.stderr
     finally:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signal.SIGTERM)
         try:
             stdout, _ = proc.communicate(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
             stdout, _ = proc.communicate()
     assert proc.returncode == 0
-    assert "pump_metal" in stdout and "control:  127.0.0.1:" in stdout
+    assert "pump_metal" in stdout and "control:  127.0.0.1:" in stdout and "stopped" in stdout
+    link = Path(stdout.splitlines()[0].split()[1])
+    assert link.name.startswith("emu-line") and not link.parent.exists()  # cleaned up
 
 
 def test_devices_check_unreachable_exits_3(tmp_path, capsys):
