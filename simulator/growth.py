@@ -22,8 +22,8 @@ distribution by numerical diffusion (several % per decade of growth) and hide si
 focusing, which is the effect the optimiser must find. Small growth-rate dispersion is
 added when the outlet distribution is formed (`outlet_distribution`).
 
-Calibration (presets in `simulator/materials/*.toml`; fitted by hand on this model with
-`calibration_table()`): for CdSe, the nucleation prefactor J0, the surface energy gamma,
+Calibration (presets in `simulator/materials/*.toml`; fitted by hand on this model by
+scanning the campaign boxes): for CdSe, the nucleation prefactor J0, the surface energy gamma,
 the solubility C_inf(T) and the conversion rate k(T) were tuned together so that
 (i) 220-300 degC and 10-600 s give mean diameters of ~2-6 nm (Yu 2003 range,
 Kagan 2021 review); (ii) the narrowest relative spread at the end of focusing is 5-10 %
@@ -36,7 +36,6 @@ the cdse_620nm box, not its centre. The numbers behind each are in the module-le
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -272,12 +271,14 @@ def _grow_kernel(p0, k_conv, c_inf, diff, delta, l_c, barrier, j0, v_m, r_min, t
             dv = dt * four_pi * r[k] * r[k] * diff * v_m * (c_imp - ceq[k]) / (r[k] + delta)
             vnew = vol[k] + dv
             if vnew < v_min:
+                # the cohort dissolves completely; remove it keeping the birth order
                 consumed -= nd[k] * vol[k] / v_m
+                for q in range(k, nco - 1):
+                    r[q] = r[q + 1]
+                    vol[q] = vol[q + 1]
+                    nd[q] = nd[q + 1]
+                    ceq[q] = ceq[q + 1]
                 nco -= 1
-                r[k] = r[nco]
-                vol[k] = vol[nco]
-                nd[k] = nd[nco]
-                ceq[k] = ceq[nco]
                 continue
             consumed += nd[k] * dv / v_m
             vol[k] = vnew
@@ -452,31 +453,3 @@ def outlet_distribution(traj: Trajectory, weights: np.ndarray,
                             particle_monomers=float(w @ traj.column("particle_monomers")),
                             precursor=float(w @ traj.column("precursor")),
                             monomer=float(w @ traj.column("monomer")))
-
-
-def naive_step_reference(r: np.ndarray, nd: np.ndarray, P: float, C: float, dt: float,
-                         p: GrowthParams) -> tuple[np.ndarray, float, float]:
-    """Plain numpy version of one kernel step without nucleation (for tests).
-
-    Returns (new radii, new precursor, new monomer) with the same semi-implicit scheme.
-    """
-    ceq = p.c_inf * np.exp(p.l_c / r)
-    g = nd * 4 * np.pi * r ** 2 * p.diffusion / (r + p.delta)
-    prod = P * (1 - np.exp(-p.k_conv * dt))
-    c_imp = max((C + prod + dt * (g @ ceq)) / (1 + dt * g.sum()), 0.0)
-    vol = 4 / 3 * np.pi * r ** 3
-    dv = dt * 4 * np.pi * r ** 2 * p.diffusion * p.v_m * (c_imp - ceq) / (r + p.delta)
-    new_vol = vol + dv
-    consumed = float(nd @ dv) / p.v_m
-    return (new_vol / (4 / 3 * np.pi)) ** (1 / 3), P - prod, C + prod - consumed
-
-
-def calibration_table(material: Material, conditions: list[Mapping[str, float]]) -> list[dict]:
-    """Mean diameter and spread at full conversion for a list of condition dicts (docs)."""
-    rows = []
-    for c in conditions:
-        p = growth_params(material, c["temperature_c"], c["metal_conc_mm"], c["anion_ratio"],
-                          c["ligand_to_metal"])
-        tr = simulate_batch(p)
-        rows.append({**c, "mean_d_nm_end": 2 * tr.column("mean_r_nm")[-1]})
-    return rows

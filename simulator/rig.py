@@ -323,8 +323,12 @@ def outlet_state(material: str, conditions: Mapping[str, Any], seed: int, *,
     pl_ex = op.spectral_photons(energy, wl, emis, hom, x_main) if x_main.size else np.zeros_like(wl)
     pl = pl_ex.copy()
     if seg > 0 and x_photons.size:
-        e_irich = op.e1s_ev(ox, d_core, ox["bowing_ev"] * 0 + 0.8 * (ox["gap_i_ev"] - ox["bulk_gap_ev"]) - ox["bowing_ev"] * 0.16) - op.stokes_ev(ox, d_core)
-        pl += op.spectral_photons(energy, wl, e_irich, hom, x_photons * seg)
+        # I-rich domains (x ~ 0.8, Hoke 2015) emit red of the mixed phase
+        x_rich = 0.8
+        shift_rich = x_rich * (ox["gap_i_ev"] - ox["bulk_gap_ev"]) - ox["bowing_ev"] * x_rich * (1 - x_rich)
+        e_irich = op.e1s_ev(ox, d_core, shift_rich) - op.stokes_ev(ox, d_core)
+        pl_ex = pl_ex + op.spectral_photons(energy, wl, e_irich, hom, x_photons * seg)
+        pl = pl_ex.copy()
     if trap_photons.size:
         pl += op.spectral_photons(energy, wl, emis - 0.45, 0.35, trap_photons)
     mn_total = float(mn_photons.sum()) if mn_photons.size else 0.0

@@ -116,7 +116,7 @@ def halide_exchange(optics: Mapping[str, float], halide: str, target_fraction: f
     if halide == "I":
         lo, hi = optics["segregation_min_iodide"], optics["segregation_max_iodide"]
         if lo < x < hi:
-            seg = min(1.0, (x - lo) / 0.3) * min(1.0, (hi - x) / 0.1)
+            seg = 0.7 * min(1.0, (x - lo) / 0.3) * min(1.0, (hi - x) / 0.1)
     return ExchangeResult(halide, x, shift, seg)
 
 
