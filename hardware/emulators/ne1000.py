@@ -354,7 +354,7 @@ class Ne1000Emulator:
         return "?"
 
 
-INTERBYTE_GAP_S = 0.5  # manual: bytes more than 0.5 s apart discard the packet
+INTERBYTE_GAP_S = 0.5  # manual 9.2.3 (safe mode): bytes > 0.5 s apart discard the packet
 
 
 class Ne1000Bus:
@@ -424,8 +424,8 @@ class Ne1000Bus:
         with self.world.lock:
             self.world.tick()
             now = self.byte_clock()
-            if self._buf and now - self._last_byte_t > INTERBYTE_GAP_S:
-                self.garbage.append(self._buf)  # stale partial packet: discarded
+            if self._buf[:1] == bytes([STX]) and now - self._last_byte_t > INTERBYTE_GAP_S:
+                self.garbage.append(self._buf)  # stale partial safe packet: discarded
                 self._buf = b""
             self._last_byte_t = now
             self._buf += data

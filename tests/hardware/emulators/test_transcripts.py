@@ -85,20 +85,25 @@ def test_obp_golden():
     assert dev.feed(build_obp_message(SET_ITIME_USEC, immediate=itime)) == []  # no ACK asked
 
 
-def test_ne1000_interbyte_gap_discards_partial_packet():
-    # NE-1000 manual: bytes more than 0.5 s apart discard the packet.
+def test_ne1000_interbyte_gap_discards_partial_safe_packet():
+    # NE-1000 manual 9.2.3: in a safe packet, bytes more than 0.5 s apart discard it.
     t = [0.0]
     world = EmulatedWorld(ManualClock())
     bus = Ne1000Bus(world, byte_clock=lambda: t[0])
     bus.add(Ne1000Emulator(world, "p", 0))
-    assert bus.feed(b"00V") == []
+    pkt = build_safe_packet(b"00VER")
+    assert bus.feed(pkt[:4]) == []
     t[0] = 0.6
-    assert bus.feed(b"ER\r") == [b"\x0200S?\x03"]    # "ER" alone: unknown command
-    assert bus.garbage == [b"00V"]
+    assert bus.feed(pkt[4:]) == []                      # tail alone is not a packet
+    assert bus.garbage[0] == pkt[:4]
     t[0] = 0.7
-    assert bus.feed(b"00VER") == []
-    t[0] = 1.1
-    assert bus.feed(b"\r") == [b"\x0200SNE1000V3.928\x03"]
+    assert bus.feed(pkt[:4]) == []
+    t[0] = 1.1                                          # 0.4 s gap: still one packet
+    assert bus.feed(pkt[4:]) == [build_safe_packet(b"00SNE1000V3.928")]
+    t[0] = 5.0                                          # basic mode: typing speed is fine
+    assert bus.feed(b"00V") == []
+    t[0] = 9.0
+    assert bus.feed(b"ER\r") == [b"\x0200SNE1000V3.928\x03"]
 
 
 def test_ne1000_saf0_packet_from_manual_returns_to_basic():
