@@ -176,6 +176,7 @@ class FlowRig:
         self.setpoints_c: dict[str, float] = {}
         self.wavelengths_nm: np.ndarray | None = None
         self._last_ok: dict[str, float] = {}
+        self._silent: set[str] = set()  # devices whose last request failed after retries
         self._expected: frozenset[str] = frozenset()
         self._pump_running: dict[str, bool] = {}
         self._safe_lock = threading.Lock()
@@ -362,6 +363,7 @@ class FlowRig:
             self.prepare()
         cond = dict(conditions)
         self.log.take()
+        self.supervisor.reset()
         t_start = self.clock()
         self._goto("start")
         spectra: dict[str, np.ndarray] = {}
@@ -621,9 +623,11 @@ class FlowRig:
                 regs, st = self._read_heater(heater)
             except HardwareError as e:
                 silent[name] = now - self._last_ok.get(name, now)
+                self._silent.add(name)
                 self.log.add(name, "no_answer", e.message)
                 continue
             self._last_ok[name] = now
+            self._silent.discard(name)
             if regs[0] in SENSOR_BREAK_RAW or st.sensor_break:
                 h_alarm[name] = "sensor_break"
             elif st.loop_break or st.heater_fail:
@@ -646,11 +650,17 @@ class FlowRig:
                 self._pump_running[name] = False
                 self.log.add(name, "alarm", e.code)
                 continue
+            except CommandRejected as e:  # it answered: alive, state unknown this poll
+                self._last_ok[name] = now
+                self.log.add(name, "rejected", str(e.code))
+                continue
             except HardwareError as e:
                 silent[name] = now - self._last_ok.get(name, now)
+                self._silent.add(name)
                 self.log.add(name, "no_answer", e.message)
                 continue
             self._last_ok[name] = now
+            self._silent.discard(name)
             running = bool(state.moving)
             if running != self._pump_running.get(name):
                 self.log.add(name, "state", state.name)
@@ -698,6 +708,7 @@ class FlowRig:
             raise _Failed(Failure("device", f"command_rejected:{name}", str(e)), name) from None
         except HardwareError as e:
             self.log.add(name, "no_answer", e.message)
+            self._silent.add(name)
             silent_for = self.clock() - self._last_ok.get(name, self.clock())
             code = "spectrometer_not_answering" if name == self._spec_name else "lost_heartbeat"
             self._trip(Trip(code, name, f"{name} did not answer after retries "
@@ -718,6 +729,7 @@ class FlowRig:
                 except CommandRejected as e:
                     self.log.add(name, "alarm", f"obp_error_{e.code}")
                     if attempt == self.retry.attempts:
+                        self._silent.add(name)
                         self._trip(Trip("spectrometer_not_answering", name,
                                         f"{name}: {e.message}", self.clock()))
                     if e.code == 9:  # unexpected reset: settings back to defaults
@@ -727,6 +739,7 @@ class FlowRig:
                     self.sleep(self.poll_s)
                 except HardwareError as e:
                     self.log.add(name, "no_answer", e.message)
+                    self._silent.add(name)
                     self._trip(Trip("spectrometer_not_answering", name,
                                     f"{name} did not deliver a spectrum: {e.message}", self.clock()))
         return acc / scans
@@ -751,13 +764,14 @@ class FlowRig:
         """After a trip: if the device went silent, try to bring it back (`reconnects`
         attempts); raise `DeviceLost` if it does not answer. Then back to idle."""
         self._goto("reset")
-        if trip.code not in ("lost_heartbeat", "spectrometer_not_answering"):
+        if trip.device not in self._silent:  # the device answered (alarm): nothing to restore
             return
         last = ""
         for attempt in range(1, self.reconnects + 1):
             self.sleep(self.poll_s)
             try:
                 self._reconnect(trip.device)
+                self._silent.discard(trip.device)
                 self.log.add(trip.device, "reconnected", attempt)
                 return
             except HardwareError as e:

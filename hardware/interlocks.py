@@ -114,14 +114,19 @@ class RisingAtZeroOutput:
     def should_trip(self, s: Snapshot) -> bool:
         self._update(s)
         for name, hist in self._hist.items():
+            # keep the newest sample at least window_s old as the window's start
+            while len(hist) > 2 and hist[-1][0] - hist[1][0] >= self.window_s:
+                hist.popleft()
             if len(hist) >= 2 and hist[-1][0] - hist[0][0] >= self.window_s:
-                rise = hist[-1][1] - min(v for _, v in hist)
+                rise = hist[-1][1] - hist[0][1]
                 if rise >= self.rise_c:
                     self.device, self._rise = name, rise
                     return True
-                while len(hist) > 2 and hist[-1][0] - hist[1][0] >= self.window_s:
-                    hist.popleft()
         return False
+
+    def reset(self) -> None:
+        """Forget the history (a new run: no window spans the gap between runs)."""
+        self._hist.clear()
 
     def should_clear(self, s: Snapshot) -> bool:
         return not self.should_trip(s)
@@ -242,6 +247,13 @@ class Supervisor:
 
     def __init__(self, interlocks: Iterable[Interlock]):
         self.interlocks = list(interlocks)
+
+    def reset(self) -> None:
+        """Start of a run: interlocks with memory forget it."""
+        for lock in self.interlocks:
+            reset = getattr(lock, "reset", None)
+            if callable(reset):
+                reset()
 
     def check(self, s: Snapshot) -> Trip | None:
         for lock in self.interlocks:
