@@ -417,7 +417,11 @@ class Ne1000Pump:
             ul: target volume, µL.
             units: the pump's volume units ('UL' or 'ML'); queried from the pump if None
                 (the pump picks them from the syringe diameter: <= 14 mm UL, else ML).
+                Not needed (and not queried) for 0.
         """
+        if ul == 0:
+            self.query("VOL0")  # zero in any units: no need to ask for them
+            return
         units = units or self.volume_units()
         if units not in VOLUME_UNITS_UL:
             raise ValueError(f"units must be 'UL' or 'ML', got {units!r}")

@@ -221,6 +221,7 @@ def test_fuzz_data_parsers(text):
 
 
 def test_set_volume_queries_units_when_not_given():
-    pairs = [(b"00VOL\r", r(b"00S0UL")), (b"00VOL250\r", r(b"00S"))]
+    pairs = [(b"00VOL\r", r(b"00S0UL")), (b"00VOL250\r", r(b"00S")), (b"00VOL0\r", r(b"00S"))]
     with expected_exchange(pump, pairs) as p:
         p.set_volume(250.0)
+        p.set_volume(0.0)
