@@ -17,6 +17,7 @@ range) is flagged OPAQUE. Flagged pixels carry NaN absorbance and NaN stderr.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -90,14 +91,16 @@ def _absorbance_kernel(dark, ref, sample, saturation, read_var, out_a, out_se, o
 
 
 def _as_counts(name: str, x: object, n: int | None) -> np.ndarray:
-    arr = np.ascontiguousarray(np.asarray(x, dtype=np.float64))
+    arr = np.ascontiguousarray(x, dtype=np.float64)
     if arr.ndim != 1:
         raise AnalysisInputError(f"{name}: expected a 1-D array of counts, got shape {arr.shape}")
     if n is not None and arr.shape[0] != n:
         raise AnalysisInputError(f"{name}: has {arr.shape[0]} pixels, expected {n}")
-    if not np.all(np.isfinite(arr)):
-        bad = int(np.flatnonzero(~np.isfinite(arr))[0])
-        raise AnalysisInputError(f"{name}: non-finite value at pixel {bad}")
+    if not math.isfinite(float(np.sum(arr))):  # one pass; inf - inf and NaN both show
+        bad = int(np.flatnonzero(~np.isfinite(arr))[0]) if not np.all(np.isfinite(arr)) else -1
+        if bad >= 0:
+            raise AnalysisInputError(f"{name}: non-finite value at pixel {bad}")
+        raise AnalysisInputError(f"{name}: values too large to sum (overflow)")
     return arr
 
 

@@ -565,19 +565,56 @@ def _height_at(energy, a, var, e0, half) -> tuple[float, float]:
 
 
 def _red_hwhm(energy, a, var, win, e0, se_e0, a_pk, var_apk) -> Estimate | NoOutcome:
-    n = energy.shape[0]
     sw = max(win // 2, 5)
     sw = sw if sw % 2 == 1 else sw + 1
-    a_s = np.empty(n)
-    var_s = np.empty(n)
-    _filter(a, var, _savgol(sw, 3, 0), a_s, var_s)
     # pixel nearest the peak; the red side is towards higher index (longer wavelength)
     i0 = int(np.argmin(np.abs(energy - e0)))
-    xc, vy, slope = _half_crossing(energy, a_s, var_s, i0, 1, 0.5 * a_pk)
+    xc, vy, slope = _smoothed_crossing(energy, a, var, _savgol(sw, 3, 0), i0, 0.5 * a_pk)
     if not np.isfinite(xc) or slope == 0.0:
         return NoOutcome("no_red_edge", "absorbance never falls to half the 1S peak")
     var_x = (vy + 0.25 * var_apk) / slope**2
-    return Estimate(e0 - xc, float(np.sqrt(var_x + se_e0**2)))
+    return Estimate(float(e0 - xc), float(np.sqrt(var_x + se_e0**2)))
+
+
+@njit(cache=True, error_model="numpy")
+def _smoothed_crossing(x, y, var, c, i, level):
+    """`_half_crossing` towards higher index on y smoothed by the centred filter c, which
+    is evaluated only at the pixels visited (no full-spectrum pass)."""
+    n = y.shape[0]
+    h = c.shape[0] // 2
+    ys = np.empty(2)
+    vs = np.empty(2)
+    j = i
+    if j < h or j >= n - h:
+        return np.nan, np.nan, np.nan
+    s = 0.0
+    v = 0.0
+    for k in range(c.shape[0]):
+        s += c[k] * y[j - h + k]
+        v += c[k] * c[k] * var[j - h + k]
+    ys[0] = s
+    vs[0] = v
+    while True:
+        k1 = j + 1
+        if k1 >= n - h:
+            return np.nan, np.nan, np.nan
+        s = 0.0
+        v = 0.0
+        for k in range(c.shape[0]):
+            s += c[k] * y[k1 - h + k]
+            v += c[k] * c[k] * var[k1 - h + k]
+        if not (np.isfinite(s) and np.isfinite(v)):
+            return np.nan, np.nan, np.nan
+        if s < level:
+            y0 = ys[0]
+            t = (y0 - level) / (y0 - s)
+            xc = x[j] + t * (x[k1] - x[j])
+            slope = (s - y0) / (x[k1] - x[j])
+            vy = (1.0 - t) ** 2 * vs[0] + t * t * v
+            return xc, vy, slope
+        ys[0] = s
+        vs[0] = v
+        j = k1
 
 
 # ---------------------------------------------------------------------------- PL

@@ -214,3 +214,19 @@ def test_fused_filter_matches_two_filters():
     _filter(y, var, c2, r2, r2v)
     for got, want in ((a, r1), (av, r1v), (b, r2), (bv, r2v)):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15, equal_nan=True)
+
+
+def test_lazy_smoothed_crossing_matches_full_filter():
+    from sdl.analysis.peaks import _half_crossing, _smoothed_crossing
+
+    rng = np.random.default_rng(12)
+    x = np.linspace(2.5, 1.8, 400)  # energy falls with index, as in a spectrum
+    y = np.exp(-((x - 2.2) ** 2) / (2 * 0.05**2)) + rng.normal(0, 0.01, 400)
+    var = np.full(400, 1e-4)
+    c = _savgol(13, 3, 0)
+    ys, vs = np.empty(400), np.empty(400)
+    _filter(y, var, c, ys, vs)
+    i0 = int(np.argmin(np.abs(x - 2.2)))
+    want = _half_crossing(x, ys, vs, i0, 1, 0.5)
+    got = _smoothed_crossing(x, y, var, c, i0, 0.5)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
