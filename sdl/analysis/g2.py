@@ -445,6 +445,7 @@ def _analyze_cw(t1, t2, duration_ps, jitter_ps) -> G2Result | NoOutcome:
         {
             "delay_ps": fit.delay_ps,
             "tau0_ps": fit.tau0_ps,
+            "tau0_stderr_ps": fit.stderrs.get("tau0_ps", float("nan")),
             "jitter_ps": fit.jitter_ps,
             "amplitude": fit.amplitude,
             "chi2_dof": fit.chi2_dof,

@@ -173,7 +173,7 @@ def _log_cell(v):
     """
     if v <= 0:
         return 0
-    e1 = 63 - _clz64(v)  # e - 1
+    e1 = 63 - _clz64(v)  # e - 1, >= 0
     if e1 >= _LOG_BITS:
         sub = (v >> (e1 - _LOG_BITS)) & (_LOG_SUB - 1)
     else:
@@ -241,6 +241,8 @@ def _general_range(t1, t2, edges, ka, kb, use_log, lut, cell, lpos, lneg, centre
     e_a = edges[ka]
     inv = 1.0 / cell
     nlut = lut.shape[0]
+    nlog = lpos.shape[0]
+    lboth = np.concatenate((lpos, lneg))
     # pointers for every edge outside the narrow region, plus its two bounding edges
     p = np.zeros(nb + 1, dtype=np.int64)
     prev = 0
@@ -276,10 +278,10 @@ def _general_range(t1, t2, edges, ka, kb, use_log, lut, cell, lpos, lneg, centre
         for j in range(p[ka], p[kb]):
             dt = t2[j] - t
             if use_log:
-                if dt >= centre:
-                    k = lpos[_log_cell(dt - centre)]
-                else:
-                    k = lneg[_log_cell(centre - 1 - dt)]
+                # fold negative offsets without a branch: v < 0 -> -v - 1, second table
+                v = dt - centre
+                sg = v >> 63
+                k = lboth[_log_cell(v ^ sg) + (sg & nlog)]
             else:
                 c = np.int64((dt - e_a) * inv)
                 if c < 0:

@@ -105,6 +105,7 @@ def cw_emitter_stream(
     1 - exp(-|tau|/tau0), 1/tau0 = k_exc + k_dec (DOMAIN.md §7). Photons are detected with
     efficiency eta and split 50/50; uncorrelated background bg_cps per detector. With
     signal fraction rho per detector, the measured g2(0) = 1 - rho^2 (Brouri 2000).
+    Memory: about 16 bytes x duration_s / (1/k_exc + 1/k_dec) before detection.
 
     Returns:
         (timestamps int64, channels uint8, truth dict with g2_zero, tau0_ps, rho).

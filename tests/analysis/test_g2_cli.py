@@ -58,7 +58,7 @@ def test_g2_pulsed_ptu_json(pulsed_ptu, capsys, tmp_path):
 
 def test_g2_cw_h5_and_rho_flag(tmp_path, capsys):
     rng = np.random.default_rng(5)
-    ts, ch, truth = cw_emitter_stream(rng, 4.0, 2e7, 5e7, 0.02, jitter_ps=200, bg_cps=3_000)
+    ts, ch, truth = cw_emitter_stream(rng, 4.0, 2e6, 5e7, 0.05, jitter_ps=200, bg_cps=3_000)
     path = tmp_path / "cw.h5"
     photon_files.write_photon_hdf5(path, timestamps_ps=ts, channels=ch, sync_period_ps=0)
     code, out, _ = _run(
@@ -112,3 +112,12 @@ def test_blinking_cli(tmp_path, capsys):
     r = json.loads(out)
     assert r["on_fraction"] == pytest.approx(truth["on_fraction"], abs=0.02)
     assert r["alpha_on"]["alpha"] > 1
+
+
+def test_g2_json_has_bootstrap(pulsed_ptu, capsys):
+    path, _ = pulsed_ptu
+    code, out, _ = _run(capsys, ["analyze", "g2", str(path), "--json", "--blocks", "10"])
+    r = json.loads(out)
+    assert code == 0 and r["bootstrap"]["n_blocks"] == 10 and r["bootstrap"]["stationary"] is True
+    code, out, _ = _run(capsys, ["analyze", "g2", str(path), "--json", "--no-bootstrap"])
+    assert json.loads(out)["bootstrap"] is None
