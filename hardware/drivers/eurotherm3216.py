@@ -18,7 +18,7 @@ import enum
 import struct
 from dataclasses import dataclass
 
-from hardware.errors import CommandRejected, DeviceAlarm, ProtocolError
+from hardware.errors import ChecksumError, CommandRejected, DeviceAlarm, ProtocolError
 from hardware.retry import RetryPolicy
 from hardware.transport import Port, open_port, release_port
 
@@ -116,8 +116,6 @@ def with_crc(pdu: bytes) -> bytes:
 
 def check_crc(frame: bytes) -> bytes:
     """Verify a frame's trailing CRC; return the frame without it."""
-    from hardware.errors import ChecksumError
-
     frame = bytes(frame)
     if len(frame) < 4:
         raise ProtocolError("Modbus frame shorter than 4 bytes", raw=frame)

@@ -23,7 +23,13 @@ import logging
 import re
 from dataclasses import dataclass
 
-from hardware.errors import CommandRejected, DeviceAlarm, DeviceTimeout, ProtocolError
+from hardware.errors import (
+    ChecksumError,
+    CommandRejected,
+    DeviceAlarm,
+    DeviceTimeout,
+    ProtocolError,
+)
 from hardware.retry import RetryPolicy
 from hardware.transport import Port, open_port, release_port
 
@@ -164,8 +170,6 @@ def parse_safe_packet(raw: bytes) -> bytes:
     Raises:
         ProtocolError: bad framing or length; `ChecksumError` on CRC mismatch.
     """
-    from hardware.errors import ChecksumError
-
     raw = bytes(raw)
     if len(raw) < 5 or raw[0] != STX or raw[-1] != ETX:
         raise ProtocolError("not a safe-mode packet (STX len data CRC ETX)", raw=raw)
