@@ -303,6 +303,13 @@ class Eurotherm3216:
         if self.read_registers(Reg.RAMP_RATE)[0] != raw:
             self._write(Reg.RAMP_RATE, raw)
 
+    def set_alarm1_threshold(self, celsius: float) -> None:
+        """Alarm 1 (configured as full-scale high on the unit) threshold, degC; status bit 0
+        is set above it. EEPROM: written only if it changed."""
+        raw = to_register(celsius)
+        if self.read_registers(Reg.ALARM1_THRESHOLD)[0] != raw:
+            self._write(Reg.ALARM1_THRESHOLD, raw)
+
     def ramp_rate(self) -> float:
         return scaled(self.read_registers(Reg.RAMP_RATE)[0])
 

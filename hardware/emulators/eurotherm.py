@@ -176,6 +176,9 @@ class Eurotherm3216Emulator:
             w |= StatusBit.SENSOR_BREAK
         if self.loop_break:
             w |= StatusBit.LOOP_BREAK
+        hi = self.registers.get(Reg.ALARM1_THRESHOLD, 0)
+        if hi and (self.sensor_broken or self.temp_c * 10 > hi):  # alarm 1: full-scale high
+            w |= StatusBit.ALARM1
         return int(w)
 
     def read(self, reg: int) -> int | None:

@@ -132,3 +132,13 @@ def test_illegal_register_and_readonly_write(heater):
     assert e.value.code == 2
     with pytest.raises(CommandRejected):
         heater._write(Reg.PV, 100)
+
+
+def test_alarm1_high_threshold_in_status(heater, clock, emu):
+    heater.set_alarm1_threshold(150.0)
+    heater.set_alarm1_threshold(150.0)                 # unchanged: no second EEPROM write
+    assert emu.devices["heater_core"].eeprom_writes[Reg.ALARM1_THRESHOLD] == 1
+    assert heater.read_status().alarms == ()
+    emu.inject("heater_core", "runaway")
+    clock.advance(300.0)
+    assert heater.read_status().alarms == (1,)
