@@ -56,6 +56,9 @@ from simulator.stage2 import dopant_uptake, grow_shell, halide_exchange, mn_emis
 
 N_TANKS_SEGMENTED = 50
 MIN_MEAN_DIAMETER_NM = 1.2
+MIN_PARTICLE_YIELD = 0.05        # below it the spectra are flat: "no_nucleation"
+TRAP_EMISSION_FRACTION = 0.005   # deep-trap band: fraction of non-radiative decays emitting
+PHOTON_COLLECTION_EFFICIENCY = 0.15   # high-NA confocal HBT setup (~0.1-0.3 collection)
 
 
 class ConditionError(ValueError):
@@ -214,7 +217,7 @@ def outlet_state(material: str, conditions: Mapping[str, Any], seed: int, *,
     path = ox["path_length_cm"]
 
     number = dist.number
-    sel = number > 1e-7 * max(number.max(), 1e-300)
+    sel = number > 1e-5 * max(number.max(), 1e-300)
     d_core = 2.0 * dist.radius_nm[sel]
     n_molar = number[sel] / MOLAR_TO_NM3                  # dots, mol/L in the reactor
     mean_d = dist.mean_diameter_nm()
@@ -243,7 +246,8 @@ def outlet_state(material: str, conditions: Mapping[str, Any], seed: int, *,
     unviable = None
     lo_t, hi_t = mat.temperature_window_c
     phase = mat.phase
-    if dist.total <= 0 or mean_d < MIN_MEAN_DIAMETER_NM:
+    if (dist.total <= 0 or mean_d < MIN_MEAN_DIAMETER_NM
+            or particle_molar < MIN_PARTICLE_YIELD * feed_metal_molar):
         unviable = "no_nucleation"
     elif phase is not None and (anion < phase["min_br_to_pb"] or act["ligand_to_metal"] > phase["max_ligand_to_metal"] or t_core > hi_t):
         unviable = "wrong_phase"
@@ -253,6 +257,12 @@ def outlet_state(material: str, conditions: Mapping[str, Any], seed: int, *,
         unviable = "halide_segregation"
 
     # ---- optics per bin
+    if unviable == "bulk_like":
+        # no confinement: the excitonic lines smear into a bulk absorption edge and the
+        # emission is weak and broad (surface/defect dominated)
+        ox = dict(ox, line_hwhm_abs_mev=4.0 * ox["line_hwhm_abs_mev"],
+                  homogeneous_fwhm_mev=3.0 * ox["homogeneous_fwhm_mev"],
+                  qy_max=0.1 * ox["qy_max"])
     e1 = op.e1s_ev(ox, d_core, gap_shift) + shell_shift
     emis = e1 - op.stokes_ev(ox, d_core)
     if unviable == "no_nucleation" or not np.any(sel):
@@ -270,8 +280,7 @@ def outlet_state(material: str, conditions: Mapping[str, Any], seed: int, *,
         d_core = np.zeros(0)
         e1 = emis = np.zeros(0)
     else:
-        eps = op.absorbance_per_molar(energy, e1, d_core, ox)
-        absorb = path / dil * (n_molar @ eps)
+        absorb = path / dil * op.ensemble_absorbance(energy, e1, d_core, n_molar, ox)
         e_exc = np.array([op.HC_EV_NM / ox["excitation_nm"]])
         a_exc_bins = path / dil * n_molar * op.absorbance_per_molar(e_exc, e1, d_core, ox)[:, 0]
     # scattering: secondary shell nuclei and bulk-like particles (Rayleigh ~ lambda^-4)
@@ -315,7 +324,7 @@ def outlet_state(material: str, conditions: Mapping[str, Any], seed: int, *,
         p_undoped = np.ones_like(qy_x)
     x_photons = exc_photons * x_qy
     mn_photons = exc_photons * mn_qy
-    trap_photons = exc_photons * (1 - qy_x) * 0.03
+    trap_photons = exc_photons * (1 - qy_x) * TRAP_EMISSION_FRACTION
     n_idx = ox["solvent_index"]
     hom = 1e-3 * ox["homogeneous_fwhm_mev"]
     seg = exch.segregated_fraction if exch is not None else 0.0
@@ -342,10 +351,8 @@ def outlet_state(material: str, conditions: Mapping[str, Any], seed: int, *,
 
     # ---- truth
     x_total = float(x_photons.sum()) if x_photons.size else 0.0
-    emitted = x_total + mn_total + (float(trap_photons.sum()) if trap_photons.size else 0.0)
-    plqy = emitted / absorbed if absorbed > 0 else 0.0
-    a1 = path / dil * (n_molar @ op.absorbance_per_molar(energy, e1, d_core, ox)) if n_molar.size else np.zeros_like(wl)
-    peak_abs = _peak_and_fwhm(wl, np.where(wl > 380, a1 - np.minimum.accumulate(a1[::-1])[::-1] * 0, 0.0)) if a1.max() > 0 else (float("nan"),) * 3
+    trap_total = float(trap_photons.sum()) if trap_photons.size else 0.0
+    plqy = (x_total + mn_total) / absorbed if absorbed > 0 else 0.0
     pl_peak, fwhm_nm, fwhm_mev = _peak_and_fwhm(wl, pl_ex)
     nsum = float(n_molar.sum())
     if nsum > 0:
@@ -371,6 +378,7 @@ def outlet_state(material: str, conditions: Mapping[str, Any], seed: int, *,
         "fwhm_nm": fwhm_nm,
         "fwhm_mev": fwhm_mev,
         "plqy": plqy,
+        "trap_qy": trap_total / absorbed if absorbed > 0 else 0.0,
         "exciton_qy_mean": qyx_mean,
         "biexciton_qy_mean": qy_xx,
         "g2_zero_low_power": g2_low,
@@ -394,7 +402,6 @@ def outlet_state(material: str, conditions: Mapping[str, Any], seed: int, *,
         "unviable": unviable,
         "absorbance_at_excitation": a_exc_all,
     }
-    del peak_abs
     meta = {
         "material": material,
         "path_length_cm": path,
@@ -646,7 +653,8 @@ class SimulatedRig:
                               dot["tau_x_ns"])
         exc = Excitation(mode=str(c["photon_mode"]), rep_rate_hz=float(c["rep_rate_mhz"]) * 1e6,
                          mean_excitations=float(c["excitation_mean"]))
-        ps = photon_stream(em, exc, DetectorParams(), float(c["acquisition_s"]),
+        det = DetectorParams(collection_efficiency=PHOTON_COLLECTION_EFFICIENCY)
+        ps = photon_stream(em, exc, det, float(c["acquisition_s"]),
                            int(rng.integers(0, 2**31 - 1)))
         raw.photon_timestamps_ps = ps.timestamps_ps
         raw.photon_channels = ps.channels

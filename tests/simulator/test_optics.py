@@ -127,3 +127,24 @@ def test_spectral_photons_conserves_photon_number():
     e = op.HC_EV_NM / wl
     ph = op.spectral_photons(e, wl, [2.0, 2.3], [0.06, 0.08], [3.0, 1.0])
     assert ph.sum() == pytest.approx(4.0, rel=1e-3)
+
+
+def test_absorbance_kernel_matches_numpy_reference():
+    rng = np.random.default_rng(4)
+    d = np.sort(rng.uniform(2.0, 7.0, 50))
+    conc = rng.uniform(0, 1e-6, 50)
+    e = op.HC_EV_NM / np.linspace(340.0, 811.0, 1024)
+    e1 = op.e1s_ev(CDSE, d)
+    ref = conc @ op.absorbance_per_molar(e, e1, d, CDSE)
+    np.testing.assert_allclose(op.ensemble_absorbance(e, e1, d, conc, CDSE), ref, rtol=1e-6,
+                               atol=1e-9 * ref.max())
+
+
+def test_band_kernel_matches_numpy_reference():
+    wl = np.linspace(350.0, 800.0, 1024)
+    e = op.HC_EV_NM / wl
+    c, fw, w = np.array([2.0, 2.2, 2.5]), np.array([0.05, 0.1, 0.3]), np.array([1.0, 0.0, 2.0])
+    ref = (w[:, None] * op.gaussian(e[None, :], c[:, None], fw[:, None])).sum(0)
+    ref = ref * op.HC_EV_NM / wl**2 * np.gradient(wl)
+    np.testing.assert_allclose(op.spectral_photons(e, wl, c, fw, w), ref, rtol=1e-9,
+                               atol=1e-12 * ref.max())
