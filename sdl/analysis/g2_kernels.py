@@ -30,6 +30,7 @@ from __future__ import annotations
 import numpy as np
 from llvmlite import ir
 from numba import njit, prange, types
+from numba.core import config as numba_config
 from numba.extending import intrinsic
 
 __all__ = ["cross_correlation_counts", "linear_edges", "log_edges", "is_uniform"]
@@ -150,6 +151,11 @@ def _build_lut(edges, ka, kb, cell):
     return lut
 
 
+def _clz64_py(x):
+    """Pure-Python leading-zero count (used when numba's JIT is disabled, for coverage)."""
+    return 64 - int(x).bit_length() if x >= 0 else 0
+
+
 @intrinsic
 def _clz64(typingctx, x):
     """Count of leading zero bits of an int64 (LLVM ctlz; 64 for 0)."""
@@ -162,6 +168,10 @@ def _clz64(typingctx, x):
         return builder.call(fn, [args[0], ir.Constant(ir.IntType(1), 0)])
 
     return sig, codegen
+
+
+if numba_config.DISABLE_JIT:  # intrinsics only exist in compiled code
+    _clz64 = _clz64_py  # noqa: F811
 
 
 @njit(cache=True)

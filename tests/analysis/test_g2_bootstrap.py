@@ -68,7 +68,5 @@ def test_steady_cw_intensity_test_passes():
     t1, t2 = (np.sort(rng.integers(0, 10**12, 50_000)) for _ in range(2))
     ts, ch = merge_channels(t1, t2)
     a, b, _ = detector_streams(ts, ch)
-    r = block_bootstrap_cw(
-        a, b, linear_edges(100_000, 5_000), n_blocks=10, n_boot=3, jitter_ps=1.0
-    )
+    r = block_bootstrap_cw(a, b, linear_edges(100_000, 5_000), n_blocks=10, n_boot=3, jitter_ps=1.0)
     assert r.intensity_p_value > 1e-3
