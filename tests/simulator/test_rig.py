@@ -128,3 +128,19 @@ def test_all_materials_run(material):
     raw = SimulatedRig(material, 0, failure_rate=0.0, clogging=False).run({}, "d")
     assert raw.failure is None
     assert raw.truth is not None
+
+
+def test_limits_frozen_with_rig_limit_names():
+    import dataclasses
+
+    lim = SimulatedRig("CdSe", 0).limits()
+    for name in ("max_temperature_c", "min_temperature_c", "max_total_flow_ul_min",
+                 "max_pressure_bar", "max_ramp_c_per_min"):
+        assert getattr(lim, name) > 0
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        lim.max_temperature_c = 1.0
+
+
+def test_flow_limit_rejects_before_running():
+    raw = SimulatedRig("CdSe", 0, reactor_volume_ul=2000.0).run({"residence_time_s": 5.0}, "q")
+    assert raw.failure is not None and raw.failure.reason == "rejected:flow_limit"
