@@ -177,6 +177,7 @@ class FlowRig:
         self.wavelengths_nm: np.ndarray | None = None
         self._last_ok: dict[str, float] = {}
         self._silent: set[str] = set()  # devices whose last request failed after retries
+        self._external_safe = False
         self._expected: frozenset[str] = frozenset()
         self._pump_running: dict[str, bool] = {}
         self._safe_lock = threading.Lock()
@@ -301,6 +302,8 @@ class FlowRig:
             return  # already in progress (re-entered from a signal handler)
         t0 = time.perf_counter()
         problems = []
+        if self.state in ("checking", "heating", "flushing", "measuring"):
+            self._external_safe = True  # requested mid-run (signal, loop): fail this run
         try:
             for name, pump in self._safe_pumps.items():
                 main = self.pumps.get(name)
@@ -364,6 +367,7 @@ class FlowRig:
         cond = dict(conditions)
         self.log.take()
         self.supervisor.reset()
+        self._external_safe = False
         t_start = self.clock()
         self._goto("start")
         spectra: dict[str, np.ndarray] = {}
@@ -613,6 +617,10 @@ class FlowRig:
         from hardware.drivers.eurotherm3216 import SENSOR_BREAK_RAW, scaled
 
         now = self.clock()
+        if self._external_safe:
+            self._external_safe = False
+            self._trip(Trip("safe_state_requested", "rig", "the rig was put in its safe state "
+                            "during the run (signal or operator)", now))
         temps: dict[str, float] = {}
         outputs: dict[str, float] = {}
         h_alarm: dict[str, str] = {}
