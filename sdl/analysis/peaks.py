@@ -349,6 +349,39 @@ def _interior_argmax(ys):
 
 
 @njit(cache=True, error_model="numpy")
+def _bluest_band(ys, vs, min_sig, min_frac):
+    """Lowest-index (shortest-wavelength: arrays are in pixel order) local maximum of ys
+    that is significant (> min_sig sigma), at least min_frac of the interior maximum and
+    separated from it by a dip; else the interior maximum; -1 if there is none.
+    Trap and defect emission always lies red of the band-edge exciton, so the bluest
+    significant band is the exciton even when a trap band is brighter."""
+    top = _interior_argmax(ys)
+    if top < 0:
+        return -1
+    n = ys.shape[0]
+    floor = min_frac * ys[top]
+    for k in range(1, n - 1):
+        v = ys[k]
+        if not (np.isfinite(v) and np.isfinite(ys[k - 1]) and np.isfinite(ys[k + 1])):
+            continue
+        if v >= ys[k - 1] and v > ys[k + 1] and v >= floor and v > min_sig * np.sqrt(vs[k]):
+            if k >= top:
+                return top
+            # a separate band, not a ripple on the brightest band's flank: a dip of at
+            # least 5 % and 3 sigma must separate it from the brightest band
+            lo_v = v
+            lo_i = k
+            for m in range(k, top + 1):
+                if np.isfinite(ys[m]) and ys[m] < lo_v:
+                    lo_v = ys[m]
+                    lo_i = m
+            dip = v - lo_v
+            if dip > 0.05 * v and dip > 3.0 * np.sqrt(vs[k] + vs[lo_i]):
+                return k
+    return top
+
+
+@njit(cache=True, error_model="numpy")
 def _half_crossing(x, ys, var_s, i, step, level):
     """Walk from index i by step until ys drops below `level`; interpolate linearly.
     Returns (x_cross, var_from_y, slope) or NaNs when no clean crossing exists."""
@@ -629,7 +662,11 @@ def pl_band(
     smooth_nm: float = 3.0,
     min_significance: float = 5.0,
 ) -> PlBand | NoOutcome:
-    """Peak position and FWHM of the strongest PL band (in `range_nm` if given).
+    """Peak position and FWHM of the band-edge PL band (in `range_nm` if given).
+
+    The band-edge band is the bluest significant band holding at least
+    `BLUEST_BAND_MIN_FRACTION` of the brightest band's peak: trap emission always lies to
+    the red, so a brighter trap band does not displace the exciton.
 
     Args:
         wavelengths_nm: (P,) increasing pixel wavelengths, nm.
@@ -693,6 +730,7 @@ def _pl_fit(wl, energy, i_nm, v_nm, i_ev, v_ev, win, min_significance) -> PlBand
         return NoOutcome("no_peak", "PL only rises towards the window edges (a band outside)")
     if not (s_ev[imax] > min_significance * np.sqrt(sv_ev[imax]) and s_ev[imax] > 0):
         return NoOutcome("flat_spectrum", "no PL above noise")
+    imax = _bluest_band(s_ev, sv_ev, min_significance, BLUEST_BAND_MIN_FRACTION)
     r = _band_fit(energy, i_ev, v_ev, s_ev, sv_ev, imax)
     if not r[10]:
         return NoOutcome("fit_failed", "PL band has no clean half-maximum on both sides")
@@ -704,7 +742,7 @@ def _pl_fit(wl, energy, i_nm, v_nm, i_ev, v_ev, win, min_significance) -> PlBand
     s_nm = np.empty(n)
     sv_nm = np.empty(n)
     _filter(i_nm, v_nm, coeffs, s_nm, sv_nm)
-    jmax = _interior_argmax(s_nm)
+    jmax = _bluest_band(s_nm, sv_nm, min_significance, BLUEST_BAND_MIN_FRACTION)
     if jmax < 0:
         return NoOutcome("no_peak", "PL only rises towards the window edges (a band outside)")
     q = _band_fit(wl, i_nm, v_nm, s_nm, sv_nm, jmax)
@@ -721,6 +759,10 @@ def _pl_fit(wl, energy, i_nm, v_nm, i_ev, v_ev, win, min_significance) -> PlBand
         area_counts=Estimate(float(area), se_area),
     )
 
+
+#: A PL band bluer than the brightest one is taken as the exciton when its peak is at least
+#: this fraction of the brightest (trap emission lies red of the exciton).
+BLUEST_BAND_MIN_FRACTION = 0.1
 
 #: Area of a Gaussian of unit height and unit FWHM: sqrt(pi / (4 ln 2)).
 _GAUSS_AREA = float(np.sqrt(np.pi / (4.0 * np.log(2.0))))

@@ -230,3 +230,14 @@ def test_lazy_smoothed_crossing_matches_full_filter():
     want = _half_crossing(x, ys, vs, i0, 1, 0.5)
     got = _smoothed_crossing(x, y, var, c, i0, 0.5)
     np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_pl_band_prefers_exciton_over_brighter_red_trap_band():
+    # trap emission lies red of the band edge; a brighter trap band must not be reported
+    wl = np.linspace(350, 800, 1024)
+    exc = band_counts(wl, HC / 520, 0.06, 2e5)
+    trap = band_counts(wl, HC / 650, 0.30, 1.2e6)
+    y = exc + trap
+    b = pl_band(wl, y, np.maximum(y, 1.0))
+    assert b.peak_nm.value == pytest.approx(520.0, abs=0.5)
+    assert b.fwhm_mev.value == pytest.approx(60.0, rel=0.05)
