@@ -59,6 +59,8 @@ MIN_MEAN_DIAMETER_NM = 1.2
 MIN_PARTICLE_YIELD = 0.05        # below it the spectra are flat: "no_nucleation"
 TRAP_EMISSION_FRACTION = 0.005   # deep-trap band: fraction of non-radiative decays emitting
 PHOTON_COLLECTION_EFFICIENCY = 0.15   # high-NA confocal HBT setup (~0.1-0.3 collection)
+TEMPERATURE_JITTER_C = 0.2       # run-to-run heater control noise (rms), degC
+FLOW_JITTER = 0.003              # run-to-run pump flow noise (rms, relative)
 
 
 class ConditionError(ValueError):
@@ -557,6 +559,14 @@ class SimulatedRig:
                                 {"clog_probability": p_clog, "fouling": fouling_before})
 
         offset = float(rng_spec.normal(0.0, s.calibration_jitter_nm))
+        # fast run-to-run process noise on top of the slow drift: heater control jitter and
+        # pump flow noise (repeatability of a real rig; seeded per run)
+        rng_proc = run_rng(self.seed, eid, k, "process")
+        z = rng_proc.standard_normal(1 + len(drift.pump_bias))
+        drift = DriftState(
+            drift.reactivity, drift.temperature_offset_c + TEMPERATURE_JITTER_C * float(z[0]),
+            {name: b * (1.0 + FLOW_JITTER * float(zi))
+             for (name, b), zi in zip(drift.pump_bias.items(), z[1:], strict=True)})
         state = outlet_state(self.material, c, self.seed, drift=drift,
                              wavelengths_nm=wl + offset, shell_material=self.shell_material,
                              reactor_volume_ul=self.reactor_volume_ul)
@@ -574,7 +584,8 @@ class SimulatedRig:
         truth = dict(state.truth)
         truth.update({"clog_probability": p_clog, "fouling": self.fouling,
                       "wavelength_offset_nm": offset, "run_index": k,
-                      "temperature_offset_c": drift.temperature_offset_c})
+                      "temperature_offset_c": drift.temperature_offset_c,
+                      "pump_bias": dict(drift.pump_bias)})
         unviable = truth.get("unviable")
         t_ref_c = self._mat.kinetics["reference_temperature_c"]
         self.fouling += fouling_increment(self._mat.faults, c["metal_conc_mm"],

@@ -27,13 +27,16 @@ def test_same_seed_gives_bit_identical_measurements():
         _same(r1.run(COND, f"e{i}"), r2.run(COND, f"e{i}"))
 
 
-def test_different_experiment_id_changes_noise_only():
-    rig = SimulatedRig("CdSe", 5, drift=False, clogging=False, failure_rate=0.0)
-    a = rig.run(COND, "a")
-    rig2 = SimulatedRig("CdSe", 5, drift=False, clogging=False, failure_rate=0.0)
-    b = rig2.run(COND, "b")
-    assert not np.array_equal(a.abs_sample_counts, b.abs_sample_counts)
-    assert a.truth["mean_diameter_nm"] == b.truth["mean_diameter_nm"]
+def test_repeats_differ_by_small_process_noise():
+    # Same conditions, other experiment ids: detector noise plus run-to-run process noise
+    # (0.2 degC heater jitter, 0.3 % flow noise) move the truth a little, not a lot.
+    sizes = []
+    for i in range(4):
+        rig = SimulatedRig("CdSe", 5, drift=False, clogging=False, failure_rate=0.0)
+        raw = rig.run(COND, f"r{i}")
+        sizes.append(raw.truth["mean_diameter_nm"])
+    assert len(set(sizes)) == 4
+    assert np.std(sizes) / np.mean(sizes) < 0.02
 
 
 def test_photon_run_is_deterministic():
