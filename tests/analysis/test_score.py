@@ -343,3 +343,26 @@ def test_fuzz_damaged_spectra_give_typed_outcomes(damage, seed):
         assert isinstance(v, (Estimate, NoOutcome)), name
         if isinstance(v, Estimate):
             assert math.isfinite(v.value) and v.stderr >= 0, (name, v)
+
+
+def test_scatter_noise_recovers_white_noise_sigma():
+    from sdl.analysis.score import scatter_noise
+
+    rng = np.random.default_rng(21)
+    x = np.linspace(0, 1, 2000)
+    smooth = np.exp(-((x - 0.5) / 0.1) ** 2)  # curvature small on the pixel scale
+    assert scatter_noise(smooth + rng.normal(0, 0.01, x.size)) == pytest.approx(0.01, rel=0.1)
+    assert scatter_noise(smooth) < 1e-4  # noise-free: floored, not zero
+
+
+def test_score_spectrum_pl_for_doped_host():
+    from sdl.analysis.score import score_spectrum
+
+    wl = np.linspace(340, 800, 1024)
+    y = (pixel_counts_from_energy_band(wl, HC / 420, 0.13, 1e5)
+         + pixel_counts_from_energy_band(wl, HC / 590, 0.2, 3e5))
+    out, band = score_spectrum("pl", wl, y, "Mn:ZnSe")
+    assert out["pl_peak_nm"].value == pytest.approx(420, abs=0.5)
+    assert out["mn_ratio"].value == pytest.approx(3.0, rel=0.03)
+    with pytest.raises(ValueError):
+        score_spectrum("raman", wl, y, "CdSe")
