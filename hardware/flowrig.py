@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 
 from hardware.errors import CommandRejected, DeviceAlarm, HardwareError
+from hardware.flowplan import detector_stream, flush_seconds, plan_flows
 from hardware.interlocks import (
     PUMP_ALARM_CODES,
     DeviceLost,
@@ -101,27 +102,6 @@ class DeviceLog:
         with self._lock:
             out, self.entries = self.entries, []
         return out
-
-
-def plan_flows(conditions: Mapping[str, Any], rig_file: Any, material: str) -> dict[str, float]:
-    """Inlet flows, uL/min, for `conditions` on this rig (`simulator.flows`, stock
-    concentrations from the rig file's pumps where given)."""
-    from simulator.flows import flows_from_conditions
-    from simulator.materials import load_material
-
-    stocks = {p.inlet: p.stock_molar for p in rig_file.pumps() if p.stock_molar > 0}
-    return flows_from_conditions(conditions, load_material(material),
-                                 rig_file.reactor.volume_ul, stocks=stocks)
-
-
-def flush_seconds(flows: Mapping[str, float], reactor: Any) -> float:
-    """n (V_core / Q_core + V_stage2 / Q_total) * 60 s: `flush_volumes` residence times."""
-    q_total = float(sum(flows.values()))
-    q_core = q_total - flows.get("shell", 0.0) - flows.get("exchange", 0.0)
-    if q_core <= 0:
-        return 0.0
-    t = reactor.volume_ul / q_core + (reactor.stage2_volume_ul / q_total if q_total > 0 else 0)
-    return reactor.flush_volumes * t * 60.0
 
 
 class FlowRig:
@@ -563,19 +543,9 @@ class FlowRig:
                     raise _Failed(Failure("device", f"photon_timeout:{name}", str(err)))
                 self.sleep(self.poll_s)
         self._set_light("dark")
-        data = found.data
-        ts = np.asarray(data.timestamps_ps, dtype=np.int64)
-        ch = np.asarray(data.channels)
-        detectors = sorted(int(c) for c in np.unique(ch))
-        if len(detectors) > 2 and detectors[0] == 0:  # channel 0 = sync when tagged
-            keep = ch != 0
-            ts, ch = ts[keep], ch[keep]
-            detectors = detectors[1:]
-        index = {c: i for i, c in enumerate(detectors[:2])}
-        keep = np.isin(ch, list(index))
-        spectra["photon_timestamps_ps"] = ts[keep]
-        spectra["photon_channels"] = np.array([index[int(c)] for c in ch[keep]], dtype=np.uint8)
-        spectra["sync_period_ps"] = int(getattr(data, "sync_period_ps", 0) or 0)
+        ts, ch, sync = detector_stream(found.data)
+        spectra["photon_timestamps_ps"], spectra["photon_channels"] = ts, ch
+        spectra["sync_period_ps"] = sync
         span_ps = int(ts[-1] - ts[0]) if ts.size > 1 else 0
         meta["acquisition_s"] = span_ps * 1e-12
         meta["photon_file"] = found.path.name

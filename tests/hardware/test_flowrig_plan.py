@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import tomllib
+from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
-from hardware.flowrig import flush_seconds
+from hardware.flowplan import detector_stream, flush_seconds
 from hardware.limits import check_plan
 from sdl.schema.rig import RigFile
 from tests.hardware.flowrig_fixtures import RIG_TOML, conditions
@@ -51,3 +53,18 @@ def test_flush_time_is_flush_volumes_residence_times():
     flows = {**FLOWS, "shell": 50.0}
     assert flush_seconds(FLOWS, RIG.reactor) == pytest.approx(90.0)
     assert flush_seconds(flows, reactor) == pytest.approx(90.0 + 36.0)
+
+
+@pytest.mark.parametrize("channels,expected", [
+    ([1, 2, 2, 1], [0, 1, 1, 0]),            # PTU detector inputs numbered from 1
+    ([0, 1, 0, 2, 1], [0, 1, 0]),            # channel 0 = sync when three inputs appear
+    ([3, 2, 3], [1, 0, 1]),
+    ([0, 1, 1], [0, 1, 1]),                  # two inputs 0/1: both detectors
+])
+def test_detector_stream_maps_two_lowest_detectors(channels, expected):
+    n = len(channels)
+    data = SimpleNamespace(timestamps_ps=np.arange(n, dtype=np.int64) * 10,
+                           channels=np.array(channels, dtype=np.uint8), sync_period_ps=400)
+    ts, ch, sync = detector_stream(data)
+    assert ch.dtype == np.uint8 and ch.tolist() == expected and sync == 400
+    assert len(ts) == len(ch) and np.all(np.diff(ts) > 0)

@@ -1,0 +1,55 @@
+"""Pure pieces of a FlowRig run plan: conditions -> inlet flows, flush time, and the
+detector stream of a photon file. No device I/O here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+
+def plan_flows(conditions: Mapping[str, Any], rig_file: Any, material: str) -> dict[str, float]:
+    """Inlet flows, uL/min, for `conditions` on this rig (`simulator.flows`, stock
+    concentrations from the rig file's pumps where given)."""
+    from simulator.flows import flows_from_conditions
+    from simulator.materials import load_material
+
+    stocks = {p.inlet: p.stock_molar for p in rig_file.pumps() if p.stock_molar > 0}
+    return flows_from_conditions(conditions, load_material(material),
+                                 rig_file.reactor.volume_ul, stocks=stocks)
+
+
+def flush_seconds(flows: Mapping[str, float], reactor: Any) -> float:
+    """n (V_core / Q_core + V_stage2 / Q_total) * 60 s: `flush_volumes` residence times."""
+    q_total = float(sum(flows.values()))
+    q_core = q_total - flows.get("shell", 0.0) - flows.get("exchange", 0.0)
+    if q_core <= 0:
+        return 0.0
+    t = reactor.volume_ul / q_core + (reactor.stage2_volume_ul / q_total if q_total > 0 else 0)
+    return reactor.flush_volumes * t * 60.0
+
+
+def detector_stream(data: Any) -> tuple[np.ndarray, np.ndarray, int]:
+    """Photon timestamps, detector index (0/1) and sync period from a parsed photon file.
+
+    Args:
+        data: `sdl.analysis.photon_files.PhotonData`-like (timestamps_ps (N,) int64,
+            channels (N,) uint8, sync_period_ps).
+
+    Returns:
+        (timestamps_ps (M,) int64, channels (M,) uint8 in {0, 1}, sync_period_ps): the two
+        lowest detector inputs mapped to 0 and 1; channel 0 is dropped as the sync input
+        when more than two inputs are present (readers number detectors from 1).
+    """
+    ts = np.asarray(data.timestamps_ps, dtype=np.int64)
+    ch = np.asarray(data.channels)
+    detectors = sorted(int(c) for c in np.unique(ch))
+    if len(detectors) > 2 and detectors[0] == 0:
+        detectors = detectors[1:]
+    index = {c: i for i, c in enumerate(detectors[:2])}
+    keep = np.isin(ch, list(index))
+    mapped = np.zeros(int(keep.sum()), dtype=np.uint8)
+    for c, i in index.items():
+        mapped[ch[keep] == c] = i
+    return ts[keep], mapped, int(getattr(data, "sync_period_ps", 0) or 0)
