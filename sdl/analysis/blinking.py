@@ -396,7 +396,7 @@ def _two_level_split(rates: np.ndarray, weights: np.ndarray) -> float:
     """Weighted 1-D two-means split of segment rates; returns the threshold."""
     lo, hi = float(rates.min()), float(rates.max())
     if hi <= lo:
-        return hi
+        return -np.inf  # one level: no blinking resolved, all "on"
     thr = float(np.average(rates, weights=weights))
     for _ in range(100):
         a = rates <= thr
@@ -462,7 +462,7 @@ def analyze_blinking(
         dur = np.diff(b).astype(np.float64) * 1e-12
         n = np.diff(np.searchsorted(t, b)).astype(np.float64)
         rates = n / dur
-        thr = _two_level_split(rates, dur)
+        thr = _two_level_split(rates, dur) if rates.size > 1 else -np.inf
         st = rates > thr
         on, off = dwell_times(st, dur)
         levels = (
@@ -472,7 +472,7 @@ def analyze_blinking(
         frac = float(dur[st].sum() / dur.sum())
         details = {
             "n_change_points": int(b.size - 2),
-            "rate_threshold_cps": float(thr),
+            "rate_threshold_cps": float(thr) if np.isfinite(thr) else None,
             "alpha": alpha,
         }
     else:

@@ -232,7 +232,12 @@ def run_g2(args: argparse.Namespace) -> int:
         "g2_zero_stderr": _f(r.g2_zero_stderr),
         "raw": {"g2_zero": _f(r.g2_zero), "g2_zero_stderr": _f(r.g2_zero_stderr)},
         "background_corrected": corrected,
+        "g2_zero_raw": _f(r.g2_zero),
+        "g2_zero_raw_stderr": _f(r.g2_zero_stderr),
+        "g2_zero_corrected": None if corrected is None else _f(corrected["g2_zero"]),
+        "g2_zero_corrected_stderr": None if corrected is None else _f(corrected["g2_zero_stderr"]),
         "method": r.method,
+        "window": _window_text(r),
         "window_ps": _f(r.window_ps),
         "n_photons": [int(r.n1), int(r.n2)],
         "duration_s": _f(r.duration_ps * 1e-12),
@@ -263,6 +268,17 @@ def run_g2(args: argparse.Namespace) -> int:
         lines.append(f"  plot: {args.plot}")
     _emit(args, out, lines)
     return 0
+
+
+def _window_text(r) -> str:
+    if r.method == "pulsed_area_ratio":
+        n = r.details.get("n_side_peaks", 0)
+        return f"one period ({r.window_ps:.0f} ps) centred on the centre peak and on each of {n} side peaks"
+    if r.method == "pulsed_overlap_fit":
+        return f"fit of the histogram over ±{r.window_ps:.0f} ps around the centre peak"
+    return (
+        f"fit of the histogram over ±{r.window_ps:.0f} ps ({r.details.get('bin_ps', '?')} ps bins)"
+    )
 
 
 def _bootstrap(args, r, ts, ch, dets, period, mode):

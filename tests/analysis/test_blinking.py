@@ -105,3 +105,11 @@ def test_validation():
         analyze_blinking(np.arange(100, dtype=np.int64) * 10**9, method="hmm")
     with pytest.raises(ValueError, match="at least"):
         fit_power_law(np.ones(3))
+
+
+def test_steady_emitter_is_all_on():
+    rng = np.random.default_rng(5)
+    ts = np.sort(rng.integers(0, 10**12, 20_000))
+    r = analyze_blinking(ts, method="change_point")
+    assert r.on_fraction == 1.0 and r.details["n_change_points"] == 0
+    assert r.levels_cps[0] == pytest.approx(20_000, rel=0.01)

@@ -52,7 +52,12 @@ def test_g2_pulsed_ptu_json(pulsed_ptu, capsys, tmp_path):
     bc = r["background_corrected"]
     # no background in this stream: rho ~ 1, corrected ~ raw
     assert bc["rho"] == pytest.approx(1.0, abs=0.02) and bc["method"] == "brouri2000"
-    assert r["window_ps"] == P
+    assert r["window_ps"] == P and "centre peak" in r["window"]
+    assert r["g2_zero_raw"] == r["g2_zero"]
+    assert (
+        r["g2_zero_corrected"] == bc["g2_zero"]
+        and r["g2_zero_corrected_stderr"] == bc["g2_zero_stderr"]
+    )
     assert png.stat().st_size > 1000
 
 
