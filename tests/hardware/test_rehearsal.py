@@ -205,3 +205,43 @@ def test_missing_device_is_hardware_unavailable_and_fallback_simulates(rehearsal
                  "--fallback-to-simulator", "--no-report"])
     text = capsys.readouterr().out
     assert code == 0 and text.splitlines()[0].startswith("!!! SIMULATING")
+
+
+@pytest.mark.slow
+def test_rehearsal_with_sdl_emulate_subprocess(tmp_path):
+    """The documented rehearsal: `sdl emulate RIG --write-rig OUT --speed N` in one
+    process, `sdl run campaign --rig OUT` in another; the light path goes through the
+    emulator's control socket (`optics:<lamp|excitation|dark|sample|solvent>`)."""
+    import subprocess
+    import sys
+
+    data = tomllib.loads(RIG_TOML)
+    data["devices"] = [d for d in data["devices"] if d["role"] != "photon_timer"]
+    for d in data["devices"]:
+        if d["role"] == "pump":
+            d["watchdog_s"] = 255
+    data["devices"].append({"role": "optics", "name": "optics", "port": "tcp://127.0.0.1:1"})
+    rig_in, rig_out = tmp_path / "rig.toml", tmp_path / "OUT.toml"
+    rig_in.write_text(rig_to_toml(data), encoding="utf-8")
+    emu = subprocess.Popen([sys.executable, "-m", "sdl.cli", "emulate", str(rig_in),
+                            "--write-rig", str(rig_out), "--speed", str(SPEED)], cwd=ROOT,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not rig_out.exists() and emu.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        optics = []
+        if rig_out.exists():
+            optics = [d for d in tomllib.loads(rig_out.read_text())["devices"]
+                      if d["role"] == "optics"]
+        assert emu.poll() is None and optics, emu.stdout.read() if emu.poll() is not None else ""
+        assert optics[0]["port"].startswith("tcp://127.0.0.1:") and optics[0]["time_scale"] == SPEED
+        out = tmp_path / "run"
+        run = subprocess.run([sys.executable, "-m", "sdl.cli", "run", str(_campaign(tmp_path, 3)),
+                              "--rig", str(rig_out), "--out", str(out), "--no-report"],
+                             cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert run.returncode == 0, run.stdout + run.stderr
+        assert len(_state(out).completed) == 3 and audit(out).clean
+    finally:
+        emu.terminate()
+        emu.wait(10)
