@@ -479,8 +479,12 @@ def analyze_g2(
     Returns:
         G2Result, or NoOutcome("no_photons" | "too_few_counts" | "fit_failed", detail).
     """
+    if sync_period_ps is None or int(sync_period_ps) != sync_period_ps or sync_period_ps < 0:
+        raise ValueError(
+            f"sync_period_ps must be a whole number of ps >= 0 (0 = CW), got {sync_period_ps!r}"
+        )
     if mode is None:
-        mode = "pulsed" if sync_period_ps and sync_period_ps > 0 else "cw"
+        mode = "pulsed" if sync_period_ps > 0 else "cw"
     if mode not in ("cw", "pulsed"):
         raise ValueError(f"mode must be 'cw' or 'pulsed', got {mode!r}")
     if mode == "pulsed" and not (sync_period_ps and sync_period_ps > 0):

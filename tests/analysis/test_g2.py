@@ -141,3 +141,5 @@ def test_input_validation():
         g2_zero_from_stream(np.array([5, 1, 7, 8], np.int64), np.array([0, 0, 1, 1], np.uint8), 0)
     with pytest.raises(ValueError, match="period"):
         analyze_g2(np.array([1, 2], np.int64), np.array([0, 1], np.uint8), 0, mode="pulsed")
+    with pytest.raises(ValueError, match="sync_period_ps"):
+        g2_zero_from_stream(np.array([1, 2], np.int64), np.array([0, 1], np.uint8), -5)
