@@ -53,7 +53,7 @@ R_MAX_NM = 15.0
 MAX_COHORTS = 400
 BIRTH_FACTOR = 1.1         # nuclei are born just supercritical, r = 1.1 r* (off the unstable
                            # equilibrium at r*, where thermal fluctuations would push them)
-MAX_STEPS = 3_000_000
+MAX_STEPS = 400_000         # budget; a trajectory that needs more is frozen (`truncated`)
 N_SNAPSHOTS = 240
 T_FIRST_S = 0.05
 T_LAST_S = 45000.0         # 25 x the longest allowed residence time (1800 s)
@@ -242,7 +242,14 @@ def _grow_kernel(p0, k_conv, c_inf, diff, delta, l_c, barrier, j0, v_m, r_min, t
             _record(hist, scal, s, t, P, C, c_inf, l_c, r, nd, nco, v_m, nuc_total,
                     lnr_lo, dlnr, nbins)
             s += 1
-        if s >= nsnap or steps >= max_steps:
+        if s >= nsnap:
+            break
+        if steps >= max_steps:
+            # step budget exhausted: the state is frozen for the remaining snapshots
+            while s < nsnap:
+                _record(hist, scal, s, t_snap[s], P, C, c_inf, l_c, r, nd, nco, v_m,
+                        nuc_total, lnr_lo, dlnr, nbins)
+                s += 1
             break
         steps += 1
         # ---- growth coefficients at the current radii
@@ -279,6 +286,10 @@ def _grow_kernel(p0, k_conv, c_inf, diff, delta, l_c, barrier, j0, v_m, r_min, t
         prod = P * (1.0 - math.exp(-k_conv * dt))
         dn = jn * dt
         nuc_mol = dn * vn / v_m
+        if nuc_mol < 1e-10 * p0:
+            # negligible nucleation (< 1e-10 of the material): skipped, with its monomer
+            dn = 0.0
+            nuc_mol = 0.0
         c_imp = (C + prod - nuc_mol + dt * beta) / (1.0 + dt * alpha)
         if c_imp < 0.0:
             c_imp = 0.0
@@ -305,7 +316,7 @@ def _grow_kernel(p0, k_conv, c_inf, diff, delta, l_c, barrier, j0, v_m, r_min, t
         C = C + prod - nuc_mol - consumed
         t += dt
         # ---- add nuclei as a new cohort (or merge with a near cohort)
-        if dn > 0.0 and dn * vn > 1e-18 * p0 * v_m:
+        if dn > 0.0:
             rn = (vn / ftp) ** (1.0 / 3.0)
             merged = False
             if nco > 0:
@@ -362,6 +373,11 @@ class Trajectory:
     number: np.ndarray
     scalars: np.ndarray
     steps: int
+
+    @property
+    def truncated(self) -> bool:
+        """True when the step budget ran out (later snapshots repeat the last state)."""
+        return self.steps >= MAX_STEPS
 
     def column(self, name: str) -> np.ndarray:
         """(S,) one column of the scalar table by name (see `SCALARS`)."""

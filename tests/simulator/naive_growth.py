@@ -68,6 +68,8 @@ def naive_trajectory(p, t_snap, r_min, lnr_lo, dlnr, nbins, max_cohorts):
         prod = P * (1 - math.exp(-p.k_conv * dt))
         dn = jn * dt
         nuc_mol = dn * vn / p.v_m
+        if nuc_mol < 1e-10 * p.p0:
+            dn = nuc_mol = 0.0
         c_imp = max((C + prod - nuc_mol + dt * beta) / (1 + dt * alpha), 0.0)
         dv = dt * 4 * np.pi * r * r * p.diffusion * p.v_m * (c_imp - ceq) / (r + p.delta)
         vnew = vol + dv
@@ -79,7 +81,7 @@ def naive_trajectory(p, t_snap, r_min, lnr_lo, dlnr, nbins, max_cohorts):
         P -= prod
         C = C + prod - nuc_mol - consumed
         t += dt
-        if dn > 0 and dn * vn > 1e-18 * p.p0 * p.v_m:
+        if dn > 0:
             rn = (vn / ftp) ** (1 / 3)
             if r.size and abs(math.log(r[-1] / rn)) < 0.003:
                 vol[-1] = (nd[-1] * vol[-1] + dn * vn) / (nd[-1] + dn)
