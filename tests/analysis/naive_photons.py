@@ -187,3 +187,30 @@ def tcspc_delays(
     d = t0_ps + rng.normal(0, irf_sigma_ps, n) + rng.exponential(np.asarray(taus_ps)[comp])
     d = np.concatenate([d, rng.uniform(0, period_ps, n_background)])
     return np.mod(np.floor(d).astype(np.int64), period_ps)
+
+
+def naive_max_llr(t: np.ndarray, t_start: int, t_end: int) -> tuple[float, int]:
+    """Watkins & Yang (2005) log-likelihood ratio maximised over the change photon k.
+
+    L_k = 2 [k ln(k/V_k) + (N-k) ln((N-k)/(1-V_k)) - N ln N], V_k = (t_k - t_start)/T,
+    for k = 1..N-1 (photon k is the last one before the change), computed in numpy.
+    """
+    n = t.size
+    k = np.arange(1, n)
+    v = (t[:-1] - t_start) / float(t_end - t_start)
+    ok = (v > 0) & (v < 1)
+    llr = np.full(k.size, -np.inf)
+    kk, vv = k[ok], v[ok]
+    llr[ok] = 2 * (kk * np.log(kk / vv) + (n - kk) * np.log((n - kk) / (1 - vv)) - n * np.log(n))
+    i = int(np.argmax(llr))
+    return float(llr[i]), int(k[i])
+
+
+def naive_log_cell(v: int, bits: int) -> int:
+    """Log-linear cell: 0 for v = 0, else 1 + (e-1) 2^bits + the `bits` bits after the
+    leading one of v (bit length e), from Python's exact integers."""
+    if v <= 0:
+        return 0
+    e1 = v.bit_length() - 1
+    sub = (v >> (e1 - bits)) if e1 >= bits else (v << (bits - e1))
+    return 1 + e1 * (1 << bits) + (sub & ((1 << bits) - 1))

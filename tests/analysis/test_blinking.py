@@ -113,3 +113,16 @@ def test_steady_emitter_is_all_on():
     r = analyze_blinking(ts, method="change_point")
     assert r.on_fraction == 1.0 and r.details["n_change_points"] == 0
     assert r.levels_cps[0] == pytest.approx(20_000, rel=0.01)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_llr_kernel_matches_numpy_reference(seed):
+    from sdl.analysis.blinking import _max_llr
+
+    from .naive_photons import naive_max_llr
+
+    rng = np.random.default_rng(seed)
+    t = np.sort(rng.integers(10, 10**6, 500)).astype(np.int64)
+    llr, k = _max_llr(t, 0, t.size, 0, 10**6 + 1)
+    ref_llr, ref_k = naive_max_llr(t, 0, 10**6 + 1)
+    assert k == ref_k and llr == pytest.approx(ref_llr, rel=1e-12)

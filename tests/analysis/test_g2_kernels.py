@@ -134,3 +134,13 @@ def test_dense_uniform_bins_near_stream_ends(parallel):
     edges = linear_edges(3_000, 7, min_delay_ps=-1_000)
     got = cross_correlation_counts(t1, t2, edges, parallel=parallel, nchunks=9)
     np.testing.assert_array_equal(got, naive_cross_correlation_counts(t1, t2, edges))
+
+
+@settings(max_examples=200, deadline=None)
+@given(v=st.one_of(st.integers(0, 64), st.integers(0, 2**62)))
+def test_log_cell_kernel_matches_reference(v):
+    from sdl.analysis.g2_kernels import _LOG_BITS, _log_cell
+
+    from .naive_photons import naive_log_cell
+
+    assert _log_cell(np.int64(v)) == naive_log_cell(v, _LOG_BITS)
