@@ -147,3 +147,48 @@ def test_limits_frozen_with_rig_limit_names():
 def test_flow_limit_rejects_before_running():
     raw = SimulatedRig("CdSe", 0, reactor_volume_ul=2000.0).run({"residence_time_s": 5.0}, "q")
     assert raw.failure is not None and raw.failure.reason == "rejected:flow_limit"
+
+
+def test_check_conditions_fuzz():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from simulator.conditions import CONDITIONS
+
+    values = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(),
+                       st.text(max_size=5), st.none(), st.sampled_from(["Cl", "I", "cw"]))
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.dictionaries(st.sampled_from(sorted(CONDITIONS) + ["bogus"]), values, max_size=5))
+    def check(cond):
+        try:
+            out = check_conditions(cond)
+        except ConditionError as e:
+            assert any(k in str(e) for k in cond)          # names the offending key
+            return
+        assert set(out) == set(CONDITIONS)
+
+    check()
+
+
+def test_run_never_raises_inside_bounds():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from simulator.conditions import CONDITIONS
+
+    numeric = {n: s for n, s in CONDITIONS.items() if not s.choices and n not in (
+        "acquisition_s", "rep_rate_mhz", "excitation_mean")}
+
+    @settings(max_examples=25, deadline=None)
+    @given(st.sampled_from(["CdSe", "CsPbBr3", "Mn:ZnSe"]),
+           st.fixed_dictionaries({n: st.floats(s.low, s.high) for n, s in numeric.items()}),
+           st.sampled_from(["laminar", "segmented"]))
+    def check(material, cond, fmt):
+        raw = SimulatedRig(material, 1, failure_rate=0.0).run(dict(cond, flow_format=fmt), "h")
+        for name in RawMeasurement.SPECTRUM_FIELDS:
+            assert np.all(np.isfinite(getattr(raw, name)))
+        if raw.failure is not None:
+            assert raw.failure.reason.split(":")[0] in FAILURE_KINDS
+
+    check()
