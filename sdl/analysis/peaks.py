@@ -173,6 +173,56 @@ def _filter2(y, var, c1, c2, out1, out_var1, out2, out_var2):
 
 
 @njit(cache=True, error_model="numpy")
+def _pl_densities(wl, y, v, hc, energy, i_nm, v_nm, i_ev, v_ev):
+    """Counts per pixel -> density per nm (divide by the pixel width, centred differences
+    as np.gradient) and per eV (Jacobian lambda^2 / hc), with variances."""
+    n = wl.shape[0]
+    for k in range(n):
+        if k == 0:
+            dl = wl[1] - wl[0]
+        elif k == n - 1:
+            dl = wl[n - 1] - wl[n - 2]
+        else:
+            dl = 0.5 * (wl[k + 1] - wl[k - 1])
+        jac = wl[k] * wl[k] / hc
+        energy[k] = hc / wl[k]
+        i_nm[k] = y[k] / dl
+        v_nm[k] = v[k] / (dl * dl)
+        i_ev[k] = i_nm[k] * jac
+        v_ev[k] = v_nm[k] * jac * jac
+
+
+@njit(cache=True, error_model="numpy")
+def _filter_pair(y1, var1, y2, var2, c, out1, out_var1, out2, out_var2):
+    """`_filter` applied with one filter to two signals in one pass."""
+    n = y1.shape[0]
+    m = c.shape[0]
+    h = m // 2
+    for i in range(n):
+        if i < h or i >= n - h:
+            out1[i] = np.nan
+            out_var1[i] = np.nan
+            out2[i] = np.nan
+            out_var2[i] = np.nan
+            continue
+        s1 = 0.0
+        w1 = 0.0
+        s2 = 0.0
+        w2 = 0.0
+        for k in range(m):
+            ck = c[k]
+            cc = ck * ck
+            s1 += ck * y1[i - h + k]
+            w1 += cc * var1[i - h + k]
+            s2 += ck * y2[i - h + k]
+            w2 += cc * var2[i - h + k]
+        out1[i] = s1
+        out_var1[i] = w1
+        out2[i] = s2
+        out_var2[i] = w2
+
+
+@njit(cache=True, error_model="numpy")
 def _wpolyfit(x, y, var, lo, hi, xc, scale, order):
     """Weighted least-squares polynomial in u = (x - xc)/scale over indices lo..hi-1,
     skipping NaN. Returns (coef, cov, npts, chi2); cov is (J^T W J)^-1."""
@@ -692,13 +742,12 @@ def pl_band(
     n = wl.shape[0]
     if n < 7:
         return NoOutcome("too_few_pixels", f"{n} pixels in the PL window")
-    dl = np.gradient(wl)
-    jac = wl * wl / HC_EV_NM
-    i_nm = y / dl
-    v_nm = v / (dl * dl)
-    i_ev = i_nm * jac
-    v_ev = v_nm * jac * jac
-    energy = HC_EV_NM / wl
+    energy = np.empty(n)
+    i_nm = np.empty(n)
+    v_nm = np.empty(n)
+    i_ev = np.empty(n)
+    v_ev = np.empty(n)
+    _pl_densities(wl, y, v, HC_EV_NM, energy, i_nm, v_nm, i_ev, v_ev)
     step = (wl[-1] - wl[0]) / (n - 1)
     win = _odd_window(smooth_nm, step, 5)
     if n < 2 * win + 3:
@@ -722,7 +771,9 @@ def _pl_fit(wl, energy, i_nm, v_nm, i_ev, v_ev, win, min_significance) -> PlBand
     coeffs = _savgol(win, 3, 0)
     s_ev = np.empty(n)
     sv_ev = np.empty(n)
-    _filter(i_ev, v_ev, coeffs, s_ev, sv_ev)
+    s_nm = np.empty(n)
+    sv_nm = np.empty(n)
+    _filter_pair(i_ev, v_ev, i_nm, v_nm, coeffs, s_ev, sv_ev, s_nm, sv_nm)
     if not np.any(np.isfinite(s_ev)):
         return NoOutcome("flat_spectrum", "no usable PL pixels")
     imax = _interior_argmax(s_ev)
@@ -739,9 +790,6 @@ def _pl_fit(wl, energy, i_nm, v_nm, i_ev, v_ev, win, min_significance) -> PlBand
     h_ev, var_h_ev = r[2], r[3]
     area = _GAUSS_AREA * h_ev * fwhm_ev
     se_area = area * float(np.sqrt(var_h_ev / h_ev**2 + (se_fwhm_ev / fwhm_ev) ** 2))
-    s_nm = np.empty(n)
-    sv_nm = np.empty(n)
-    _filter(i_nm, v_nm, coeffs, s_nm, sv_nm)
     jmax = _bluest_band(s_nm, sv_nm, min_significance, BLUEST_BAND_MIN_FRACTION)
     if jmax < 0:
         return NoOutcome("no_peak", "PL only rises towards the window edges (a band outside)")

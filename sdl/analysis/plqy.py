@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numba import njit
 
 from sdl.analysis.estimate import Estimate, NoOutcome
 
@@ -42,13 +43,23 @@ def integrated_counts(
     Returns:
         Total net counts with the Poisson standard error sqrt(sum(S + D)).
     """
-    wl = np.asarray(wavelengths_nm, dtype=np.float64)
-    keep = (wl >= low_nm) & (wl <= high_nm)
-    s = np.asarray(sample, dtype=np.float64)[keep]
-    d = np.asarray(dark, dtype=np.float64)[keep]
-    total = float(np.sum(s - d))
-    var = float(np.sum(np.maximum(s, 0.0) + np.maximum(d, 0.0)))
-    return Estimate(total, math.sqrt(var))
+    wl = np.ascontiguousarray(wavelengths_nm, dtype=np.float64)
+    s = np.ascontiguousarray(sample, dtype=np.float64)
+    d = np.ascontiguousarray(dark, dtype=np.float64)
+    total, var = _sum_counts(wl, s, d, float(low_nm), float(high_nm))
+    return Estimate(float(total), math.sqrt(var))
+
+
+@njit(cache=True, error_model="numpy")
+def _sum_counts(wl, s, d, low, high):
+    """(sum of s - d, sum of max(s, 0) + max(d, 0)) over pixels with low <= wl <= high."""
+    total = 0.0
+    var = 0.0
+    for k in range(wl.shape[0]):
+        if low <= wl[k] <= high:
+            total += s[k] - d[k]
+            var += max(s[k], 0.0) + max(d[k], 0.0)
+    return total, var
 
 
 def absorptance_estimate(absorbance: Estimate) -> Estimate:

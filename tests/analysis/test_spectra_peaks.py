@@ -241,3 +241,27 @@ def test_pl_band_prefers_exciton_over_brighter_red_trap_band():
     b = pl_band(wl, y, np.maximum(y, 1.0))
     assert b.peak_nm.value == pytest.approx(520.0, abs=0.5)
     assert b.fwhm_mev.value == pytest.approx(60.0, rel=0.05)
+
+
+def test_pl_density_kernel_matches_numpy():
+    from sdl.analysis.peaks import _filter_pair, _pl_densities
+
+    rng = np.random.default_rng(3)
+    wl = np.sort(rng.uniform(400, 800, 300))
+    y = rng.uniform(0, 100, 300)
+    v = y + 1
+    out = [np.empty(300) for _ in range(5)]
+    _pl_densities(wl, y, v, HC, *out)
+    dl = np.gradient(wl)
+    jac = wl**2 / HC
+    for got, want in zip(out, (HC / wl, y / dl, v / dl**2, y / dl * jac, v / dl**2 * jac**2),
+                         strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+    c = _savgol(9, 3, 0)
+    pair = [np.empty(300) for _ in range(4)]
+    _filter_pair(y, v, 2 * y, 3 * v, c, *pair)
+    ref = [np.empty(300) for _ in range(4)]
+    _filter(y, v, c, ref[0], ref[1])
+    _filter(2 * y, 3 * v, c, ref[2], ref[3])
+    for got, want in zip(pair, ref, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12, equal_nan=True)
