@@ -215,25 +215,29 @@ class FlowRig:
     def probe(self) -> None:
         """Connect and ask every serial device who it is (one quick exchange each).
         Raises `HardwareError` naming the first device that cannot be opened or does
-        not answer."""
+        not answer, or `RigNotReady` when the rig has no light path."""
         self.connect()
+        self._require_light_path()
         for pump in self.pumps.values():
             pump.connect()
         for heater in self.heaters.values():
             heater.instrument_id()
         self.spectrometer.serial_number()
 
+    def _require_light_path(self) -> None:
+        if self.light is None:
+            raise RigNotReady(
+                "the rig file has no optics device (lamp/excitation shutter and "
+                "sample/solvent valve), so dark/reference/sample spectra cannot be taken; "
+                "add [[devices]] role = \"optics\" (driver \"emulator_backchannel\" for an "
+                "emulated rig) or run without --rig")
+
     def prepare(self) -> None:
         """Connect, identify and configure every device; raise `RigNotReady` if one fails
         or the rig has no light path (optics device)."""
         try:
             self.connect()
-            if self.light is None:
-                raise RigNotReady(
-                    "the rig file has no optics device (lamp/excitation shutter and "
-                    "sample/solvent valve), so dark/reference/sample spectra cannot be taken; "
-                    "add [[devices]] role = \"optics\" (driver \"emulator_backchannel\" for an "
-                    "emulated rig) or run without --rig")
+            self._require_light_path()
             spec_dev = next(d for d in self.rig_file.devices if d.role == "spectrometer")
             for dev in self.rig_file.pumps():
                 pump = self.pumps[dev.name]

@@ -43,11 +43,13 @@ def hardware_rig(rig_path: str | Path, **options: Any) -> Any:
     rig = FlowRig(rig_file, **options)
     try:
         rig.probe()
-    except HardwareError as e:
+    except (HardwareError, HardwareUnavailable) as e:
         try:
-            rig.close()
+            rig.close()  # release the ports that did open
         except Exception:  # noqa: BLE001 - the device is already unreachable
             pass
+        if isinstance(e, HardwareUnavailable):
+            raise
         raise HardwareUnavailable(
             f"device {e.device or '?'} of {rig_path} is unavailable: {e}") from None
     return rig

@@ -159,3 +159,18 @@ def test_prepare_without_optics_fails_with_a_clear_message(tmp_path):
             b.rig.prepare()
     finally:
         b.close()
+
+
+def test_hardware_rig_refuses_a_rig_without_optics_before_anything_starts(tmp_path):
+    from sdl.commands.emulate import rig_to_toml
+    from sdl.errors import HardwareUnavailable
+    from sdl.rigs import hardware_rig
+
+    b = make_bench(tmp_path, optics=False)
+    try:
+        path = tmp_path / "rig.toml"
+        path.write_text(rig_to_toml(b.data), encoding="utf-8")
+        with pytest.raises(HardwareUnavailable, match="no optics device"):
+            hardware_rig(path)
+    finally:
+        b.close()
