@@ -234,20 +234,20 @@ def molar_concentration(
     eps = curve.eps_1s(diameter.value)
     if eps is None:
         return NoOutcome("no_extinction_data", f"no 1S extinction law for {curve.material}")
-    a, rel_a = _width_corrected(curve, absorbance_1s, fwhm_1s_ev)
-    c = a / (eps * path_length_cm)
-    rel = math.hypot(rel_a, curve.eps_exponent * diameter.stderr / diameter.value)
-    return Estimate(c, abs(c) * rel)
+    a, se_a = _width_corrected(curve, absorbance_1s, fwhm_1s_ev)
+    k = 1.0 / (eps * path_length_cm)
+    c = a * k
+    se = math.hypot(k * se_a, c * curve.eps_exponent * diameter.stderr / diameter.value)
+    return Estimate(c, se)
 
 
 def _width_corrected(curve: SizingCurve, a: Estimate, fwhm: Estimate | None) -> tuple[float, float]:
-    """(corrected 1S absorbance, its relative error)."""
-    rel = a.stderr / abs(a.value) if a.value else math.inf
+    """(corrected 1S absorbance, its standard error)."""
     line = curve.abs_line_fwhm_mev / 1000.0
     if fwhm is None or not fwhm.value > line:
-        return a.value, rel
+        return a.value, a.stderr
     k = fwhm.value / line
-    return a.value * k, math.hypot(rel, fwhm.stderr / fwhm.value)
+    return a.value * k, math.hypot(k * a.stderr, a.value * fwhm.stderr / line)
 
 
 def size_dispersion(
@@ -327,8 +327,8 @@ def chemical_yield(
     if isinstance(c, NoOutcome):
         return c
     n_metal = curve.metal_atoms_per_dot(diameter.value)
-    y = c.value * dilution * n_metal / feed_metal_molar
-    rel_a = c.stderr / abs(c.value) if c.value else math.inf
+    k = dilution * n_metal / feed_metal_molar
+    y = c.value * k
     exponent = 3.0 - float(curve.eps_exponent)
-    rel = math.hypot(rel_a, exponent * diameter.stderr / diameter.value)
-    return Estimate(y, abs(y) * rel)
+    se = math.hypot(k * c.stderr, y * exponent * diameter.stderr / diameter.value)
+    return Estimate(y, se)

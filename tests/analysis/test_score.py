@@ -366,3 +366,23 @@ def test_score_spectrum_pl_for_doped_host():
     assert out["mn_ratio"].value == pytest.approx(3.0, rel=0.03)
     with pytest.raises(ValueError):
         score_spectrum("raman", wl, y, "CdSe")
+
+
+def test_g2_delegates_to_photon_core(monkeypatch):
+    import sdl.analysis.g2 as g2
+
+    seen = {}
+
+    def fake(timestamps_ps, channels, sync_period_ps, *, duration_s=None):
+        seen.update(t=timestamps_ps, c=channels, sync=sync_period_ps, dur=duration_s)
+        return Estimate(0.07, 0.01)
+
+    monkeypatch.setattr(g2, "g2_zero_from_stream", fake)
+    raw = make_raw(0)
+    raw.photon_timestamps_ps = np.array([10, 20, 400_010], dtype=np.int64)
+    raw.photon_channels = np.array([0, 1, 0], dtype=np.uint8)
+    raw.sync_period_ps = 400_000
+    out = score(raw, ["g2_zero"], "CdSe")
+    assert out["g2_zero"] == Estimate(0.07, 0.01)
+    assert seen["t"].dtype == np.int64 and seen["c"].dtype == np.uint8
+    assert seen["sync"] == 400_000 and seen["dur"] == 1.0  # metadata acquisition_s
