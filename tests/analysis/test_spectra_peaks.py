@@ -265,3 +265,28 @@ def test_pl_density_kernel_matches_numpy():
     _filter(2 * y, 3 * v, c, ref[2], ref[3])
     for got, want in zip(pair, ref, strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-12, equal_nan=True)
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.extra.numpy import arrays  # noqa: E402
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(arrays(np.float64, st.integers(1, 300),
+              elements=st.one_of(st.floats(-1e3, 1e5), st.just(np.nan), st.just(0.0))),
+       st.floats(1e-6, 10.0))
+def test_fuzz_peak_finders_return_typed_results(values, noise):
+    """Arbitrary spectra (NaN holes, negative, flat, tiny) give a result or a NoOutcome,
+    and every Estimate is finite with a non-negative error."""
+    wl = np.linspace(350.0, 800.0, values.size)
+    se = np.where(np.isnan(values), np.nan, noise)
+    results = [first_exciton_peak(wl, values, se)]
+    y = np.nan_to_num(values)
+    results.append(pl_band(wl, y, np.full(values.size, noise**2)))
+    for r in results:
+        if isinstance(r, NoOutcome):
+            continue
+        for est in vars(r).values():
+            if hasattr(est, "value"):
+                assert np.isfinite(est.value) and est.stderr >= 0, r
