@@ -391,13 +391,32 @@ def scatter_noise(values: np.ndarray) -> float:
     return max(sigma, floor, 1e-12)
 
 
+def scatter_noise_profile(values: np.ndarray, window: int = 41) -> np.ndarray:
+    """(P,) per-point noise sigma: `scatter_noise` in a sliding window of `window` points
+    (robust median of |second differences| / sqrt(6) x 1.4826), so shot noise that grows
+    with the signal is followed. Floored like `scatter_noise`; never below 1e-12."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    y = np.asarray(values, dtype=np.float64)
+    n = y.size
+    floor = max(1e-6 * float(np.max(np.abs(y))) if n else 0.0, 1e-12)
+    if n < window + 2:
+        return np.full(n, scatter_noise(y))
+    d2 = np.abs(y[2:] - 2.0 * y[1:-1] + y[:-2])
+    local = np.median(sliding_window_view(d2, window), axis=1) * 1.4826 / np.sqrt(6.0)
+    pad_lo = (n - local.size) // 2
+    prof = np.concatenate((np.full(pad_lo, local[0]), local,
+                           np.full(n - pad_lo - local.size, local[-1])))
+    return np.maximum(prof, floor)
+
+
 def score_spectrum(
     kind: str, wavelengths_nm: np.ndarray, values: np.ndarray, material: str
 ) -> tuple[dict[str, Outcome], ExcitonPeak | PlBand | NoOutcome]:
     """Outcomes from one processed spectrum (no raw counts), e.g. read from a CSV file.
 
     Without counts there is no shot-noise model: the per-point noise is estimated from the
-    spectrum's own scatter (`scatter_noise`) and taken as uniform.
+    spectrum's own local scatter (`scatter_noise_profile`).
 
     Args:
         kind: "absorbance" (values are decadic absorbance) or "pl" (values are PL
@@ -413,11 +432,11 @@ def score_spectrum(
     """
     wl = np.asarray(wavelengths_nm, dtype=np.float64)
     y = np.asarray(values, dtype=np.float64)
-    sigma = scatter_noise(y)
+    sigma = scatter_noise_profile(y)
     curve = sizing_curve(material)
     out: dict[str, Outcome] = {}
     if kind == "absorbance":
-        pk = first_exciton_peak(wl, y, np.full_like(y, sigma))
+        pk = first_exciton_peak(wl, y, sigma)
         if isinstance(pk, NoOutcome):
             return {k: pk for k in ("abs_peak_nm", "diameter_nm", "size_dispersion")}, pk
         out["abs_peak_nm"] = pk.wavelength_nm
@@ -434,7 +453,7 @@ def score_spectrum(
             out["size_dispersion"] = size_dispersion(curve, pk.wavelength_nm, pk.hwhm_red_ev, d)
         return out, pk
     if kind == "pl":
-        var = np.full_like(y, sigma * sigma)
+        var = sigma * sigma
         doped = material.startswith("Mn:")
         band = pl_band(wl, y, var, range_nm=(-np.inf, DOPED_EXCITON_MAX_NM) if doped else None)
         names = ("pl_peak_nm", "fwhm_nm", "fwhm_mev") + (("mn_ratio",) if doped else ())

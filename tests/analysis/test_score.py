@@ -386,3 +386,13 @@ def test_g2_delegates_to_photon_core(monkeypatch):
     assert out["g2_zero"] == Estimate(0.07, 0.01)
     assert seen["t"].dtype == np.int64 and seen["c"].dtype == np.uint8
     assert seen["sync"] == 400_000 and seen["dur"] == 1.0  # metadata acquisition_s
+
+
+def test_scatter_noise_profile_follows_shot_noise():
+    from sdl.analysis.score import scatter_noise_profile
+
+    rng = np.random.default_rng(22)
+    level = np.concatenate((np.full(1000, 100.0), np.full(1000, 10000.0)))
+    prof = scatter_noise_profile(rng.poisson(level).astype(float))
+    assert np.median(prof[100:900]) == pytest.approx(10.0, rel=0.15)
+    assert np.median(prof[1100:1900]) == pytest.approx(100.0, rel=0.15)
