@@ -19,9 +19,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# A short simulated run of the default campaign (8 Sobol + 8 BO experiments); it ends by
+# printing the best conditions found and the path of the HTML report.
 run: $(STAMP)
-	$(BIN)/sdl validate campaigns/cdse_620nm.toml
-	@echo "The campaign loop is not built yet: 'make run' only validates the default campaign."
+	$(BIN)/sdl run campaigns/cdse_620nm.toml --budget 16
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
