@@ -226,6 +226,29 @@ def release_port(port: Port) -> None:
             port.close()
 
 
+class PortClient:
+    """Base of the drivers: holds one shared `Port` (from `open_port`) under `self.name`.
+
+    `port` raises ProtocolError once the driver is closed; `close()` releases the port
+    (the line stays open while other drivers on the same bus use it). Idempotent.
+    """
+
+    name: str
+    _port: Port | None = None
+
+    @property
+    def port(self) -> Port:
+        if self._port is None:
+            raise ProtocolError("driver closed", device=self.name, next_step="create a new driver")
+        return self._port
+
+    def close(self) -> None:
+        """Release the port (the line stays open while other drivers use it)."""
+        if self._port is not None:
+            release_port(self._port)
+            self._port = None
+
+
 def frame_error(message: str, raw: bytes) -> ProtocolError:
     """Shorthand used by framing functions."""
     return ProtocolError(message, raw=raw)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from hardware.errors import ChecksumError, CommandRejected, DeviceAlarm, ProtocolError
 from hardware.retry import RetryPolicy
-from hardware.transport import Port, open_port, release_port
+from hardware.transport import Port, PortClient, open_port
 
 
 class Reg(enum.IntEnum):
@@ -207,7 +207,7 @@ def to_register(value: float, decimals: int = 1) -> int:
 
 
 # ------------------------------------------------------------------------------------ driver
-class Eurotherm3216:
+class Eurotherm3216(PortClient):
     """One 3216 at Modbus `address` on a (possibly shared) RS-485/RS-232 line.
 
     Args:
@@ -229,17 +229,6 @@ class Eurotherm3216:
         self.retry = retry or RetryPolicy()
         self.name = name or f"eurotherm3216@{url}#{address}"
         self._port: Port | None = open_port(url, baud, timeout_s)
-
-    @property
-    def port(self) -> Port:
-        if self._port is None:
-            raise ProtocolError("driver closed", device=self.name, next_step="create a new driver")
-        return self._port
-
-    def close(self) -> None:
-        if self._port is not None:
-            release_port(self._port)
-            self._port = None
 
     def _transact(self, request: bytes, function: int) -> bytes:
         def once() -> bytes:

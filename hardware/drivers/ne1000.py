@@ -31,7 +31,7 @@ from hardware.errors import (
     ProtocolError,
 )
 from hardware.retry import RetryPolicy
-from hardware.transport import Port, open_port, release_port
+from hardware.transport import Port, PortClient, open_port
 
 log = logging.getLogger(__name__)
 
@@ -254,7 +254,7 @@ def rate_command(ul_min: float) -> str:
 
 
 # ------------------------------------------------------------------------------------ driver
-class Ne1000Pump:
+class Ne1000Pump(PortClient):
     """One NE-1000 pump at `address` on a (possibly shared) serial line.
 
     Args:
@@ -280,18 +280,6 @@ class Ne1000Pump:
         self._port: Port | None = open_port(url, baud, timeout_s)
 
     # -- plumbing ------------------------------------------------------------------------
-    @property
-    def port(self) -> Port:
-        if self._port is None:
-            raise ProtocolError("driver closed", device=self.name, next_step="create a new driver")
-        return self._port
-
-    def close(self) -> None:
-        """Release the port (the line stays open while other pumps use it)."""
-        if self._port is not None:
-            release_port(self._port)
-            self._port = None
-
     def _send_once(self, command: str) -> Ne1000Reply:
         request = build_ne1000_command(self.address, command, safe=self.safe_mode)
         framer = find_safe_frame if self.safe_mode else find_basic_frame

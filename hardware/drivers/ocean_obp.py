@@ -24,7 +24,7 @@ import numpy as np
 
 from hardware.errors import ChecksumError, CommandRejected, ProtocolError
 from hardware.retry import RetryPolicy
-from hardware.transport import Port, open_port, release_port
+from hardware.transport import Port, PortClient, open_port
 
 START = b"\xc1\xc0"
 FOOTER = b"\xc5\xc4\xc3\xc2"
@@ -151,7 +151,7 @@ def polynomial_wavelengths(coefficients: list[float] | np.ndarray, pixels: int =
 
 
 # ------------------------------------------------------------------------------------ driver
-class OceanObpSpectrometer:
+class OceanObpSpectrometer(PortClient):
     """An STS-class spectrometer on a serial line.
 
     Args:
@@ -169,17 +169,6 @@ class OceanObpSpectrometer:
         self.name = name or f"obp@{url}"
         self.integration_time_us = 100_000
         self._port: Port | None = open_port(url, baud, timeout_s)
-
-    @property
-    def port(self) -> Port:
-        if self._port is None:
-            raise ProtocolError("driver closed", device=self.name, next_step="create a new driver")
-        return self._port
-
-    def close(self) -> None:
-        if self._port is not None:
-            release_port(self._port)
-            self._port = None
 
     def transact(self, message_type: int, immediate: bytes = b"", *, ack: bool = False,
                  timeout_s: float | None = None) -> ObpMessage:
