@@ -181,6 +181,14 @@ class Record:
         return [] if msgs == ["ok"] else msgs
 
     def close(self) -> None:
+        """Close; a writer first checkpoints the WAL into the main file (TRUNCATE), so a
+        copy of `record.sqlite` alone holds every event (best effort: a live reader may
+        keep part of the log in the -wal file, which SQLite still reads)."""
+        if not self.readonly:
+            try:
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.DatabaseError:
+                pass
         self._db.close()
 
     def __enter__(self) -> Record:

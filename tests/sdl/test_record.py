@@ -28,6 +28,22 @@ def test_wal_and_synchronous_full(tmp_path):
     rec.close()
 
 
+def test_closed_record_is_whole_in_the_main_file(tmp_path):
+    """A copy of record.sqlite alone (without -wal) holds every event after close."""
+    reader = None
+    with Record(tmp_path / "r.sqlite") as rec:
+        rec.append("campaign_started")
+        reader = Record(tmp_path / "r.sqlite", readonly=True)  # a live reader (sdl status)
+        for i in range(5):
+            rec.append("proposed", f"e{i}", k=i)
+        assert len(list(reader.events())) == 6
+    copy = tmp_path / "copy.sqlite"
+    copy.write_bytes((tmp_path / "r.sqlite").read_bytes())
+    db = sqlite3.connect(f"file:{copy}?immutable=1", uri=True)
+    assert db.execute("SELECT count(*) FROM events").fetchone()[0] == 6
+    reader.close()
+
+
 def test_append_only_triggers(tmp_path):
     with Record(tmp_path / "r.sqlite") as rec:
         rec.append("campaign_started")
