@@ -17,8 +17,10 @@ the device log):
   its setpoint for `reactor.stable_for_s`.
 - flushing: pumps at their rates (safe-mode watchdog armed) for `reactor.flush_volumes`
   residence times of the whole path: t = n (V_core / Q_core + V_stage2 / Q_total) 60 s.
-- measuring: solvent in the cell: dark, lamp reference; sample: lamp, dark, excitation
-  (PL); photon file when asked. Then pumps stop, watchdog disarmed, heaters stay at
+- measuring: solvent in the cell: dark, lamp reference; reference dye (when the optics
+  device declares one): excitation (reference PL for relative PLQY); sample: lamp, dark,
+  excitation (PL); photon file when asked. The optics device's constants (excitation
+  line, solvent index, dilution, reference dye) go into the metadata. Then pumps stop, watchdog disarmed, heaters stay at
   their setpoint for the next experiment (the loop's final `safe_state` idles them).
 
 Interlocks (`hardware.interlocks`) are checked on every poll (every `poll_s`) and
@@ -358,7 +360,8 @@ class FlowRig:
         meta: dict[str, Any] = {"rig": "FlowRig", "rig_name": self.rig_file.rig.name,
                                 "material": self.material,
                                 "path_length_cm": self.rig_file.reactor.flow_cell_path_cm,
-                                "saturation_counts": SATURATION_COUNTS}
+                                "saturation_counts": SATURATION_COUNTS,
+                                **self._optics_metadata(cond)}
         try:
             flows, planned_s, problems = self._plan(cond, photons)
             meta["flows_ul_min"] = {k: round(v, 6) for k, v in flows.items()}
@@ -395,6 +398,28 @@ class FlowRig:
             self.safe_state()
             self.state = "idle"
             raise
+
+    def _optics_metadata(self, cond: Mapping[str, Any]) -> dict[str, Any]:
+        """What the analysis needs beyond the counts (`sdl.analysis.score`): the optics
+        device's constants (excitation line, solvent index, dilution before the cell,
+        reference dye) and the metal concentration fed (yield). Without a reference dye
+        the reference keys are absent and PLQY is not scored."""
+        out: dict[str, Any] = {}
+        conc = cond.get("metal_conc_mm")
+        if isinstance(conc, (int, float)):
+            out["feed_metal_molar"] = float(conc) * 1e-3
+        dev = self._optics_dev
+        if dev is None:
+            return out
+        out.update(excitation_nm=dev.excitation_nm, solvent_index=dev.solvent_index,
+                   sample_dilution=dev.sample_dilution)
+        if dev.reference_dye:
+            out.update(reference_dye=dev.reference_dye, reference_plqy=dev.reference_plqy,
+                       reference_absorbance=dev.reference_absorbance,
+                       reference_solvent_index=dev.reference_solvent_index)
+        else:
+            out["reference_dye"] = None
+        return out
 
     # -- steps -----------------------------------------------------------------------------
     def _plan(self, cond: dict[str, Any], photons: bool) -> tuple[dict[str, float], float, list[str]]:
@@ -508,7 +533,9 @@ class FlowRig:
                      "scans_to_average": spec_dev.scans_to_average})
         if photons and self.photon_folder is not None:
             self.photon_folder.mark_existing_seen()
+        dye = self._optics_dev is not None and bool(self._optics_dev.reference_dye)
         steps = (("solvent", "dark", "abs_dark_counts"), ("solvent", "lamp", "abs_reference_counts"),
+                 *((("reference", "excitation", "pl_reference_counts"),) if dye else ()),
                  ("sample", "lamp", "abs_sample_counts"), ("sample", "dark", "pl_dark_counts"),
                  ("sample", "excitation", "pl_sample_counts"))
         for cell, light, key in steps:
@@ -518,8 +545,8 @@ class FlowRig:
             self.log.add(spec_dev.name, "acquire", {"field": key, "cell": cell, "light": light,
                                                     "max_counts": float(spectra[key].max())})
             self._poll()
-        spectra["pl_reference_counts"] = spectra["pl_dark_counts"].copy()  # no reference dye
-        meta["reference_dye"] = None
+        if not dye:  # no reference dye position: no relative PLQY
+            spectra["pl_reference_counts"] = spectra["pl_dark_counts"].copy()
         if any(float(v.max()) >= SATURATION_COUNTS for v in spectra.values()):
             self.log.add(spec_dev.name, "alarm", "saturated")
         self._set_light("dark")

@@ -2,13 +2,15 @@
 sample / solvent valve of the flow cell.
 
 These are not part of the three serial protocols (PROTOCOLS.md), so they get their own
-small capability `LightPath`. Two implementations, both for emulated rigs:
+small capability `LightPath`. The cell selector has three positions: the reactor outlet
+("sample"), neat solvent ("solvent", absorbance reference) and a reference dye
+("reference", for relative PLQY). Two implementations, both for emulated rigs:
 
 - `WorldLightPath`: sets `EmulatedWorld.light` / `.cell` directly (emulators in this
   process, e.g. tests); reached through `emuworld://NAME` after `register_world`.
 - `BackchannelLightPath`: sends one line per switch to the control socket of
   `sdl emulate` (`tcp://127.0.0.1:PORT`): `optics:lamp`, `optics:excitation`,
-  `optics:dark`, `optics:sample`, `optics:solvent`; the reply line is `ok` or
+  `optics:dark`, `optics:sample`, `optics:solvent`, `optics:reference`; the reply line is `ok` or
   `error: ...` (the fault-spec line protocol of `hardware.emulators.control`).
 
 A real rig needs a driver for its shutter and valve; until one is configured,
@@ -24,7 +26,7 @@ from typing import Any, Protocol, runtime_checkable
 from hardware.errors import DeviceTimeout, HardwareError, PortUnavailable
 
 LIGHT_MODES = ("lamp", "excitation", "dark")
-CELLS = ("sample", "solvent")
+CELLS = ("sample", "solvent", "reference")
 
 _worlds: dict[str, Any] = {}
 _worlds_lock = threading.Lock()
@@ -39,7 +41,8 @@ class LightPath(Protocol):
         ...
 
     def set_cell(self, cell: str) -> None:
-        """"sample" (reactor outlet) or "solvent" (reference) in the flow cell."""
+        """"sample" (reactor outlet), "solvent" (absorbance reference) or "reference"
+        (reference dye) in the flow cell."""
         ...
 
     def close(self) -> None:
@@ -101,7 +104,7 @@ class BackchannelLightPath:
             raise HardwareError(f"emulator refused optics:{word}: {reply or 'no answer'}",
                                 device=self.name,
                                 next_step="use an emulator whose control socket accepts "
-                                          "optics:<lamp|excitation|dark|sample|solvent>")
+                                          "optics:<lamp|excitation|dark|sample|solvent|reference>")
 
     def set_light(self, mode: str) -> None:
         self._send(_check(mode, LIGHT_MODES, "light"))

@@ -1,8 +1,9 @@
 """Emulated Ocean Optics STS spectrometer speaking the Ocean Binary Protocol.
 
 Counts come from the shared world: lamp through the flow cell (transmission 10^-A of the
-simulator's absorbance for the current flows and temperature), or PL under excitation, or
-dark only; 14-bit full scale 16383, Gaussian read noise and shot noise, seeded per scan.
+simulator's absorbance for the current flows and temperature), or PL under excitation (of
+the sample, or of the reference dye when the cell selector is on "reference"), or dark
+only; 14-bit full scale 16383, Gaussian read noise and shot noise, seeded per scan.
 Faults through methods: saturation, lamp failure, bubbles, dark drift, not-ready (error 7),
 unexpected reset (error 9).
 """
@@ -127,6 +128,8 @@ class ObpSpectrometerEmulator:
             signal = lamp * transmission
         elif light == "excitation" and optics is not None:
             signal = PL_COUNTS_PER_S * ms * 1e-3 * optics.pl_photon_rate
+        elif light == "excitation" and self.world.cell == "reference":
+            signal = PL_COUNTS_PER_S * ms * 1e-3 * self.world.reference_pl_rate(wl)
         if self.bubble_scans > 0:
             self.bubble_scans -= 1
             signal = signal * rng.uniform(0.15, 0.6) + rng.normal(0, 0.05, STS_PIXELS) * signal

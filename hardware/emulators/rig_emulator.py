@@ -34,7 +34,7 @@ Fault -> what the real driver reports (each checked in tests/hardware/emulators)
              not_ready[=n]       CommandRejected(code=7)
              reset               CommandRejected(code=9); integration time back to default
   photon_timer acquire[=s]       writes one PTU file now
-  optics     lamp|excitation|dark|sample|solvent   (controls, not faults)
+  optics     lamp|excitation|dark|sample|solvent|reference   (controls, not faults)
 """
 
 from __future__ import annotations
@@ -99,6 +99,7 @@ OPTICS_CONTROLS: dict[str, Fault] = {
     "dark": lambda d, v: setattr(d.world, "light", "dark"),
     "sample": lambda d, v: setattr(d.world, "cell", "sample"),
     "solvent": lambda d, v: setattr(d.world, "cell", "solvent"),
+    "reference": lambda d, v: setattr(d.world, "cell", "reference"),
 }
 OPTICS_DEVICE = "optics"
 
@@ -166,6 +167,11 @@ class EmulatedRig:
         for dev in rig.devices:
             if dev.role == "optics":
                 self.devices[dev.name] = self.optics
+                if dev.reference_dye:  # emulate the dye the rig file declares
+                    self.world.reference_overrides = {
+                        "reference_plqy": dev.reference_plqy,
+                        "reference_absorbance": dev.reference_absorbance,
+                        "reference_solvent_index": dev.reference_solvent_index}
                 continue
             if dev.role == "photon_timer":
                 if photon_folder is None:
@@ -209,6 +215,8 @@ class EmulatedRig:
             link_dir: for "pty", directory for stable symlinks (port-vanish needs them).
         """
         port_url: dict[str, str] = {}
+        if transport in ("pty", "socket"):  # served in real time to another process
+            self.world.warm_up()
         for j, (port, wire) in enumerate(self.wires.items()):
             if transport == "emu":
                 port_url[port] = register_wire(wire)

@@ -175,6 +175,35 @@ def outlet_optics(material: str, conditions: Mapping[str, Any], seed: int,
     return OutletOptics(wl, absorbance, pl, "fallback")
 
 
+def reference_dye_rate(material: str, wavelengths_nm: np.ndarray,
+                       overrides: Mapping[str, float] | None = None) -> np.ndarray:
+    """PL photon rate of the reference dye in the cell selector's "reference" position, in
+    the units of `OutletOptics.pl_photon_rate`: `simulator.spectrometer.dye_photon_rate`
+    for the material preset's dye, with `overrides` (reference_plqy, reference_absorbance,
+    reference_solvent_index: what the rig file declares) replacing the preset's values.
+    Without the simulator: a Gaussian at 552 nm, 38 nm wide, with the same scaling."""
+    wl = np.asarray(wavelengths_nm, dtype=np.float64)
+    ox: dict[str, Any] = {"reference_peak_nm": 552.0, "reference_fwhm_nm": 38.0,
+                          "reference_plqy": 0.95, "reference_absorbance": 0.05,
+                          "reference_solvent_index": 1.361}
+    try:
+        mats = importlib.import_module("simulator.materials")
+        spec = importlib.import_module("simulator.spectrometer")
+        ox.update({k: v for k, v in mats.load_material(material).optics.items() if k in ox})
+        rate_fn = spec.dye_photon_rate
+    except (ImportError, AttributeError, ValueError, KeyError):
+        rate_fn = None
+    ox.update({k: float(v) for k, v in (overrides or {}).items() if v is not None})
+    if rate_fn is not None:
+        return np.asarray(rate_fn(wl, ox["reference_peak_nm"], ox["reference_fwhm_nm"],
+                                  ox["reference_plqy"], ox["reference_absorbance"],
+                                  ox["reference_solvent_index"]), dtype=np.float64)
+    shape = np.exp(-0.5 * ((wl - ox["reference_peak_nm"]) / (ox["reference_fwhm_nm"] / 2.3548)) ** 2)
+    shape /= max(float(shape.sum()), 1e-300)
+    absorbed = 1.0 - 10.0 ** (-ox["reference_absorbance"])
+    return absorbed * ox["reference_plqy"] * shape / ox["reference_solvent_index"] ** 2
+
+
 def flows_to_conditions(flows_ul_min: Mapping[str, float], stock_molar: Mapping[str, float],
                         reactor_volume_ul: float, temperature_c: float) -> dict[str, float]:
     """Fallback inversion of inlet flows into the condition vocabulary.
@@ -217,7 +246,11 @@ class EmulatedWorld:
         light: what illuminates the flow cell: "lamp" (absorbance), "excitation" (PL) or
             "dark" (shutter closed). Set from the back channel (the real rig switches it
             with a shutter/lamp driver that is not part of these protocols).
-        cell: "sample" or "solvent" (reference) in the flow cell.
+        cell: "sample", "solvent" (absorbance reference) or "reference" (reference dye)
+            in the flow cell.
+        reference_overrides: the rig file's declared reference-dye constants
+            (reference_plqy, reference_absorbance, reference_solvent_index), used by
+            `reference_pl_rate`; empty = the material preset's dye.
         lock: the world lock; devices hold it while they update state.
     """
 
@@ -236,6 +269,8 @@ class EmulatedWorld:
         self.spectrometer: Any = None  # the ObpSpectrometerEmulator, set by it
         self.light = "lamp"
         self.cell = "sample"
+        self.reference_overrides: dict[str, float] = {}
+        self._reference_rate: np.ndarray | None = None
         self.lock = threading.RLock()
         self._cache: tuple[tuple, OutletOptics] | None = None
         self._scheduled: list[tuple[float, Callable[[], None]]] = []
@@ -318,3 +353,24 @@ class EmulatedWorld:
                                self.reactor_volume_ul)
         self._cache = (key, optics)
         return optics
+
+    def warm_up(self) -> None:
+        """Load the simulator (imports, cached compiled kernels: ~1 s) before serving, not
+        inside the first spectrum: that runs under the world lock, and a second of wall
+        time is `speed` emulated seconds in which no device answers (at `--speed 100`
+        long enough to trip the pumps' safe-mode watchdog). Never raises."""
+        wl = np.linspace(350.0, 800.0, PIXELS)
+        try:
+            outlet_optics(self.material, {"temperature_c": 250.0, "residence_time_s": 30.0,
+                                          "metal_conc_mm": 20.0}, self.seed, wl,
+                          self.reactor_volume_ul)
+            self.reference_pl_rate(wl)
+        except Exception as e:  # noqa: BLE001 - a failed warm-up only costs time later
+            log.warning("emulator warm-up failed: %s", e)
+
+    def reference_pl_rate(self, wavelengths_nm: np.ndarray) -> np.ndarray:
+        """PL photon rate of the reference dye (`reference_dye_rate`), cached."""
+        if self._reference_rate is None or len(self._reference_rate) != len(wavelengths_nm):
+            self._reference_rate = reference_dye_rate(self.material, wavelengths_nm,
+                                                      self.reference_overrides)
+        return self._reference_rate

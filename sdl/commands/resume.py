@@ -38,7 +38,8 @@ def run(args: argparse.Namespace) -> int:
         kind = st.started.get("rig_kind", "simulator")
         if kind == "flowrig":
             try:
-                rig = hardware_rig(session.run_dir / RIG_NAME)
+                rig = hardware_rig(session.run_dir / RIG_NAME,
+                                   material=session.campaign.campaign.material)
                 out.say(f"Resuming '{session.campaign.name}' on the rig in {session.run_dir / RIG_NAME}")
             except HardwareUnavailable as e:
                 if not args.fallback_to_simulator:

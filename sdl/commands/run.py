@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     if args.rig:
         load_rig(args.rig)
         try:
-            rig = hardware_rig(args.rig)
+            rig = hardware_rig(args.rig, material=campaign.campaign.material)
             rig_kind = "flowrig"
             first = f"Running '{campaign.name}' on the rig in {args.rig}"
         except HardwareUnavailable as e:

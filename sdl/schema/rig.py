@@ -107,6 +107,15 @@ class OpticsDevice(_Strict):
     (`tcp://127.0.0.1:PORT`) or `emuworld://NAME` for emulators in the same process.
     `time_scale` is the emulator's `--speed` (emulated seconds per real second): the
     rig's waits shrink by it so a rehearsal runs as fast as the emulated world.
+
+    Optical constants the analysis needs (written into every measurement's metadata):
+    `excitation_nm` (PL excitation line, default 400), `solvent_index` (refractive index
+    of the sample's solvent, default 1.445 for octadecene), `sample_dilution` (dilution
+    of the reactor outlet before the flow cell, default 1 = none). Relative PLQY needs a
+    reference dye in the cell selector's "reference" position, measured under excitation
+    with every sample: `reference_dye` (name; "" = no dye position, PLQY is then not
+    measured), with its `reference_plqy`, `reference_absorbance` (at `excitation_nm`,
+    over the flow-cell path) and `reference_solvent_index` (all three required with a dye).
     """
 
     role: Literal["optics"]
@@ -115,6 +124,25 @@ class OpticsDevice(_Strict):
     port: Port
     timeout_s: Annotated[float, Field(gt=0, le=60)] = 2.0
     time_scale: Annotated[float, Field(gt=0, le=10_000)] = 1.0
+    excitation_nm: Annotated[float, Field(ge=200, le=1100)] = 400.0
+    solvent_index: Annotated[float, Field(ge=1.0, le=3.0)] = 1.445
+    sample_dilution: Annotated[float, Field(ge=1.0, le=1e4)] = 1.0
+    reference_dye: Annotated[str, Field(max_length=80)] = ""
+    reference_plqy: Annotated[float, Field(gt=0, le=1)] | None = None
+    reference_absorbance: Annotated[float, Field(gt=0, le=2)] | None = None
+    reference_solvent_index: Annotated[float, Field(ge=1.0, le=3.0)] | None = None
+
+    @model_validator(mode="after")
+    def _check_reference(self) -> OpticsDevice:
+        fields = ("reference_plqy", "reference_absorbance", "reference_solvent_index")
+        given = [f for f in fields if getattr(self, f) is not None]
+        if self.reference_dye and len(given) < len(fields):
+            missing = [f for f in fields if f not in given]
+            raise ValueError(f"reference_dye {self.reference_dye!r} also needs "
+                             f"{', '.join(missing)}")
+        if given and not self.reference_dye:
+            raise ValueError(f"{', '.join(given)} given without reference_dye (the dye's name)")
+        return self
 
 
 Device = Annotated[

@@ -31,7 +31,8 @@ def test_emulate_then_devices_check(tmp_path):
         assert any(line.startswith("OK   pump_solvent") and "NE1000" in line for line in lines)
         assert any(line.startswith("OK   sts") and "1024 px" in line for line in lines)
         assert any(line.startswith("FAIL heater_shell") and "sensor break" in line for line in lines)
-        assert "1 of 9 devices did not answer: heater_shell" in check.stderr
+        assert any(line.startswith("OK   optics") and "control socket" in line for line in lines)
+        assert "1 of 10 devices did not answer: heater_shell" in check.stderr
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -77,19 +78,25 @@ def test_written_rig_round_trips(tmp_path):
 def test_devices_check_all_ok_json(emu, tmp_path, capsys):
     import json
 
+    from hardware.optics_path import register_world, unregister_world
     from sdl.commands.emulate import rig_to_toml
 
     data = emu.rig.model_dump(mode="python")
     for dev in data["devices"]:
         if dev["name"] in emu.urls:
             dev["port"] = emu.urls[dev["name"]]
+        elif dev["role"] == "optics":
+            dev["port"] = register_world("devices-check-json", emu.world)
         else:
             dev["folder"] = str(tmp_path)
     path = tmp_path / "rig.toml"
     path.write_text(rig_to_toml(data))
-    assert main(["devices", "check", str(path), "--json", "--timeout", "0.2"]) == 0
+    try:
+        assert main(["devices", "check", str(path), "--json", "--timeout", "0.2"]) == 0
+    finally:
+        unregister_world("devices-check-json")
     report = json.loads(capsys.readouterr().out)
-    assert [d["ok"] for d in report["devices"]] == [True] * 9
+    assert [d["ok"] for d in report["devices"]] == [True] * 10
     assert "NE1000V3.928" in report["devices"][0]["detail"]
     # probing only reads: no pump was started, no setpoint written
     assert all(not p.running for p in emu.world.pumps.values())
