@@ -62,8 +62,8 @@ class TaggerEmulator:
             return None
         return self.world.optics(spec.wavelengths_nm)
 
-    def _stream(self, duration_s: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, int]:
-        optics = self._optics()
+    def _stream(self, duration_s: float, rng: np.random.Generator,
+                optics: Any = None) -> tuple[np.ndarray, np.ndarray, int]:
         sim = _simulator_photons()
         if sim is not None and optics is not None and optics.state is not None:
             sample_dot, ph = sim
@@ -95,8 +95,9 @@ class TaggerEmulator:
 
         self.files += 1
         rng = np.random.default_rng([self.world.seed, 7, self.files])
-        with self.world.lock:
-            t, ch, sync_ps = self._stream(duration_s, rng)
+        with self.world.lock:  # only the outlet snapshot: the other devices keep answering
+            optics = self._optics()
+        t, ch, sync_ps = self._stream(duration_s, rng, optics)
         self.folder.mkdir(parents=True, exist_ok=True)
         final = self.folder / f"{self.name}_{self.files:05d}.ptu"
         tmp = self.folder / f".{final.name}.part"
