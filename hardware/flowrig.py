@@ -164,6 +164,7 @@ class FlowRig:
         self._pump_running: dict[str, bool] = {}
         self._safe_lock = threading.Lock()
         self.last_safe_state_s: float | None = None
+        self.safe_state_problems: list[str] = []  # devices the last safe_state() could not reach
         self.safe_state_done_at: float | None = None  # time.perf_counter() of the last one
         self.prepared = False
 
@@ -321,6 +322,7 @@ class FlowRig:
         finally:
             self.safe_state_done_at = time.perf_counter()
             self.last_safe_state_s = self.safe_state_done_at - t0
+            self.safe_state_problems = problems
             self.log.add("rig", "safe_state", {"seconds": round(self.last_safe_state_s, 4),
                                                "problems": problems})
             self._safe_lock.release()
@@ -787,7 +789,8 @@ class FlowRig:
                 last = e.message
                 self.log.add(trip.device, "reconnect_failed", {"attempt": attempt, "error": last})
         self.safe_state()
-        raise DeviceLost(trip.device, last or trip.justification, self.reconnects)
+        raise DeviceLost(trip.device, last or trip.justification, self.reconnects,
+                         self.safe_state_problems)
 
     def _reconnect(self, name: str) -> None:
         if name in self.pumps:

@@ -14,7 +14,7 @@ default poll_s = 0.5 s the safe state is reached within 1 s of the fault being r
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -275,11 +275,15 @@ class DeviceLost(HardwareUnavailable):
     `stopped` with this message, and `sdl resume` re-runs the interrupted experiment.
     """
 
-    def __init__(self, device: str, detail: str, attempts: int):
+    def __init__(self, device: str, detail: str, attempts: int,
+                 safe_state_problems: Sequence[str] = ()):
         self.device = device
+        safe = ("the rig is in its safe state" if not safe_state_problems else
+                "the safe state is INCOMPLETE (" + "; ".join(safe_state_problems)
+                + "): make those devices safe by hand")
         super().__init__(
             f"{device} stopped answering and did not come back after {attempts} reconnect "
-            f"attempt(s) ({detail}); the rig is in its safe state; check the device and its "
+            f"attempt(s) ({detail}); {safe}; check the device and its "
             "cable, then `sdl resume` the run directory")
 
 

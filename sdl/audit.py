@@ -60,7 +60,7 @@ def audit(run_dir: str | Path) -> AuditResult:
     status: dict[str, str | None] = {}
     referenced: set[str] = set()
     campaign_toml = None
-    for i, (rowid, seq, ts, kind, eid, payload, stored_prev, stored_hash) in enumerate(rows, start=1):
+    for i, (_rowid, seq, ts, kind, eid, payload, stored_prev, stored_hash) in enumerate(rows, start=1):
         where = f"event {i} (seq {seq}, {kind}{' ' + eid if eid else ''})"
         if seq != i:
             res.problems.append(f"{where}: expected seq {i}: an event was deleted, inserted or reordered")

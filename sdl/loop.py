@@ -25,6 +25,12 @@ from sdl.utility import best_index, target_reached
 
 log = logging.getLogger(__name__)
 
+#: Failure kinds that point at the rig rather than the chemistry.
+RIG_FAULT_KINDS = frozenset({"interlock", "equipment", "device"})
+#: Stop the campaign after this many rig faults in a row (a persistent fault such as a
+#: broken thermocouple would otherwise fail every remaining experiment of the night).
+MAX_CONSECUTIVE_RIG_FAULTS = 3
+
 
 class StopRequested(Exception):
     """Raised in the main thread by the first SIGINT/SIGTERM."""
@@ -80,8 +86,10 @@ def run_loop(session: Session, rig: Any, *, say: Callable[[str], None] = print,
         try:
             rig.prepare()
             limits = rig.limits()
+            faults: list[str] = []  # reasons of the rig faults in a row, this process
             for trial in recover(session, rig, photons, say):
                 _report_line(session, trial.experiment_id, say, progress)
+                faults = _rig_fault_streak(session, faults, trial.experiment_id)
             while True:
                 st = session.state
                 if hours is not None and st.active_seconds() >= hours * 3600:
@@ -98,6 +106,13 @@ def run_loop(session: Session, rig: Any, *, say: Callable[[str], None] = print,
                 for trial in trials:
                     run_trial(session, rig, trial, limits, reactor_volume, photons)
                     _report_line(session, trial.experiment_id, say, progress)
+                    faults = _rig_fault_streak(session, faults, trial.experiment_id)
+                if len(faults) >= MAX_CONSECUTIVE_RIG_FAULTS:
+                    result = LoopResult(
+                        "rig_faults", 3,
+                        f"{len(faults)} rig faults in a row ({', '.join(faults)}); fix the "
+                        f"rig, then `sdl resume {session.run_dir}`")
+                    break
         except StopRequested as e:
             result = LoopResult("signal", 130 if e.signame == "SIGINT" else 143, e.signame)
         except SdlError as e:
@@ -111,10 +126,23 @@ def run_loop(session: Session, rig: Any, *, say: Callable[[str], None] = print,
     return result
 
 
+def _rig_fault_streak(session: Session, faults: list[str], eid: str) -> list[str]:
+    """The streak of rig-fault reasons extended by experiment `eid` (or reset by it)."""
+    e = session.state.experiments[eid]
+    kind = (e.failure or {}).get("kind") if e.status == "failed" else None
+    if kind in RIG_FAULT_KINDS:
+        return [*faults, str((e.failure or {}).get("reason"))]
+    return [] if e.status in ("scored", "failed") else faults
+
+
 def _make_safe(session: Session, rig: Any, result: LoopResult, say: Callable[[str], None]) -> None:
     detail = "rig safe"
     try:
         rig.safe_state()
+        unreached = list(getattr(rig, "safe_state_problems", None) or [])
+        if unreached:
+            detail = "safe state INCOMPLETE: " + "; ".join(unreached)
+            say(f"WARNING: {detail}; make those devices safe by hand")
     except Exception as e:  # noqa: BLE001
         detail = f"safe_state raised {type(e).__name__}: {e}"
         say(f"WARNING: {detail}; check the rig by hand")

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Union
 
-ConditionValue = Union[float, int, str]
+ConditionValue = float | int | str
 Conditions = Mapping[str, ConditionValue]
 
 

@@ -152,6 +152,9 @@ def test_vanished_device_stops_the_campaign_after_safe_state(bench):
     assert _all_pumps_stopped(bench)
     assert bench.rig.state == "idle"
     assert bench.rig.safe_state_done_at - mark["t"] < 5.0  # includes 2 reconnect attempts
+    # the vanished heater could not be set idle: the message must not claim a safe rig
+    assert bench.rig.safe_state_problems and "heater_core" in bench.rig.safe_state_problems[0]
+    assert "INCOMPLETE" in str(err.value) and "safe state is INCOMPLETE" in str(err.value)
 
 
 def test_report_latencies():

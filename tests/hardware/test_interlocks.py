@@ -108,3 +108,7 @@ def test_device_lost_is_a_clean_hardware_unavailable():
     err = DeviceLost("pump_metal", "no reply", 2)
     assert isinstance(err, HardwareUnavailable) and err.exit_code == 3
     assert "pump_metal" in str(err) and "sdl resume" in str(err) and "\n" not in str(err)
+    assert "the rig is in its safe state" in str(err)
+    err = DeviceLost("heater_core", "no reply", 2, ["heater_core: no reply"])
+    assert "INCOMPLETE (heater_core: no reply)" in str(err) and "safe state" in str(err)
+    assert "the rig is in its safe state" not in str(err)

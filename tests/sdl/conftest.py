@@ -46,8 +46,9 @@ class TinyRig:
 
     reactor_volume_ul = 500.0
 
-    def __init__(self, fail_ids=()):
+    def __init__(self, fail_ids=(), fail_kind="clog"):
         self.fail_ids = set(fail_ids)
+        self.fail_kind = fail_kind
         self.safe_calls = 0
         self.runs = []
 
@@ -67,7 +68,8 @@ class TinyRig:
         dark = np.full_like(wl, 100.0)
         ref = dark + 10000.0
         pl = dark + 5000 * np.exp(-0.5 * ((wl - 600) / 15) ** 2) + rng.normal(0, 5, wl.size)
-        failure = Failure("clog", "clog:test", "test clog") if experiment_id in self.fail_ids else None
+        failure = (Failure(self.fail_kind, f"{self.fail_kind}:test", "test failure")
+                   if experiment_id in self.fail_ids else None)
         return RawMeasurement(experiment_id, dict(conditions), wl, dark, ref, ref * 0.5, dark, pl,
                               pl, metadata={"material": "CdSe"}, failure=failure)
 

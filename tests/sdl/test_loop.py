@@ -36,6 +36,44 @@ def test_runs_to_budget_with_failures(tmp_path, tiny_campaign, fake_propose, fak
     assert audit(tmp_path / "run").clean
 
 
+def test_persistent_rig_fault_stops_the_campaign_then_resume_finishes(
+        tmp_path, tiny_campaign, fake_propose, fake_scorer):
+    """A fault that stays (broken thermocouple) must not burn the night's budget: three rig
+    faults in a row stop the run (exit 3, safe state); clogs in a row do not."""
+    s = Session.create(tiny_campaign, out=tmp_path / "run")
+    rig = TinyRig(fail_ids={"e0002", "e0003", "e0004", "e0005"}, fail_kind="interlock")
+    res = run_loop(s, rig, say=lambda m: None)
+    assert (res.reason, res.exit_code) == ("rig_faults", 3)
+    assert "3 rig faults in a row" in res.detail and "interlock:test" in res.detail
+    assert rig.runs == ["e0001", "e0002", "e0003", "e0004"]
+    assert kinds(s)[-2:] == ["safe_state", "stopped"]
+    s.close()
+    s = Session.open(tmp_path / "run")
+    res = run_loop(s, TinyRig(), say=lambda m: None)  # the rig was fixed
+    assert (res.reason, res.exit_code) == ("budget", 0)
+    assert len(s.state.completed) == 6
+    s.close()
+    assert audit(tmp_path / "run").clean
+
+    s = Session.create(tiny_campaign, out=tmp_path / "clogs")
+    res = run_loop(s, TinyRig(fail_ids={"e0002", "e0003", "e0004", "e0005"}), say=lambda m: None)
+    assert res.reason == "budget"
+    s.close()
+
+
+def test_incomplete_safe_state_is_recorded_and_said(tmp_path, tiny_campaign, fake_propose, fake_scorer):
+    class HalfSafe(TinyRig):
+        safe_state_problems = ["heater_core: no reply"]
+
+    said = []
+    s = Session.create(tiny_campaign, out=tmp_path / "run")
+    run_loop(s, HalfSafe(), say=said.append)
+    ev = [e for e in s.record.events() if e.kind == "safe_state"][-1]
+    assert ev.payload["detail"] == "safe state INCOMPLETE: heater_core: no reply"
+    assert any("WARNING" in m and "by hand" in m for m in said)
+    s.close()
+
+
 def test_exception_in_rig_reaches_safe_state(tmp_path, tiny_campaign, fake_propose, fake_scorer):
     class Broken(TinyRig):
         def run(self, *a, **k):
