@@ -6,14 +6,17 @@
   `L_k = 2 [k ln(k/V_k) + (N-k) ln((N-k)/(1-V_k)) - N ln N]`, `V_k = (t_k - t_0)/T`;
   a change is accepted when `max_k L_k` exceeds the (1 - alpha) quantile of its null
   distribution (uniform arrivals), computed here by seeded Monte Carlo as in the paper,
-  and segments are split recursively (binary segmentation).
+  and segments are split recursively (binary segmentation). Each change is then moved
+  to its most likely place between its final neighbours and dropped if no longer
+  significant there (`_refine_changes`).
+- Intensity levels of the segments (W&Y's second stage: hierarchical clustering, EM,
+  BIC): `blinking_levels`. Levels are classed on/off by `on_levels`.
 - Threshold method: intensity trace in fixed bins; Otsu threshold (Otsu, IEEE Trans. SMC
   9, 62 (1979)) refined to the count where the on and off Poisson levels are equally
   likely.
-- Power laws: `P(t) ∝ t^-alpha` for t >= t_min, maximum likelihood
-  `alpha = 1 + n / sum ln(t_i / t_min)`, `sigma = (alpha - 1)/sqrt(n)`, with t_min chosen
-  to minimise the Kolmogorov-Smirnov distance (Clauset, Shalizi & Newman, SIAM Rev. 51,
-  661 (2009), eqs. 3.1, 3.2, 3.9).
+- Power laws `P(t) ∝ t^-alpha` by maximum likelihood with t_min by KS distance (Clauset,
+  Shalizi & Newman, SIAM Rev. 51, 661 (2009)), truncated at the longest dwell (Aban,
+  Meerschaert & Panorska, JASA 101, 270 (2006)): `blinking_powerlaw`.
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ from functools import lru_cache
 import numpy as np
 from numba import njit
 
+from .blinking_levels import IntensityLevels, cluster_levels, on_levels
+from .blinking_powerlaw import PowerLawFit, fit_power_law
+
 __all__ = [
     "intensity_trace",
     "otsu_threshold",
@@ -32,6 +38,9 @@ __all__ = [
     "dwell_times",
     "change_points",
     "wy_critical_value",
+    "IntensityLevels",
+    "cluster_levels",
+    "on_levels",
     "PowerLawFit",
     "fit_power_law",
     "BlinkingResult",
@@ -233,7 +242,10 @@ def change_points(
     t_start_ps: int | None = None,
     t_end_ps: int | None = None,
 ) -> np.ndarray:
-    """Change points in the photon rate (Watkins & Yang 2005), by binary segmentation.
+    """Change points in the photon rate (Watkins & Yang 2005) by binary segmentation.
+
+    Each change found is then moved to its most likely place between its final
+    neighbours, or dropped if no longer significant there (`_refine_changes`).
 
     Args:
         timestamps_ps: (N,) int64 ps, non-decreasing (detectors merged).
@@ -265,90 +277,88 @@ def change_points(
         llr, k = _max_llr(t, i0, i1, a, b)
         if k < 0 or llr <= wy_critical_value(n, alpha):
             continue
-        # the change is at photon t[i0 + k - 1]; it bounds both new segments
-        tc = int(t[i0 + k - 1])
+        # the change is after photon k (W&Y): at t[j], j = i0 + k - 1. The statistic puts
+        # the gap before photon k in the first segment, so t[j] is the photon on the
+        # bright side of the change (the last before a drop, the first after a rise),
+        # where the change time is most likely. It bounds both new segments.
+        j = i0 + k - 1
+        tc = int(t[j])
         if tc <= a or tc >= b:
             continue
         cps.append(tc)
-        stack.append((i0, i0 + k - 1, a, tc))
-        stack.append((i0 + k, i1, tc, b))
-    return np.array([ts, *sorted(cps), te], dtype=np.int64)
+        stack.append((i0, j, a, tc))
+        stack.append((j + 1, i1, tc, b))
+    bounds = np.array([ts, *sorted(cps), te], dtype=np.int64)
+    return _refine_changes(t, bounds, alpha)
 
 
-# ------------------------------------------------------------------ power laws (Clauset)
+def _llr_at(t: np.ndarray, i0: int, i1: int, a: int, b: int, k: int) -> float:
+    """W&Y's L_k for a change after photon k of t[i0:i1] in (a, b) (-inf if undefined)."""
+    n = i1 - i0
+    if not 1 <= k <= n - 1:
+        return -np.inf
+    v = (t[i0 + k - 1] - a) / (b - a)
+    if not 0 < v < 1:
+        return -np.inf
+    return float(2.0 * (k * np.log(k / v) + (n - k) * np.log((n - k) / (1 - v)) - n * np.log(n)))
 
 
-@dataclass(frozen=True)
-class PowerLawFit:
-    """Maximum-likelihood power law `P(t) ∝ t^-alpha`, t >= t_min (Clauset 2009).
+def _refine_changes(
+    t: np.ndarray, bounds: np.ndarray, alpha: float, max_passes: int = 20
+) -> np.ndarray:
+    """Move each change point to its most likely place between its two neighbours, and
+    drop change points that are no longer significant there.
 
-    Attributes:
-        alpha, alpha_stderr: exponent and `(alpha - 1)/sqrt(n_tail)`.
-        t_min: lower cut-off (same unit as the data), chosen by minimum KS distance.
-        n_tail: number of data >= t_min; ks_distance: the KS distance at t_min.
+    Binary segmentation places a change while its segment still holds other changes, so
+    it can sit off the true switch; once the neighbours are found the change is left as a
+    "ghost" that splits a steady stretch at a chance fluctuation. With its neighbours
+    fixed, the stretch between them holds at most one change: its ML position is the max
+    of the W&Y likelihood ratio (`_max_llr`), and it is kept only if that max exceeds the
+    same critical value (`wy_critical_value(n, alpha)`) as in the forward search. Sweeps
+    (move, then drop the least significant of non-adjacent failures), each looking again
+    only at changes whose neighbours moved, until stable or max_passes (a few changes a
+    photon or two apart can trade places forever: the boundary photon belongs to neither
+    segment, so the moves do not climb one common likelihood).
+
+    Returns:
+        the refined boundaries (first and last unchanged).
     """
-
-    alpha: float
-    alpha_stderr: float
-    t_min: float
-    n_tail: int
-    ks_distance: float
-
-    def to_json(self) -> dict:
-        return {
-            "alpha": self.alpha,
-            "alpha_stderr": self.alpha_stderr,
-            "t_min": self.t_min,
-            "n_tail": self.n_tail,
-            "ks_distance": self.ks_distance,
-        }
-
-
-def _alpha_ks(x_sorted: np.ndarray, xmin: float) -> tuple[float, float]:
-    tail = x_sorted[x_sorted >= xmin]
-    n = tail.size
-    s = np.sum(np.log(tail / xmin))
-    if s <= 0:
-        return np.inf, np.inf
-    a = 1.0 + n / s
-    cdf_fit = 1.0 - (tail / xmin) ** (1.0 - a)
-    emp_hi = np.arange(1, n + 1) / n
-    emp_lo = np.arange(0, n) / n
-    d = max(np.max(np.abs(emp_hi - cdf_fit)), np.max(np.abs(cdf_fit - emp_lo)))
-    return float(a), float(d)
-
-
-def fit_power_law(
-    durations: np.ndarray, *, t_min: float | None = None, min_tail: int = 10
-) -> PowerLawFit:
-    """Fit `P(t) ∝ t^-alpha` to dwell times by maximum likelihood (Clauset 2009).
-
-    Args:
-        durations: (n,) positive dwell times.
-        t_min: fix the cut-off; default scans the distinct values (keeping >= min_tail
-            data in the tail) for the minimum KS distance.
-        min_tail: smallest tail size considered.
-
-    Raises:
-        ValueError: fewer than min_tail positive durations.
-    """
-    x = np.sort(np.asarray(durations, dtype=np.float64))
-    x = x[x > 0]
-    if x.size < min_tail:
-        raise ValueError(f"need at least {min_tail} positive dwell times, got {x.size}")
-    if t_min is not None:
-        a, d = _alpha_ks(x, float(t_min))
-    else:
-        cands = np.unique(x)
-        cands = cands[np.searchsorted(x, cands) <= x.size - min_tail]
-        best = (np.inf, np.nan, np.nan)
-        for xm in cands:
-            a_, d_ = _alpha_ks(x, xm)
-            if d_ < best[0]:
-                best = (d_, a_, xm)
-        d, a, t_min = best
-    n = int(np.sum(x >= t_min))
-    return PowerLawFit(float(a), float((a - 1) / np.sqrt(n)), float(t_min), n, float(d))
+    b = bounds.copy()
+    margin = np.full(b.size, np.inf)  # L_max - critical value of each change
+    dirty = np.ones(b.size, bool)  # changes whose window changed since last looked at
+    dirty[[0, -1]] = False
+    for _ in range(max_passes):
+        if not dirty.any():
+            break
+        stale = np.zeros(b.size, bool)
+        for i in np.flatnonzero(dirty):
+            lo, hi = int(b[i - 1]), int(b[i + 1])
+            i0 = int(np.searchsorted(t, lo, "right"))
+            i1 = int(np.searchsorted(t, hi, "left"))
+            llr, k = _max_llr(t, i0, i1, lo, hi) if i1 - i0 >= 2 else (-np.inf, -1)
+            if k < 0:
+                margin[i] = -np.inf
+                continue
+            margin[i] = llr - wy_critical_value(i1 - i0, alpha)
+            tc = int(t[i0 + k - 1])
+            # move only on a strict gain, so ties cannot make boundaries oscillate
+            k_now = int(np.searchsorted(t, b[i], "left")) - i0 + 1
+            if lo < tc < hi and tc != b[i] and llr > _llr_at(t, i0, i1, lo, hi, k_now) + 1e-9:
+                b[i] = tc
+                stale[i - 1] = stale[i + 1] = True
+        stale[[0, -1]] = False
+        drop = np.zeros(b.size, bool)
+        for i in np.argsort(margin, kind="stable"):
+            if margin[i] > 0:
+                break
+            if not (drop[i - 1] or drop[i + 1] or stale[i]):
+                drop[i] = True
+        for i in np.flatnonzero(drop):
+            stale[i - 1] = stale[i + 1] = True
+        keep = ~drop
+        b, margin, dirty = b[keep], margin[keep], stale[keep]
+        dirty[[0, -1]] = False
+    return b
 
 
 # ------------------------------------------------------------------ the whole analysis
@@ -366,6 +376,8 @@ class BlinkingResult:
         levels_cps: (on, off) mean intensities.
         trace_edges_ps, trace_counts: the intensity trace (for plots).
         details: extra numbers (threshold, number of change points, ...).
+        levels: intensity levels of the change-point segments (None for "threshold").
+        level_on: (G,) bool, which levels are counted as on (None for "threshold").
     """
 
     method: str
@@ -378,8 +390,13 @@ class BlinkingResult:
     trace_edges_ps: np.ndarray
     trace_counts: np.ndarray
     details: dict = field(default_factory=dict)
+    levels: IntensityLevels | None = None
+    level_on: np.ndarray | None = None
 
     def to_json(self) -> dict:
+        lv = None
+        if self.levels is not None:
+            lv = {**self.levels.to_json(), "on": [bool(x) for x in self.level_on]}
         return {
             "method": self.method,
             "on_fraction": self.on_fraction,
@@ -388,32 +405,14 @@ class BlinkingResult:
             "alpha_on": None if self.on_fit is None else self.on_fit.to_json(),
             "alpha_off": None if self.off_fit is None else self.off_fit.to_json(),
             "levels_cps": {"on": self.levels_cps[0], "off": self.levels_cps[1]},
+            "levels": lv,
             **self.details,
         }
 
 
-def _two_level_split(rates: np.ndarray, weights: np.ndarray) -> float:
-    """Weighted 1-D two-means split of segment rates; returns the threshold."""
-    lo, hi = float(rates.min()), float(rates.max())
-    if hi <= lo:
-        return -np.inf  # one level: no blinking resolved, all "on"
-    thr = float(np.average(rates, weights=weights))
-    for _ in range(100):
-        a = rates <= thr
-        if a.all() or (~a).all():
-            break
-        m0 = np.average(rates[a], weights=weights[a])
-        m1 = np.average(rates[~a], weights=weights[~a])
-        new = 0.5 * (m0 + m1)
-        if new == thr:
-            break
-        thr = new
-    return thr
-
-
-def _safe_fit(d: np.ndarray) -> PowerLawFit | None:
+def _safe_fit(d: np.ndarray, resolution: float = 0.0) -> PowerLawFit | None:
     try:
-        return fit_power_law(d)
+        return fit_power_law(d, resolution=resolution)
     except ValueError:
         return None
 
@@ -425,25 +424,29 @@ def analyze_blinking(
     bin_ps: int = 1_000_000_000,
     alpha: float = 0.05,
     threshold: float | None = None,
+    max_levels: int = 5,
 ) -> BlinkingResult:
     """On/off analysis of a single-emitter stream (all detectors merged).
 
     Args:
         timestamps_ps: (N,) int64 ps, non-decreasing.
-        method: "change_point" (Watkins & Yang on arrival times; segments are classed
-            on/off by a two-level split of their rates) or "threshold" (Otsu threshold on
-            the binned trace).
+        method: "change_point" (Watkins & Yang on arrival times; the segments are grouped
+            into intensity levels by clustering, EM and BIC, and classed on/off by
+            `on_levels`) or "threshold" (Otsu/Poisson threshold on the binned trace).
         bin_ps: trace bin width, ps (threshold method and plots); default 1 ms.
         alpha: type-I error of each change-point test.
         threshold: fixed counts-per-bin threshold (threshold method).
+        max_levels: most intensity levels considered by the BIC (change-point method).
 
     Returns:
-        BlinkingResult.
+        BlinkingResult. Dwell times of the threshold method are multiples of the bin and
+        are fitted as such (`fit_power_law(..., resolution=bin)`).
     """
     t = _check_times(timestamps_ps)
     if t.size < 20:
         raise ValueError(f"too few photons for a blinking analysis ({t.size})")
     edges, counts = intensity_trace(t, bin_ps)
+    levels = level_on = None
     if method == "threshold":
         if counts.size < 3:
             raise ValueError("the trace is shorter than 3 bins: use a smaller bin_ps")
@@ -451,21 +454,25 @@ def analyze_blinking(
         st = counts > thr
         bs = bin_ps * 1e-12
         on, off = dwell_times(st, bs)
-        levels = (
+        mean_cps = (
             float(counts[st].mean() / bs) if st.any() else 0.0,
             float(counts[~st].mean() / bs) if (~st).any() else 0.0,
         )
         frac = float(st.mean())
         details = {"threshold_counts_per_bin": thr, "bin_s": bs}
+        on_fit, off_fit = _safe_fit(on, bs), _safe_fit(off, bs)
     elif method == "change_point":
         b = change_points(t, alpha=alpha)
         dur = np.diff(b).astype(np.float64) * 1e-12
-        n = np.diff(np.searchsorted(t, b)).astype(np.float64)
-        rates = n / dur
-        thr = _two_level_split(rates, dur) if rates.size > 1 else -np.inf
-        st = rates > thr
+        # photons strictly inside each segment: the boundaries are photons themselves
+        # (change points, first and last photon), and given a photon at each end the
+        # interior count is Poisson(rate x duration)
+        n = np.searchsorted(t, b[1:], "left") - np.searchsorted(t, b[:-1], "right")
+        levels = cluster_levels(n, dur, max_levels=max_levels)
+        level_on, thr = on_levels(levels.rates_cps)
+        st = level_on[levels.assignment]
         on, off = dwell_times(st, dur)
-        levels = (
+        mean_cps = (
             float(n[st].sum() / dur[st].sum()) if st.any() else 0.0,
             float(n[~st].sum() / dur[~st].sum()) if (~st).any() else 0.0,
         )
@@ -475,8 +482,20 @@ def analyze_blinking(
             "rate_threshold_cps": float(thr) if np.isfinite(thr) else None,
             "alpha": alpha,
         }
+        on_fit, off_fit = _safe_fit(on), _safe_fit(off)
     else:
         raise ValueError(f"method must be 'change_point' or 'threshold', got {method!r}")
     return BlinkingResult(
-        method, frac, on, off, _safe_fit(on), _safe_fit(off), levels, edges, counts, details
+        method,
+        frac,
+        on,
+        off,
+        on_fit,
+        off_fit,
+        mean_cps,
+        edges,
+        counts,
+        details,
+        levels,
+        level_on,
     )

@@ -512,6 +512,14 @@ def run_blinking(args: argparse.Namespace) -> int:
         f"  alpha_on  {fmt(r.on_fit)}",
         f"  alpha_off {fmt(r.off_fit)}",
     ]
+    if r.levels is not None:
+        lv = ", ".join(
+            f"{rate:.4g} cps ({occ:.0%}, {'on' if on else 'off'})"
+            for rate, occ, on in zip(
+                r.levels.rates_cps, r.levels.occupancy, r.level_on, strict=True
+            )
+        )
+        lines.insert(1, f"  {r.levels.n_levels} intensity level(s) by BIC: {lv}")
     if args.plot:
         import matplotlib
 
