@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sdl.critical import signals_deferred
 from sdl.errors import RecordError
 
 EVENT_KINDS = (
@@ -147,13 +148,14 @@ class Record:
         ts = datetime.now(UTC).isoformat(timespec="microseconds")
         payload_json = canonical_json(jsonable(payload))
         h = event_hash(self._last_hash, seq, ts, kind, experiment_id, payload_json)
-        self._db.execute(
-            "INSERT INTO events (seq, ts, kind, experiment_id, payload, prev_hash, hash) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (seq, ts, kind, experiment_id, payload_json, self._last_hash, h),
-        )
         ev = Event(seq, ts, kind, experiment_id, json.loads(payload_json), self._last_hash, h)
-        self._seq, self._last_hash = seq, h
+        with signals_deferred():  # the committed row and (seq, hash) move together
+            self._db.execute(
+                "INSERT INTO events (seq, ts, kind, experiment_id, payload, prev_hash, hash) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (seq, ts, kind, experiment_id, payload_json, self._last_hash, h),
+            )
+            self._seq, self._last_hash = seq, h
         return ev
 
     def events(self) -> Iterator[Event]:

@@ -107,6 +107,46 @@ def test_sigterm_records_safe_state_and_exits_nonzero(tmp_path, tiny_campaign, f
     s.close()
 
 
+def test_sigterm_right_after_a_committed_event_keeps_the_record_whole(
+        tmp_path, tiny_campaign, fake_propose, fake_scorer):
+    """A signal landing between the INSERT of an event and the writer's bookkeeping must
+    not desynchronise the record (it did: safe_state then collided on events.seq)."""
+
+    class SignalAfterInsert:
+        def __init__(self, db):
+            self.db, self.armed = db, False
+
+        def execute(self, sql, *args):
+            cur = self.db.execute(sql, *args)
+            if self.armed and sql.startswith("INSERT"):
+                self.armed = False
+                os.kill(os.getpid(), signal.SIGTERM)  # handler would run on the next bytecode
+            return cur
+
+        def __getattr__(self, name):
+            return getattr(self.db, name)
+
+    s = Session.create(tiny_campaign, out=tmp_path / "run")
+    proxy = SignalAfterInsert(s.record._db)
+    s.record._db = proxy
+
+    class Arming(TinyRig):
+        def run(self, conditions, experiment_id, *, photons=False):
+            if experiment_id == "e0003":
+                proxy.armed = True  # the next INSERT is e0003's `measured`
+            return super().run(conditions, experiment_id, photons=photons)
+
+    res = run_loop(s, Arming(), say=lambda m: None)
+    assert res.reason == "signal" and res.exit_code == 143
+    ev = list(s.record.events())
+    assert [e.seq for e in ev] == list(range(1, len(ev) + 1))
+    assert [e.kind for e in ev][-2:] == ["safe_state", "stopped"]
+    assert s.state.experiments["e0003"].status in ("measured", "scored")
+    s.record._db = proxy.db
+    s.close()
+    assert audit(tmp_path / "run").clean
+
+
 def test_second_signal_does_not_skip_safe_state(tmp_path, tiny_campaign, fake_propose, fake_scorer):
     class DoubleInterrupt(TinyRig):
         def run(self, *a, **k):
