@@ -2,32 +2,45 @@
 
 The loop turns the first SIGINT/SIGTERM into an exception raised wherever the main thread
 happens to be. Between a committed INSERT and the bookkeeping that follows it (the next
-sequence number and hash, the in-memory run state) that exception would leave the record
-writer out of step with the file, and the `safe_state` / `stopped` events that follow
-would collide with the committed row. Inside `signals_deferred()` the two signals are
-blocked at the OS level (`pthread_sigmask`); one that arrives is delivered, and its Python
-handler runs, as soon as the block ends.
+sequence number and hash, the in-memory run state) such an exception would leave the
+record writer out of step with the file, and the `safe_state` / `stopped` events that
+follow would collide with the committed row.
+
+A signal handler that honours this module calls `defer_if_critical(action)` first: inside
+`critical()` the action (raising the stop exception) is kept and run when the outermost
+critical section ends; outside, the handler acts at once. (Blocking the signals with
+`pthread_sigmask` is not enough: torch and numba start threads that do not block them,
+and CPython runs the Python handler in the main thread whichever thread received it.)
 """
 
 from __future__ import annotations
 
 import contextlib
-import signal
-import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
-_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+_depth = 0
+_pending: Callable[[], None] | None = None
 
 
 @contextlib.contextmanager
-def signals_deferred() -> Iterator[None]:
-    """Block SIGINT and SIGTERM for the duration of the block (main thread only; a no-op
-    elsewhere, where Python never runs signal handlers anyway). Nests correctly."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+def critical() -> Iterator[None]:
+    """Defer honouring signal handlers to the end of the block. Nests."""
+    global _depth, _pending
+    _depth += 1
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        _depth -= 1
+        if _depth == 0 and _pending is not None:
+            action, _pending = _pending, None
+            action()
+
+
+def defer_if_critical(action: Callable[[], None]) -> bool:
+    """From a signal handler: keep `action` for the end of the current critical section
+    and return True, or return False (not in one: the handler should act now)."""
+    global _pending
+    if _depth > 0:
+        _pending = action
+        return True
+    return False

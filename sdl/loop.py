@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sdl.critical import defer_if_critical
 from sdl.errors import SdlError
 from sdl.session import Session, Trial
 from sdl.utility import best_index, target_reached
@@ -54,6 +55,7 @@ class _Signals:
     def __init__(self, say: Callable[[str], None]):
         self.say = say
         self.stopping = False
+        self.signame: str | None = None  # the first signal received
         self._old: dict[int, Any] = {}
 
     def __enter__(self) -> _Signals:
@@ -67,7 +69,13 @@ class _Signals:
             self.say(f"{name} again: still putting the rig in its safe state, please wait")
             return
         self.stopping = True
-        raise StopRequested(name)
+        self.signame = name
+
+        def stop() -> None:
+            raise StopRequested(name)
+
+        if not defer_if_critical(stop):  # never between a committed event and its bookkeeping
+            stop()
 
     def __exit__(self, *exc: object) -> None:
         for sig, old in self._old.items():
@@ -114,16 +122,25 @@ def run_loop(session: Session, rig: Any, *, say: Callable[[str], None] = print,
                         f"rig, then `sdl resume {session.run_dir}`")
                     break
         except StopRequested as e:
-            result = LoopResult("signal", 130 if e.signame == "SIGINT" else 143, e.signame)
-        except SdlError as e:
-            result = LoopResult("error", e.exit_code, str(e))
+            result = _signal_result(e.signame)
         except Exception as e:  # noqa: BLE001 - any failure must still reach the safe state
-            log.exception("loop failed")
-            result = LoopResult("error", 1, f"{type(e).__name__}: {e}")
+            if sigs.signame is not None:
+                # the StopRequested raised by the handler surfaced wrapped by library code
+                # (e.g. numba's SystemError, a driver's error): it is still the signal
+                result = _signal_result(sigs.signame, f" (surfaced as {type(e).__name__})")
+            elif isinstance(e, SdlError):
+                result = LoopResult("error", e.exit_code, str(e))
+            else:
+                log.exception("loop failed")
+                result = LoopResult("error", 1, f"{type(e).__name__}: {e}")
         finally:
             sigs.stopping = True
             _make_safe(session, rig, result, say)
     return result
+
+
+def _signal_result(signame: str, note: str = "") -> LoopResult:
+    return LoopResult("signal", 130 if signame == "SIGINT" else 143, signame + note)
 
 
 def _rig_fault_streak(session: Session, faults: list[str], eid: str) -> list[str]:

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sdl.critical import signals_deferred
+from sdl.critical import critical
 from sdl.errors import RecordError
 
 EVENT_KINDS = (
@@ -149,7 +149,7 @@ class Record:
         payload_json = canonical_json(jsonable(payload))
         h = event_hash(self._last_hash, seq, ts, kind, experiment_id, payload_json)
         ev = Event(seq, ts, kind, experiment_id, json.loads(payload_json), self._last_hash, h)
-        with signals_deferred():  # the committed row and (seq, hash) move together
+        with critical():  # the committed row and (seq, hash) move together
             self._db.execute(
                 "INSERT INTO events (seq, ts, kind, experiment_id, payload, prev_hash, hash) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sdl.critical import signals_deferred
+from sdl.critical import critical
 from sdl.errors import RecordError
 from sdl.record import Record
 from sdl.rundir import (
@@ -169,7 +169,7 @@ class Session:
 
     # --- record plumbing -------------------------------------------------------------
     def _append(self, kind: str, experiment_id: str | None = None, /, **payload: Any) -> None:
-        with self.timed("record"), signals_deferred():  # record and state move together
+        with self.timed("record"), critical():  # record and state move together
             ev = self.record.append(kind, experiment_id, **payload)
             self._events.append(ev)
             self.state = fold(self._events)

@@ -147,6 +147,29 @@ def test_sigterm_right_after_a_committed_event_keeps_the_record_whole(
     assert audit(tmp_path / "run").clean
 
 
+def test_signal_wrapped_by_library_code_is_still_a_signal(
+        tmp_path, tiny_campaign, fake_propose, fake_scorer):
+    """numba turns an exception raised in a signal handler into SystemError: still SIGTERM."""
+
+    class Wrapping(TinyRig):
+        def run(self, conditions, experiment_id, *, photons=False):
+            if experiment_id == "e0002":
+                try:
+                    os.kill(os.getpid(), signal.SIGTERM)
+                    for _ in range(1000):  # the handler runs between these bytecodes
+                        pass
+                except Exception as e:  # noqa: BLE001 - what library code does
+                    raise SystemError("kernel returned a result with an exception set") from e
+            return super().run(conditions, experiment_id, photons=photons)
+
+    s = Session.create(tiny_campaign, out=tmp_path / "run")
+    res = run_loop(s, Wrapping(), say=lambda m: None)
+    assert (res.reason, res.exit_code) == ("signal", 143)
+    assert "surfaced as SystemError" in res.detail
+    assert kinds(s)[-2:] == ["safe_state", "stopped"]
+    s.close()
+
+
 def test_second_signal_does_not_skip_safe_state(tmp_path, tiny_campaign, fake_propose, fake_scorer):
     class DoubleInterrupt(TinyRig):
         def run(self, *a, **k):
