@@ -38,7 +38,7 @@ from sdl.rundir import (
 )
 from sdl.schema.campaign import Campaign
 from sdl.schema.load import campaign_from_dict, parse_toml_bytes
-from sdl.state import ExperimentState, RunState, fold
+from sdl.state import ExperimentState, RunState, apply_event, fold
 from simulator.conditions import complete
 from simulator.measurement import RawMeasurement
 
@@ -103,8 +103,7 @@ class Session:
         self.campaign = campaign
         self.record = record
         self._lock = lock
-        self._events = list(record.events())
-        self.state = fold(self._events)
+        self.state = fold(record.events())
         # Seconds spent per stage in this process: strategy, rig, analysis, record.
         self.timings: dict[str, float] = defaultdict(float)
 
@@ -170,9 +169,7 @@ class Session:
     # --- record plumbing -------------------------------------------------------------
     def _append(self, kind: str, experiment_id: str | None = None, /, **payload: Any) -> None:
         with self.timed("record"), critical():  # record and state move together
-            ev = self.record.append(kind, experiment_id, **payload)
-            self._events.append(ev)
-            self.state = fold(self._events)
+            apply_event(self.state, self.record.append(kind, experiment_id, **payload))
 
     @property
     def budget(self) -> int:

@@ -90,50 +90,59 @@ class RunState:
 def fold(events: Iterable[Event]) -> RunState:
     """Build the RunState from events in seq order."""
     st = RunState()
-    prev_ts: str | None = None
     for ev in events:
-        st.n_events += 1
-        p = ev.payload
-        if ev.kind == "campaign_started":
-            st.started = p
-            st.session_starts.append(ev.ts)
-        elif ev.kind == "resumed":
-            st.session_ends.append(datetime.fromisoformat(prev_ts) if prev_ts else None)
-            st.session_starts.append(ev.ts)
-        elif ev.kind == "proposed":
-            eid = ev.experiment_id
-            st.experiments[eid] = ExperimentState(
-                experiment_id=eid, k=int(p["k"]), batch_index=int(p.get("batch_index", 0)),
-                conditions=p["conditions"], full_conditions=p["full_conditions"],
-                proposed_seq=ev.seq,
-            )
-        elif ev.kind in ("dispatched", "measured", "scored", "failed") and ev.experiment_id in st.experiments:
-            e = st.experiments[ev.experiment_id]
-            if ev.kind == "dispatched":
-                e.status = "dispatched"
-                e.attempts += 1
-                e.dispatched_at = ev.ts
-            elif ev.kind == "measured":
-                e.status = "measured"
-                e.raw_file, e.sha256 = p.get("raw_file"), p.get("sha256")
-                e.measured_at = ev.ts
+        apply_event(st, ev)
+    return st
+
+
+def apply_event(st: RunState, ev: Event) -> RunState:
+    """Fold one more event (the next in seq order) into `st`, in place; returns `st`.
+
+    `fold(events)` is `apply_event` over the events from an empty `RunState`; a writer
+    keeps its state current with one call per append (O(1) per event, not a re-fold).
+    """
+    prev_ts = st.last_ts
+    st.n_events += 1
+    p = ev.payload
+    if ev.kind == "campaign_started":
+        st.started = p
+        st.session_starts.append(ev.ts)
+    elif ev.kind == "resumed":
+        st.session_ends.append(datetime.fromisoformat(prev_ts) if prev_ts else None)
+        st.session_starts.append(ev.ts)
+    elif ev.kind == "proposed":
+        eid = ev.experiment_id
+        st.experiments[eid] = ExperimentState(
+            experiment_id=eid, k=int(p["k"]), batch_index=int(p.get("batch_index", 0)),
+            conditions=p["conditions"], full_conditions=p["full_conditions"],
+            proposed_seq=ev.seq,
+        )
+    elif ev.kind in ("dispatched", "measured", "scored", "failed") and ev.experiment_id in st.experiments:
+        e = st.experiments[ev.experiment_id]
+        if ev.kind == "dispatched":
+            e.status = "dispatched"
+            e.attempts += 1
+            e.dispatched_at = ev.ts
+        elif ev.kind == "measured":
+            e.status = "measured"
+            e.raw_file, e.sha256 = p.get("raw_file"), p.get("sha256")
+            e.measured_at = ev.ts
+        else:
+            e.status = ev.kind
+            e.terminal_seq = ev.seq
+            if ev.kind == "scored":
+                e.outcomes = p.get("outcomes", {})
             else:
-                e.status = ev.kind
-                e.terminal_seq = ev.seq
-                if ev.kind == "scored":
-                    e.outcomes = p.get("outcomes", {})
-                else:
-                    e.failure = {k: p.get(k) for k in ("kind", "reason", "detail")}
-                if ev.experiment_id not in st.terminal_order:
-                    st.terminal_order.append(ev.experiment_id)
-        elif ev.kind == "safe_state":
-            st.safe_states += 1
-        if ev.kind == "stopped":
-            st.stopped = p
-        elif ev.kind not in ("safe_state",):
-            st.stopped = None
-        prev_ts = ev.ts
-        st.last_ts = ev.ts
+                e.failure = {k: p.get(k) for k in ("kind", "reason", "detail")}
+            if ev.experiment_id not in st.terminal_order:
+                st.terminal_order.append(ev.experiment_id)
+    elif ev.kind == "safe_state":
+        st.safe_states += 1
+    if ev.kind == "stopped":
+        st.stopped = p
+    elif ev.kind not in ("safe_state",):
+        st.stopped = None
+    st.last_ts = ev.ts
     return st
 
 

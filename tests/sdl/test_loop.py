@@ -74,6 +74,24 @@ def test_incomplete_safe_state_is_recorded_and_said(tmp_path, tiny_campaign, fak
     s.close()
 
 
+def test_live_state_equals_a_fold_of_the_record(tmp_path, tiny_campaign, fake_propose, fake_scorer):
+    """The writer keeps its state incrementally (apply_event per append); it must equal a
+    fresh fold of what is on disk, through failures, a stop and a resume."""
+    from sdl.state import fold
+
+    s = Session.create(tiny_campaign, out=tmp_path / "run")
+    run_loop(s, TinyRig(fail_ids={"e0002", "e0003", "e0004"}, fail_kind="interlock"),
+             say=lambda m: None)
+    assert s.state == fold(s.record.events())
+    s.close()
+    s = Session.open(tmp_path / "run")
+    run_loop(s, TinyRig(fail_ids={"e0006"}), say=lambda m: None)
+    live = s.state
+    assert live == fold(s.record.events()) and len(live.completed) == 6
+    assert live.n_events == len(list(s.record.events()))
+    s.close()
+
+
 def test_exception_in_rig_reaches_safe_state(tmp_path, tiny_campaign, fake_propose, fake_scorer):
     class Broken(TinyRig):
         def run(self, *a, **k):
