@@ -653,9 +653,12 @@ def _red_hwhm(energy, a, var, win, e0, se_e0, a_pk, var_apk) -> Estimate | NoOut
     # pixel nearest the peak; the red side is towards higher index (longer wavelength)
     i0 = int(np.argmin(np.abs(energy - e0)))
     xc, vy, slope = _smoothed_crossing(energy, a, var, _savgol(sw, 3, 0), i0, 0.5 * a_pk)
-    if not np.isfinite(xc) or slope == 0.0:
+    slope2 = slope * slope  # underflows to 0 for denormal spectra (found by fuzzing)
+    if not np.isfinite(xc) or not slope2 > 0.0:
         return NoOutcome("no_red_edge", "absorbance never falls to half the 1S peak")
-    var_x = (vy + 0.25 * var_apk) / slope**2
+    var_x = (vy + 0.25 * var_apk) / slope2
+    if not np.isfinite(var_x):
+        return NoOutcome("no_red_edge", "the red edge is too flat to place")
     return Estimate(float(e0 - xc), float(np.sqrt(var_x + se_e0**2)))
 
 

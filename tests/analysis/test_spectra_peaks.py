@@ -267,7 +267,7 @@ def test_pl_density_kernel_matches_numpy():
         np.testing.assert_allclose(got, want, rtol=1e-12, equal_nan=True)
 
 
-from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import HealthCheck, example, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from hypothesis.extra.numpy import arrays  # noqa: E402
 
@@ -276,6 +276,8 @@ from hypothesis.extra.numpy import arrays  # noqa: E402
 @given(arrays(np.float64, st.integers(1, 300),
               elements=st.one_of(st.floats(-1e3, 1e5), st.just(np.nan), st.just(0.0))),
        st.floats(1e-6, 10.0))
+@example(  # a denormal bump: the red-edge slope squared underflowed to 0 (ZeroDivisionError)
+    values=np.array([0.0, -1.0, 0.0, 0.0, 0.0, 0.0, 1.11253693e-308] + [0.0] * 19), noise=0.03125)
 def test_fuzz_peak_finders_return_typed_results(values, noise):
     """Arbitrary spectra (NaN holes, negative, flat, tiny) give a result or a NoOutcome,
     and every Estimate is finite with a non-negative error."""
