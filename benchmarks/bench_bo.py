@@ -145,33 +145,17 @@ def best_achievable(problem: BenchProblem, n_sweep: int, seed: int = 0) -> float
 
     enc = Encoder.from_campaign(problem.campaign)
     pts = sobol_points(enc, seed, 0, n_sweep)
-    scores = []
-    for c in pts:
-        t = _truth_at(problem, c)
-        scores.append(0.0 if t is None or t.get("unviable") else problem.score_fn(t))
+
+    def score_at(cond):
+        t = _truth_at(problem, cond)
+        return 0.0 if t is None or t.get("unviable") else problem.score_fn(t)
+
+    scores = [score_at(c) for c in pts]
     best = max(scores)
-    names = [p.name for p in problem.campaign.parameters]
-    lows = np.array([p.low for p in problem.campaign.parameters], float)
-    highs = np.array([p.high for p in problem.campaign.parameters], float)
-    logs = np.array([p.scale == "log" for p in problem.campaign.parameters])
-
-    def decode(u):
-        u = np.clip(u, 0.0, 1.0)
-        v = np.where(logs, np.exp(np.log(np.where(logs, lows, 1)) + u * np.log(np.where(logs, highs / lows, 1))),
-                     lows + u * (highs - lows))
-        return dict(zip(names, map(float, v), strict=True))
-
-    def encode(c):
-        return np.array([(math.log(c[n] / lo) / math.log(hi / lo)) if lg else (c[n] - lo) / (hi - lo)
-                         for n, lo, hi, lg in zip(names, lows, highs, logs, strict=True)])
-
-    def neg(u):
-        t = _truth_at(problem, decode(u))
-        return 0.0 if t is None or t.get("unviable") else -problem.score_fn(t)
 
     for i in np.argsort(scores)[::-1][:5]:
-        r = minimize(neg, encode(pts[i]), method="Nelder-Mead",
-                     options={"maxfev": 150, "xatol": 1e-4, "fatol": 1e-5, "initial_simplex": None})
+        r = minimize(lambda u: -score_at(enc.decode(u)[0]), enc.encode(pts[i]), method="Nelder-Mead",
+                     options={"maxfev": 150, "xatol": 1e-4, "fatol": 1e-5})
         best = max(best, -float(r.fun))
     return max(best, 1e-9)
 
