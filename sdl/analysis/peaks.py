@@ -33,9 +33,9 @@ from functools import lru_cache
 import numpy as np
 from numba import njit
 
+from sdl.analysis.errors import AnalysisInputError
 from sdl.analysis.estimate import Estimate, NoOutcome
 from sdl.analysis.measurement import HC_EV_NM
-from sdl.errors import AnalysisInputError
 
 # ---------------------------------------------------------------------------- results
 

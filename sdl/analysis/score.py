@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from sdl.analysis.absorbance import AbsorbanceSpectrum, absorbance_from_counts
+from sdl.analysis.errors import AnalysisInputError
 from sdl.analysis.estimate import Estimate, NoOutcome, Outcome
 from sdl.analysis.measurement import meta_float
 from sdl.analysis.peaks import ExcitonPeak, PlBand, first_exciton_peak, pl_band
@@ -43,7 +44,6 @@ from sdl.analysis.sizing import (
     size_dispersion,
     sizing_curve,
 )
-from sdl.errors import AnalysisInputError
 
 #: Outcome names this module can produce.
 SPECTRAL_OUTCOMES = (
@@ -350,10 +350,8 @@ def _g2_zero(ctx: _Context) -> Outcome:
     ch = getattr(raw, "photon_channels", None)
     if ts is None or ch is None or len(ts) == 0:
         return NoOutcome("no_photons", "the measurement has no photon stream")
-    try:
-        from sdl.analysis.g2 import g2_zero_from_stream
-    except ImportError as e:  # the photon core is optional for spectral scoring
-        return NoOutcome("g2_unavailable", f"photon analysis not importable: {e}")
+    from sdl.analysis.g2 import g2_zero_from_stream
+
     duration = ctx.meta.get("acquisition_s")
     return g2_zero_from_stream(
         np.asarray(ts, dtype=np.int64), np.asarray(ch, dtype=np.uint8),

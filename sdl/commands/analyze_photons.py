@@ -15,7 +15,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from sdl.errors import AnalysisInputError, SdlError
+from sdl.analysis.errors import AnalysisInputError
+from sdl.errors import SdlError
 
 
 def register(kinds: argparse._SubParsersAction) -> None:
