@@ -14,6 +14,7 @@ With a `token`, every request must carry it, as `Authorization: Bearer TOKEN` or
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from importlib import resources
 from pathlib import Path
@@ -111,7 +112,12 @@ def create_app(paths: list[Path], *, token: str | None = None, poll_ms: int = 10
         Route("/api/runs/{name}/view", view, methods=["GET"]),
     ]
     middleware = [Middleware(TokenMiddleware, token=token)] if token else []
-    app = Starlette(routes=routes, middleware=middleware, on_shutdown=[catalog.close])
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):
+        yield
+        catalog.close()
+
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.catalog = catalog
     return app
 

@@ -36,7 +36,8 @@ section h2{font-size:1em;margin:.2em 0 .4em}
 pre{background:#f7f7f7;padding:.4em;font-size:.78em;max-height:18em;overflow:auto;margin:0}
 .note{color:#8a5a00;font-size:.85em}
 .terms{font-size:.8em;color:#444}
-.two{display:grid;grid-template-columns:1fr 1fr;gap:.6em}
+.two{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:.6em}
+td{overflow-wrap:anywhere}
 """
 
 _JS = r"""
@@ -135,11 +136,15 @@ function renderLatest(view) {
   const log = (L.device_log_tail || []).map(r => [Number(r.t_s).toFixed(1) + ' s', r.device, r.kind, JSON.stringify(r.value)].join('  '));
   setText('devlog', log.join('\n') || '(empty)');
   const rig = document.getElementById('rig'); rig.replaceChildren();
-  Object.entries(L.rig_state || {}).forEach(([k, v]) => { const tr = document.createElement('tr'); tr.appendChild(el('th', k)); tr.appendChild(el('td', typeof v === 'object' ? JSON.stringify(v) : v)); rig.appendChild(tr); });
+  const num = v => typeof v === 'number' ? Number(v.toPrecision(4)) : v;
+  Object.entries(L.rig_state || {}).forEach(([k, v]) => {
+    const text = (v && typeof v === 'object') ? Object.entries(v).map(([a, b]) => a + ' ' + num(b)).join(', ') : num(v);
+    const tr = document.createElement('tr'); tr.appendChild(el('th', k)); tr.appendChild(el('td', text)); rig.appendChild(tr); });
 }
 function renderFailures(view) {
   const t = document.getElementById('failures'); t.replaceChildren();
   const head = document.createElement('tr'); ['experiment', 'kind', 'reason', 'detail'].forEach(h => head.appendChild(el('th', h))); t.appendChild(head);
+  if (!view.failures.length) { const tr = document.createElement('tr'); tr.appendChild(el('td', 'no failures')); t.appendChild(tr); }
   for (const f of view.failures) { const tr = document.createElement('tr'); [f.experiment_id, f.kind, f.reason, f.detail].forEach(v => tr.appendChild(el('td', v))); t.appendChild(tr); }
   const s = document.getElementById('safe'); s.replaceChildren();
   view.safe_states.forEach(x => s.appendChild(el('li', x.ts + ' safe state: ' + x.detail)));
