@@ -32,6 +32,9 @@ COMMAND_MODULES = (
     "simulate",
     "analyze",
     "bench",
+    "serve",
+    "export",
+    "show",
 )
 
 
