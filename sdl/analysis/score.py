@@ -35,8 +35,9 @@ import numpy as np
 from sdl.analysis.absorbance import AbsorbanceSpectrum, absorbance_from_counts
 from sdl.analysis.errors import AnalysisInputError
 from sdl.analysis.estimate import Estimate, NoOutcome, Outcome
+from sdl.analysis.exciton_peak import ExcitonPeak, first_exciton_peak
 from sdl.analysis.measurement import meta_float
-from sdl.analysis.peaks import ExcitonPeak, PlBand, first_exciton_peak, pl_band
+from sdl.analysis.pl_band import PlBand, pl_band
 from sdl.analysis.sizing import (
     SizingCurve,
     chemical_yield,
@@ -44,6 +45,7 @@ from sdl.analysis.sizing import (
     size_dispersion,
     sizing_curve,
 )
+from sdl.analysis.spectral_kernels import wpolyfit
 
 #: Outcome names this module can produce.
 SPECTRAL_OUTCOMES = (
@@ -310,8 +312,6 @@ def _plqy(ctx: _Context) -> Outcome:
 def _absorbance_at(spec: AbsorbanceSpectrum, wavelength_nm: float) -> Estimate | NoOutcome:
     """Absorbance at one wavelength: weighted straight line through the good pixels within
     +-EXCITATION_WINDOW_NM (at least the two nearest pixels)."""
-    from sdl.analysis.peaks import _wpolyfit
-
     wl = spec.wavelengths_nm
     if not wl[0] <= wavelength_nm <= wl[-1]:
         return NoOutcome("excitation_outside_range",
@@ -327,7 +327,7 @@ def _absorbance_at(spec: AbsorbanceSpectrum, wavelength_nm: float) -> Estimate |
     idx = np.flatnonzero(near)
     lo, hi = int(idx[0]), int(idx[-1]) + 1
     var = spec.stderr**2
-    coef, cov, npts, _ = _wpolyfit(wl, spec.absorbance, var, lo, hi, wavelength_nm, 1.0, 1)
+    coef, cov, npts, _ = wpolyfit(wl, spec.absorbance, var, lo, hi, wavelength_nm, 1.0, 1)
     if npts < 2 or not np.isfinite(coef[0]):
         return NoOutcome("opaque_at_excitation", "too few pixels at the excitation wavelength")
     return Estimate(float(coef[0]), float(np.sqrt(cov[0, 0])))
