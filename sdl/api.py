@@ -30,7 +30,7 @@ from sdl.errors import ResumeRefused
 from sdl.schema.campaign import Campaign as CampaignModel
 from sdl.schema.load import load_campaign
 from sdl.session import Session, Trial
-from simulator.measurement import RawMeasurement
+from sdl.vocab.measurement import RawMeasurement
 
 
 class Campaign:

@@ -38,6 +38,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fallback-to-simulator", action="store_true",
                    help="hardware runs: use the simulator if a device is missing (recorded)")
     p.add_argument("--no-report", action="store_true", help="skip writing report.html")
+    from sdl.commands.run import add_notify_args
+
+    add_notify_args(p)
     p.set_defaults(func=run)
 
 
@@ -72,12 +75,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _resume(args: argparse.Namespace, run_dir) -> int:
-    from sdl.commands.run import finish
+    from sdl.commands.run import finish, make_notifier
     from sdl.console import LoopConsole
     from sdl.session import Session
     from sdl.state import run_phase
 
     session = Session.open(run_dir)
+    notifier = None
     try:
         st = session.state
         phase = run_phase(st, live=False)
@@ -98,13 +102,14 @@ def _resume(args: argparse.Namespace, run_dir) -> int:
             session.extend_budget(args.budget, by="sdl resume --budget")
             out.say(f"budget extended from {old} to {args.budget} experiments")
         out.say(first)
+        notifier = make_notifier(args, session.campaign.name)
         session.resumed(driver=driver, previous_phase=phase,
                         experiments_completed=len(st.completed),
                         unfinished=[e.experiment_id for e in st.unfinished])
     except BaseException:
         session.close()
         raise
-    return finish(session, rig, out, args.no_report)
+    return finish(session, rig, out, args.no_report, notifier)
 
 
 def _check_extension(session, args, phase: str) -> None:

@@ -39,7 +39,28 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="with --rig: use the simulator if a device is missing (said loudly "
                    "and recorded)")
     p.add_argument("--no-report", action="store_true", help="skip writing report.html")
+    add_notify_args(p)
     p.set_defaults(func=run)
+
+
+def add_notify_args(p: argparse.ArgumentParser) -> None:
+    """--notify URL (repeatable) and --notify-summary-at HH:MM; shared with resume."""
+    p.add_argument("--notify", action="append", metavar="URL", default=[],
+                   help="Apprise URL to alert on stop, interlock, incomplete safe state, 3 rig "
+                        "faults in a row, target reached and a morning summary (repeatable), "
+                        "e.g. json://host:port/path, ntfy://topic, mailto://...")
+    p.add_argument("--notify-summary-at", metavar="HH:MM", default="07:00",
+                   help="local time of the daily morning summary (default 07:00; 'off' for none)")
+
+
+def make_notifier(args: argparse.Namespace, campaign_name: str):
+    """A `sdl.notify.Notifier` for --notify (None without); bad URLs fail here."""
+    if not args.notify:
+        return None
+    from sdl.notify import Notifier
+
+    at = None if args.notify_summary_at == "off" else args.notify_summary_at
+    return Notifier(args.notify, run_dir="", campaign_name=campaign_name, summary_at=at)
 
 
 def positive_int(text: str) -> int:
@@ -62,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
     from sdl.schema.semantics import check_campaign_with_rig
 
     campaign = load_campaign(args.campaign)  # schema and semantics, before creating anything
+    notifier = make_notifier(args, campaign.name)
     out = LoopConsole(total=args.budget or campaign.budget.experiments)
     material, seed = campaign.campaign.material, campaign.seed
     if args.budget is not None and campaign.strategy.kind == "bo" \
@@ -95,10 +117,10 @@ def run(args: argparse.Namespace) -> int:
         first = (f"Running '{campaign.name}' on the built-in simulator (no --rig given; "
                  f"material {material}, seed {seed})")
     out.say(first)
-    return _drive(args.campaign, rig, rig_kind, args, out, driver)
+    return _drive(args.campaign, rig, rig_kind, args, out, driver, notifier)
 
 
-def _drive(campaign_path, rig, rig_kind, args, out, driver=None) -> int:
+def _drive(campaign_path, rig, rig_kind, args, out, driver=None, notifier=None) -> int:
     from sdl.session import Session
 
     try:
@@ -109,7 +131,7 @@ def _drive(campaign_path, rig, rig_kind, args, out, driver=None) -> int:
         _close_quietly(rig)
         raise
     out.say(f"run directory: {session.run_dir}")
-    return finish(session, rig, out, args.no_report)
+    return finish(session, rig, out, args.no_report, notifier)
 
 
 def _close_quietly(rig) -> None:
@@ -120,15 +142,20 @@ def _close_quietly(rig) -> None:
         pass
 
 
-def finish(session, rig, out, no_report: bool) -> int:
+def finish(session, rig, out, no_report: bool, notifier=None) -> int:
     """Run the loop on an open session, then summarise; shared by run and resume."""
     from sdl.console import plural
     from sdl.errors import SdlError
     from sdl.loop import best_line, run_loop
 
+    hooks = [out]
+    if notifier is not None:
+        notifier.run_dir = str(session.run_dir)
+        notifier.start()
+        hooks.append(notifier)
     try:
         with out:
-            result = run_loop(session, rig, say=out.say, progress=out.progress)
+            result = run_loop(session, rig, say=out.say, progress=out.progress, hooks=hooks)
         st = session.state
         n_failed = sum(e.status == "failed" for e in st.completed)
         out.say(f"stopped: {result.reason}{' (' + result.detail + ')' if result.detail else ''}; "
@@ -138,7 +165,14 @@ def finish(session, rig, out, no_report: bool) -> int:
         _best_conditions(session, out)
         if result.exit_code != 0:
             out.say(f"resume with: sdl resume {session.run_dir}")
+        if notifier is not None:
+            notifier.stopped(session, result)
+            if notifier.failures:
+                out.say(f"WARNING: {notifier.failures} notification(s) could not be sent "
+                        "(see the log); the run itself is unaffected")
     finally:
+        if notifier is not None:
+            notifier.close()
         session.close()
     if not no_report:
         try:

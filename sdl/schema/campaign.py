@@ -20,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from simulator.conditions import CONDITIONS
+from sdl.vocab.conditions import CONDITIONS
 
 # Outcome names produced by `sdl.analysis.score`, with their units.
 OUTCOME_NAMES: dict[str, str] = {
