@@ -193,3 +193,18 @@ def test_resume_lists_pending(tmp_path, tiny_campaign, fake_propose):
     s.close()
     with Campaign.resume(tmp_path / "run") as s2:
         assert [p.experiment_id for p in s2.pending()] == [t.experiment_id]
+
+
+def test_report_of_an_api_run_says_how_to_continue_and_explains_markers(
+        tmp_path, tiny_campaign, fake_propose):
+    from sdl.report import write_report
+
+    run = tmp_path / "run"
+    with Campaign.load(tiny_campaign).start(out=run) as s:
+        (t,) = s.ask()
+        s.tell(t.experiment_id, {"pl_peak_nm": 618.0, "fwhm_nm": 31.0},
+               missing={"plqy": "reference cell empty"})
+    html = write_report(run).read_text()
+    assert "Campaign.resume(" in html and "sdl resume" not in html
+    assert "driven by: external driver (Python ask/tell API)" in html
+    assert "<b>not_measured</b> (1x): the lab reported this outcome as not measured" in html
