@@ -83,6 +83,13 @@ def audit(run_dir: str | Path) -> AuditResult:
             if i != 1:
                 res.problems.append(f"{where}: campaign_started can only be the first event")
             campaign_toml = data.get("campaign_toml") if isinstance(data, dict) else None
+        if kind == "prior" and isinstance(data, dict):
+            if status:
+                res.problems.append(f"{where}: prior data after the first proposal")
+            res.notes.append(f"{where}: {len(data.get('rows') or [])} prior experiments from "
+                             f"{data.get('source')} (sha256 {str(data.get('source_sha256'))[:16]}…), "
+                             f"{len(data.get('skipped') or [])} rows skipped; history only, "
+                             "not counted against the budget")
         if eid is not None and kind in ("proposed", "dispatched", "measured", "scored", "failed"):
             before = status.get(eid)
             if kind == "proposed" and eid in status:

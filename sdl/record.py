@@ -38,6 +38,7 @@ EVENT_KINDS = (
     "safe_state",
     "resumed",
     "stopped",
+    "prior",  # earlier experiments seeding the optimiser (sdl.prior); not in the budget
 )
 GENESIS_HASH = "0" * 64
 

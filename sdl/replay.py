@@ -65,7 +65,12 @@ def verify(run_dir: str | Path) -> VerifyResult:
                                     "problem": "history or pending set differs from the record"})
             continue
         pend = [Proposal(conditions=dict(e.conditions)) for e in pending]
-        proposals, _ = propose(campaign, observations(campaign, finished), k, pend,
+        history = observations(campaign, finished)
+        if state.priors:
+            from sdl.prior import prior_observations
+
+            history = prior_observations(state.priors, before_seq=first.seq) + history
+        proposals, _ = propose(campaign, history, k, pend,
                                int(first.payload.get("n", len(evs))))
         res.decisions += len(evs)
         for ev, prop in zip(evs, proposals, strict=False):  # the budget may cut a batch

@@ -198,6 +198,10 @@ class Session:
         finished = st.completed
         pending = st.unfinished
         history = observations(self.campaign, finished)
+        if st.priors:
+            from sdl.prior import prior_observations
+
+            history = prior_observations(st.priors) + history
         from surrogates.types import Proposal
 
         pend = [Proposal(conditions=dict(e.conditions)) for e in pending]
@@ -301,6 +305,13 @@ class Session:
             value, se = (v if isinstance(v, tuple | list) else (v, 0.0))
             clean[name] = {"value": float(value), "stderr": float(se)}
         return clean
+
+    def add_prior(self, prior: Any) -> None:
+        """Record earlier experiments (a `sdl.prior.PriorData`) as optimiser history; only
+        before the first proposal, so every decision of the run sees the same priors."""
+        if self.state.experiments:
+            raise RecordError("prior data can only be added before the first proposal")
+        self._append("prior", **prior.payload())
 
     def safe_state_recorded(self, detail: str) -> None:
         self._append("safe_state", detail=detail)

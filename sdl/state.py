@@ -53,6 +53,7 @@ class RunState:
     last_ts: str | None = None
     n_events: int = 0
     safe_states: int = 0
+    priors: list[dict[str, Any]] = field(default_factory=list)  # {"seq", "source", "rows", ...}
 
     @property
     def next_k(self) -> int:
@@ -138,6 +139,8 @@ def apply_event(st: RunState, ev: Event) -> RunState:
                 st.terminal_order.append(ev.experiment_id)
     elif ev.kind == "safe_state":
         st.safe_states += 1
+    elif ev.kind == "prior":  # seeding data (sdl.prior): history, never experiments
+        st.priors.append({"seq": ev.seq, **p})
     if ev.kind == "stopped":
         st.stopped = p
     elif ev.kind not in ("safe_state",):

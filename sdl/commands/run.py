@@ -21,7 +21,26 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="with --rig: use the simulator if a device is missing")
     p.add_argument("--no-report", action="store_true", help="skip writing report.html")
     add_notify_args(p)
+    p.add_argument("--prior", action="append", metavar="FILE.csv|RUN_DIR", default=[],
+                   help="seed the optimiser with earlier experiments: an `sdl export` CSV or "
+                        "a run directory (repeatable); not counted against the budget")
     p.set_defaults(func=run)
+
+
+def read_priors(sources: list[str], campaign, say) -> list:
+    """Validate every --prior source before the run directory is created; one line per
+    skipped row."""
+    from sdl.prior import read_prior
+
+    priors = []
+    for src in sources:
+        prior = read_prior(src, campaign)
+        for line in prior.skipped:
+            say(f"prior {src} {line}")
+        say(f"prior {src}: {len(prior.rows)} earlier experiments seed the optimiser "
+            f"(sha256 {prior.sha256[:12]}…; not counted against the budget)")
+        priors.append(prior)
+    return priors
 
 
 def add_notify_args(p: argparse.ArgumentParser) -> None:
@@ -83,14 +102,17 @@ def run(args: argparse.Namespace) -> int:
         first = (f"Running '{campaign.name}' on the built-in simulator (no --rig given; "
                  f"material {campaign.campaign.material})")
     out.say(first)
-    return _drive(args.campaign, rig, rig_kind, args, out, notifier)
+    priors = read_priors(args.prior, campaign, out.say)
+    return _drive(args.campaign, rig, rig_kind, args, out, notifier, priors)
 
 
-def _drive(campaign_path, rig, rig_kind, args, out, notifier=None) -> int:
+def _drive(campaign_path, rig, rig_kind, args, out, notifier=None, priors=()) -> int:
     from sdl.session import Session
 
     session = Session.create(campaign_path, out=args.out, base=args.runs_dir,
                              rig_path=args.rig, rig_kind=rig_kind, budget=args.budget)
+    for prior in priors:
+        session.add_prior(prior)
     out.say(f"run directory: {session.run_dir}")
     return finish(session, rig, out, args.no_report, notifier)
 
