@@ -42,7 +42,7 @@ class RunView:
         self.events: list[Event] = []
         self.campaign: Any = None
         self._db: sqlite3.Connection | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # refresh and the JSON builders share the state
         self._raw_cache: dict[str, dict[str, Any]] = {}
 
     # --- reading ---------------------------------------------------------------------
@@ -90,6 +90,10 @@ class RunView:
     # --- JSON --------------------------------------------------------------------------
     def summary(self) -> dict[str, Any]:
         """One entry of `GET /api/runs` (call `refresh()` first)."""
+        with self._lock:
+            return self._summary()
+
+    def _summary(self) -> dict[str, Any]:
         from sdl.report.physical import eta
         from sdl.utility import best_index
 
@@ -127,7 +131,8 @@ class RunView:
 
     def events_after(self, after: int, limit: int = MAX_EVENTS_PER_CALL) -> dict[str, Any]:
         """Events with seq > `after` (at most `limit`), as JSON."""
-        evs = [ev for ev in self.events[max(0, after):] if ev.seq > after][:limit]
+        with self._lock:
+            evs = [ev for ev in self.events[max(0, after):] if ev.seq > after][:limit]
         return {"run": self.name, "after": after, "last_seq": self.last_seq,
                 "events": [{"seq": ev.seq, "ts": ev.ts, "kind": ev.kind,
                             "experiment_id": ev.experiment_id, "payload": ev.payload,
@@ -135,6 +140,10 @@ class RunView:
 
     def view(self) -> dict[str, Any]:
         """Everything the dashboard draws for this run."""
+        with self._lock:
+            return self._view()
+
+    def _view(self) -> dict[str, Any]:
         from sdl.report.physical import first_target_hit, objective_traces, pareto_pairs
         from sdl.report.terms import PLAIN, UNITS
 
@@ -170,7 +179,7 @@ class RunView:
         e = max(cands, key=lambda x: x.measured_at or "")
         if e.experiment_id not in self._raw_cache:
             self._raw_cache[e.experiment_id] = _raw_view(self.run_dir, e)
-        return self._raw_cache[e.experiment_id]
+        return {**self._raw_cache[e.experiment_id], "status": e.status}
 
 
 def _campaign(started: dict[str, Any]) -> Any:
@@ -193,7 +202,7 @@ def _raw_view(run_dir: Path, e: Any) -> dict[str, Any]:
     from sdl.report.raw import absorbance, coincidence_histogram, g2_window, load_checked
 
     raw, why = load_checked(run_dir, e)
-    out: dict[str, Any] = {"experiment_id": e.experiment_id, "status": e.status, "note": why}
+    out: dict[str, Any] = {"experiment_id": e.experiment_id, "note": why}
     if raw is None:
         return out
     wl = np.asarray(raw.wavelengths_nm, np.float64)
