@@ -192,12 +192,14 @@ def _strategy(data: ReportData) -> str:
     out = f"{esc(st.kind)}, {esc(st.initial)} initial, batch {esc(st.batch)}"
     if data.strategy_rows:
         r = data.strategy_rows[-1]
-        out += f"; last proposal ({esc(r.experiment_id)}) by {esc(r.strategy)}"
+        out += f"; last proposal ({esc(r.experiment_id)}) by {esc(_plain_strategy(r.strategy))}"
         if r.propose_seconds is not None:
             out += f" in {r.propose_seconds:.3g} s"
         info = r.info
-        extras = [f"{k} {fmt_num(info[k])}" for k in ("acquisition_value", "hypervolume",
-                                                      "best_feasible")
+        words = {"acquisition_value": "expected gain of the chosen point (acquisition value)",
+                 "hypervolume": "area dominated by the Pareto front so far (hypervolume)",
+                 "best_feasible": "best value meeting the constraints"}
+        extras = [f"{words[k]} {fmt_num(info[k])}" for k in words
                   if isinstance(info.get(k), int | float)]
         notes = info.get("notes")
         if isinstance(notes, list) and notes:
@@ -216,6 +218,20 @@ def _section(s: Section) -> str:
         out.append(f'<p class="note">{esc(n)}</p>')
     out.append("</section>")
     return "".join(out)
+
+
+def _plain_strategy(name: str) -> str:
+    """'bo:qLogNEHVI' -> plain words with the technical name in brackets."""
+    plain = {
+        "sobol": "space-filling design (Sobol)",
+        "random": "random sampling",
+        "bo:sobol-initial": "space-filling start of Bayesian optimisation (Sobol)",
+        "bo:qLogNEI": "Bayesian optimisation: most expected improvement of the best "
+                      "result (qLogNEI)",
+        "bo:qLogNEHVI": "Bayesian optimisation: most expected growth of the Pareto front "
+                        "(qLogNEHVI)",
+    }
+    return plain.get(name, name)
 
 
 def _experiment_table(data: ReportData) -> str:

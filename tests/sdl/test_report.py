@@ -446,7 +446,7 @@ def test_with_the_real_sobol_strategy(tmp_path, monkeypatch):
     s.stop("budget")
     s.close()
     text = build_html(tmp_path / "run")
-    assert "last proposal (e0002) by sobol" in text
+    assert "last proposal (e0002) by space-filling design (Sobol)" in text
     assert '<b id="best-id">e0001</b>' in text and '<p class="rec complete"' in text
 
 
