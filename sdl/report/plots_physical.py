@@ -36,10 +36,16 @@ def plot_objective_traces(data: ReportData):
     for k, t in enumerate(traces):
         ax = axes[k // nc, k % nc]
         if t.n:
-            se = [s or 0.0 for s in t.stderr]
-            ax.errorbar(t.n, t.values, yerr=se, fmt="o", ms=3.5, color=C_OK, ecolor="#7fa7cf",
-                        elinewidth=1, capsize=0, label="measured")
-            ax.step(t.n, t.best, where="post", color=C_BEST, lw=2, label="best so far")
+            n, v = np.array(t.n), np.array(t.values)
+            se = np.array([s or 0.0 for s in t.stderr])
+            ok = np.array(t.feasible, dtype=bool)
+            ax.errorbar(n[ok], v[ok], yerr=se[ok], fmt="o", ms=3.5, color=C_OK,
+                        ecolor="#7fa7cf", elinewidth=1, capsize=0, label="measured")
+            if (~ok).any():
+                ax.plot(n[~ok], v[~ok], "o", mfc="none", color=C_GREY, ms=4,
+                        label="breaks a constraint")
+            best = np.array([np.nan if b is None else b for b in t.best])
+            ax.step(n, best, where="post", color=C_BEST, lw=2, label="best so far")
         if t.failed_n:
             ax.plot(t.failed_n, np.zeros(len(t.failed_n)), "|", color=C_FAIL, ms=10, mew=1.5,
                     transform=ax.get_xaxis_transform(), label="failed")

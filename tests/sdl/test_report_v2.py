@@ -112,3 +112,13 @@ def test_report_of_a_real_run_has_units_terms_and_model_sections(tmp_path):
         assert f'<section id="plot-{key}">' in text and "data:image/png" in text
     opt = re.search(r'<section id="plot-optimum">(.*?)</section>', text, re.S).group(1)
     assert "Conditions: temperature_c = " in opt and "pl_peak_nm " in opt and "± " in opt
+
+
+def test_best_so_far_counts_only_experiments_that_meet_the_constraints():
+    c = campaign_from_dict({**CAMPAIGN, "objectives": [{"name": "fwhm_nm", "goal": "minimize"}],
+                            "constraints": [{"outcome": "plqy", "min": 0.3}]})
+    done = [_exp(1, 620, 25, 0.1), _exp(2, 620, 40, 0.5), _exp(3, 620, 20, 0.2),
+            _exp(4, 620, 35, 0.6)]
+    (t,) = objective_traces(c, done)
+    assert t.feasible == [False, True, False, True]
+    assert t.best == [None, 40, 40, 35]  # 25 and 20 break plqy >= 0.3
