@@ -167,6 +167,12 @@ def _summary(data: ReportData) -> str:
             f"{esc(k)} {esc(fmt_duration(v) if v >= 1 else f'{v:.2g} s')}"
             for k, v in sorted(data.stage_seconds.items(), key=lambda kv: -kv[1]))
             + " (summed over the sessions that stopped cleanly)"))
+    if getattr(st, "priors", None):
+        rows.append(_row("Prior data", "; ".join(
+            f"{len(p.get('rows') or [])} earlier experiments from {esc(p.get('source'))} "
+            f"(sha256 {esc(str(p.get('source_sha256'))[:12])}…, "
+            f"{len(p.get('skipped') or [])} rows skipped)" for p in st.priors)
+            + " &mdash; optimiser history only, not counted against the budget"))
     if data.failures:
         rows.append(_row("Failures", ", ".join(
             f"{esc(r)}: {n}" for r, n in data.failures.most_common())))

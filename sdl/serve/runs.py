@@ -120,6 +120,7 @@ class RunView:
             "experiments_failed": sum(x.status == "failed" for x in st.completed),
             "experiments_unfinished": [x.experiment_id for x in st.unfinished],
             "budget": st.budget,
+            "prior_experiments": sum(len(p.get("rows") or []) for p in st.priors),
             "best": best,
             "stopped_reason": (st.stopped or {}).get("reason"),
             "last_seq": self.last_seq,

@@ -116,6 +116,9 @@ def test_run_with_prior_records_it_outside_the_budget_and_replays(source, tmp_pa
     assert res.decisions == 2 and res.differences == []
     a = audit(out)
     assert a.clean and any("4 prior experiments" in n for n in a.notes)
+    from sdl.report import build_html
+
+    assert "4 earlier experiments from " in build_html(out)
 
 
 def test_run_with_an_unusable_prior_creates_nothing(source, tmp_path, capsys):
