@@ -64,8 +64,24 @@ class RunView:
                 rows = db.execute(
                     "SELECT seq, ts, kind, experiment_id, payload, prev_hash, hash FROM events "
                     "WHERE seq > ? ORDER BY seq", (last,)).fetchall()
-            except sqlite3.OperationalError:  # the writer has not created the table yet
-                return
+            except sqlite3.OperationalError as e:
+                if "no such table" in str(e):  # the writer has not created it yet
+                    return
+                # a read-only archive (no write permission for the -shm file): read the
+                # main file as immutable, as `Record(readonly=True)` does, when no writer
+                # is live
+                if is_locked(self.run_dir):
+                    return
+                db.close()
+                self._db = sqlite3.connect(f"file:{self.run_dir / RECORD_NAME}?immutable=1",
+                                           uri=True, isolation_level=None,
+                                           check_same_thread=False)
+                try:
+                    rows = self._db.execute(
+                        "SELECT seq, ts, kind, experiment_id, payload, prev_hash, hash "
+                        "FROM events WHERE seq > ? ORDER BY seq", (last,)).fetchall()
+                except sqlite3.DatabaseError:
+                    return
             for seq, ts, kind, eid, payload, prev, h in rows:
                 try:
                     data = json.loads(payload)
