@@ -36,7 +36,8 @@ import numpy as np
 
 from simulator import dot as dotphys
 from simulator import optics as op
-from simulator.conditions import CONDITIONS, complete
+from simulator.checks import ConditionError, check_conditions, resolve_shell
+from simulator.dot import PHOTON_COLLECTION_EFFICIENCY
 from simulator.faults import DriftState
 from simulator.flows import conditions_from_flows, flows_from_conditions
 from simulator.growth import MOLAR_TO_NM3, growth_params, outlet_distribution, simulate_batch
@@ -45,66 +46,13 @@ from simulator.rtd import snapshot_weights
 from simulator.spectrometer import dye_photon_rate, nominal_wavelengths
 from simulator.stage2 import dopant_uptake, grow_shell, halide_exchange, mn_emission_per_dot
 
+__all__ = ["PHOTON_COLLECTION_EFFICIENCY", "ConditionError", "OutletState", "check_conditions",
+           "outlet_state", "resolve_shell", "sample_dot"]
+
 N_TANKS_SEGMENTED = 50
 MIN_MEAN_DIAMETER_NM = 1.2
 MIN_PARTICLE_YIELD = 0.05        # below it the spectra are flat: "no_nucleation"
 TRAP_EMISSION_FRACTION = 0.005   # deep-trap band: fraction of non-radiative decays emitting
-PHOTON_COLLECTION_EFFICIENCY = 0.15   # high-NA confocal HBT setup (~0.1-0.3 collection)
-DETECTOR_EFFICIENCY = 0.6        # each SPAD of the HBT (`photons.DetectorParams` default)
-DARK_RATE_HZ = 100.0             # each SPAD (`photons.DetectorParams` default)
-ON_FRACTION = 0.5                # blinking with equal on/off power laws (`photons.EmitterParams`)
-
-
-class ConditionError(ValueError):
-    """A condition is unknown or out of its allowed range; names the key and the range."""
-
-
-def check_conditions(conditions: Mapping[str, Any]) -> dict[str, Any]:
-    """Complete `conditions` with defaults and check names, types and bounds.
-
-    Raises:
-        ConditionError: naming the key and the allowed range or choices.
-    """
-    try:
-        c = complete(conditions)
-    except KeyError:
-        bad = sorted(set(conditions) - set(CONDITIONS))
-        raise ConditionError(f"unknown condition(s) {bad}; allowed: "
-                             f"{', '.join(sorted(CONDITIONS))}") from None
-    out: dict[str, Any] = {}
-    for name, spec in CONDITIONS.items():
-        v = c[name]
-        if spec.choices:
-            if v not in spec.choices:
-                raise ConditionError(f"{name}={v!r} not allowed; choose one of {list(spec.choices)}")
-            out[name] = v
-            continue
-        try:
-            x = float(v)
-        except (TypeError, ValueError):
-            raise ConditionError(f"{name}={v!r} is not a number; allowed "
-                                 f"[{spec.low}, {spec.high}] {spec.unit}") from None
-        if not math.isfinite(x) or x < spec.low or x > spec.high:
-            raise ConditionError(f"{name}={v!r} out of range; allowed [{spec.low}, {spec.high}] "
-                                 f"{spec.unit}".rstrip())
-        out[name] = x
-    return out
-
-
-def resolve_shell(mat: Material, requested: str) -> str:
-    """Shell preset used for `requested` on `mat`: "none" when the material has no shell
-    stage (CsPbBr3), else `requested`, which must be one of the material's shells.
-
-    Raises:
-        ConditionError: a shell the material does not take (e.g. CdS on Mn:ZnSe).
-    """
-    real = [s for s in mat.shells if s != "none"]
-    if not real:
-        return "none"
-    if requested not in real:
-        raise ConditionError(f"shell_material={requested!r} not available for {mat.name}; "
-                             f"allowed: {real}")
-    return requested
 
 
 @dataclass
@@ -327,9 +275,15 @@ def emission(mat: Material, ab: Absorption, c: Mapping[str, Any], act: Mapping[s
     ox = ab.ox
     h = shell.thickness_nm
     dop = dopant_uptake(mat.dopant, c["dopant_feed_fraction"], t_core, h)
-    sites = dotphys.volume_nm3(ab.d_core, ox["shape"]) / mat.molecular_volume_nm3
-    lam_int = dop.interior_per_site * sites
-    extra = 0.5 * dop.surface_per_site * sites + 2.0 * shell.secondary_fraction
+    # nucleation doping (Pradhan et al., JACS 127, 17586 (2005)): the Mn is taken up with the
+    # nucleus, so the dopants per dot do not depend on the final size; the mean is set by
+    # the cation sites of a dot of the mean size. Surface Mn quench like surface traps:
+    # density per area x the exciton's surface probability density ~ 1/D (`optics.exciton_qy`).
+    d_mean = float(ab.n_molar @ ab.d_core / ab.n_molar.sum()) if ab.n_molar.size else 1.0
+    sites_mean = float(dotphys.volume_nm3(d_mean, ox["shape"])) / mat.molecular_volume_nm3
+    lam_int = np.full(ab.d_core.shape, dop.interior_per_site * sites_mean)
+    extra = (0.5 * dop.surface_per_site * sites_mean * d_mean / np.maximum(ab.d_core, 1e-3)
+             + 2.0 * shell.secondary_fraction)
     qy = op.exciton_qy(ox, ab.d_core, act["ligand_to_metal"], t_core,
                        shell_p if h > 0 else None, h, extra_traps=extra)
     qy_x = qy.qy_x
@@ -371,61 +325,6 @@ def emission(mat: Material, ab: Absorption, c: Mapping[str, Any], act: Mapping[s
     return Emission(pl, pl_ex, absorbed, a_all, float(x_photons.sum()) if x_photons.size else 0.0,
                     mn_total, float(trap_photons.sum()) if trap_photons.size else 0.0,
                     qy, lam_int, p_undoped, seg)
-
-
-def single_dot_stats(mat: Material, ab: Absorption, em: Emission, c: Mapping[str, Any],
-                     shell_p, h: float) -> dict[str, Any]:
-    """Number-weighted single-dot expectations: yields, g2(0), lifetime, detected count rate.
-
-    Per bin: an on-state dot (QY_X,on), QY_XX with the material's Auger scaling (cube or
-    sphere volume, shell slowdown) and k_nr,XX = s k_nr,X; g2(0) with the multiexciton
-    ladder at the chosen <N> (`simulator.dot`). Count rate: detected clicks per second of
-    one dot on the HBT setup (collection x detection efficiency, blinking on fraction, off
-    state brightened by thick shells) plus dark counts; pulsed at rep_rate_mhz, cw at
-    <N> / tau_X excitations per second (saturation at XX).
-    """
-    ox = ab.ox
-    nan = float("nan")
-    nsum = float(ab.n_molar.sum()) if ab.n_molar.size else 0.0
-    off_eta = dotphys.off_state_brightness(h, shell_p.get("blink_suppression_length_nm")
-                                           if shell_p is not None else None)
-    out = {"exciton_qy_on": float(em.qy.qy_on),
-           "exciton_lifetime_ns": float(em.qy.qy_on * ox["radiative_lifetime_ns"]),
-           "off_state_brightness": off_eta}
-    if nsum <= 0:
-        out.update(mean_total_volume_nm3=0.0, biexciton_qy_mean=0.0, auger_time_ns=nan,
-                   g2_zero_low_power=nan, g2_zero_expected=nan, count_rate_kcps=0.0)
-        return out
-    pw = ab.n_molar / nsum
-    vol = dotphys.volume_nm3(ab.d_core + 2.0 * h, ox["shape"])
-    slow = shell_p.get("auger_slowdown_length_nm") if shell_p is not None and h > 0 else None
-    tau_a = dotphys.auger_time_ns(ox["auger_ps_per_nm3"], vol, h, slow)
-    q_on = em.qy.qy_on
-    q_xx = dotphys.biexciton_yield(q_on, ox["radiative_lifetime_ns"], tau_a,
-                                   ox["biexciton_nr_scaling"])
-    n_mean = float(c["excitation_mean"])
-    mean_n, fact2 = dotphys.pulsed_photon_moments(q_on, q_xx, n_mean, True)
-    brightness = ON_FRACTION + (1.0 - ON_FRACTION) * off_eta
-    p_det = PHOTON_COLLECTION_EFFICIENCY * DETECTOR_EFFICIENCY
-    if c["photon_mode"] == "pulsed":
-        rate_hz = float(c["rep_rate_mhz"]) * 1e6 * float(pw @ mean_n)
-    else:
-        k_x = 1.0 / (q_on * ox["radiative_lifetime_ns"])     # 1/ns
-        k_xx = 4.0 / ox["radiative_lifetime_ns"] + 1.0 / tau_a + ox["biexciton_nr_scaling"] * (
-            k_x - 1.0 / ox["radiative_lifetime_ns"])
-        k_e = n_mean * k_x
-        w_x, w_xx = k_e / k_x, (k_e / k_x) * (k_e / k_xx)
-        s = 1.0 + w_x + w_xx
-        rate_hz = 1e9 * float(pw @ ((q_on * k_x * w_x + q_xx * k_xx * w_xx) / s))
-    out.update(
-        mean_total_volume_nm3=float(pw @ vol),
-        biexciton_qy_mean=float(pw @ q_xx),
-        auger_time_ns=float(pw @ tau_a),
-        g2_zero_low_power=float(pw @ (q_xx / q_on)),
-        g2_zero_expected=float(pw @ (fact2 / mean_n**2)) if n_mean > 0 else nan,
-        count_rate_kcps=(rate_hz * brightness * p_det + 2.0 * DARK_RATE_HZ) / 1e3,
-    )
-    return out
 
 
 # ----------------------------------------------------------------------------- chain
@@ -477,7 +376,8 @@ def outlet_state(material: str, conditions: Mapping[str, Any], seed: int, *,
     ref_rate = dye_photon_rate(wl, ox["reference_peak_nm"], ox["reference_fwhm_nm"],
                                ox["reference_plqy"], ox["reference_absorbance"],
                                ox["reference_solvent_index"])
-    single = single_dot_stats(mat, ab, em, c, shell_p if h > 0 else None, h)
+    single = dotphys.single_dot_stats(ox, ab.d_core, ab.n_molar, em.qy.qy_on, c,
+                                      shell_p if h > 0 else None, h)
     truth = _truth(material, mat, core, ab, em, single, shell, exch, act, t_core, drift,
                    unviable, wl, feed_metal_molar)
     meta = {
