@@ -45,7 +45,8 @@ from simulator.photon_params import (
     validate_excitation,
 )
 
-__all__ = ["DetectorParams", "EmitterParams", "Excitation", "PhotonStream", "emitter_for_dot",
+__all__ = ["DetectorParams", "EmitterParams", "Excitation", "PhotonStream", "dopant_emitter",
+           "emitter_for_dot",
            "emitter_from_dot", "expected_g2_zero", "photon_stream", "poisson_p1_p2"]
 
 # Largest expected number of detector candidate clicks (both channels) per stream; beyond
@@ -181,6 +182,16 @@ def emitter_for_dot(dot: dict[str, Any], *, blinking: bool = True) -> EmitterPar
         auger_slowdown_length_nm=dot.get("auger_slowdown_length_nm", 0.0),
         off_eta_scale=dot.get("off_eta_scale", 0.0),
     )
+
+
+def dopant_emitter(dopant: Any) -> EmitterParams:
+    """Mn2+ emitter of a doped dot for the photon generator: the 4T1 -> 6A1 emission with
+    the preset's ms lifetime (`mn_lifetime_ms`) and single-Mn QY, no biexciton, no blinking.
+    Its decay is measured like any other with `sdl.analysis.lifetime` at a laser period
+    much longer than the lifetime (e.g. 200 Hz for 0.3 ms)."""
+    return EmitterParams(tau_x_ns=float(dopant["mn_lifetime_ms"]) * 1e6,
+                         eta_x=float(dopant["mn_qy_single"]), eta_xx=0.0, tau_xx_ns=1.0,
+                         blinking=False)
 
 
 def _blink_moments(
