@@ -6,7 +6,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from simulator.conditions import CONDITIONS, complete
+from sdl.vocab.conditions import CONDITIONS, complete
 from simulator.materials import Material
 
 

@@ -34,12 +34,12 @@ from typing import Any
 
 import numpy as np
 
+from sdl.vocab.flows import conditions_from_flows, flows_from_conditions
 from simulator import dot as dotphys
 from simulator import optics as op
 from simulator.checks import ConditionError, check_conditions, resolve_shell
 from simulator.dot import PHOTON_COLLECTION_EFFICIENCY
 from simulator.faults import DriftState
-from simulator.flows import conditions_from_flows, flows_from_conditions
 from simulator.growth import MOLAR_TO_NM3, growth_params, outlet_distribution, simulate_batch
 from simulator.materials import MATERIALS, Material, load_material
 from simulator.rtd import snapshot_weights
@@ -127,9 +127,9 @@ def reactor_conditions(mat: Material, c: Mapping[str, Any], drift: DriftState,
     """Conditions the reactor really sees (pump bias) and the core temperature (offset)."""
     act = dict(c)
     if drift.pump_bias:
-        flows = flows_from_conditions(c, mat, reactor_volume_ul)
+        flows = flows_from_conditions(c, mat.flow_chemistry, reactor_volume_ul)
         flows = {k: v * drift.pump_bias.get(k, 1.0) for k, v in flows.items()}
-        act.update(conditions_from_flows(flows, mat, reactor_volume_ul))
+        act.update(conditions_from_flows(flows, mat.flow_chemistry, reactor_volume_ul))
     return act, c["temperature_c"] + drift.temperature_offset_c
 
 
@@ -391,7 +391,7 @@ def outlet_state(material: str, conditions: Mapping[str, Any], seed: int, *,
         "reference_solvent_index": ox["reference_solvent_index"],
         "feed_metal_molar": feed_metal_molar,
         "sample_dilution": ox["sample_dilution"],
-        "flows_ul_min": {k: float(v) for k, v in flows_from_conditions(c, mat, reactor_volume_ul).items()},
+        "flows_ul_min": {k: float(v) for k, v in flows_from_conditions(c, mat.flow_chemistry, reactor_volume_ul).items()},
         "temperature_c": c["temperature_c"],
         "reactor_volume_ul": reactor_volume_ul,
     }

@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from sdl.vocab.flows import FlowInfeasible, flows_from_conditions, total_flow_ul_min
+from sdl.vocab.measurement import Failure, RawMeasurement
 from simulator.faults import (
     EQUIPMENT_REASONS,
     UNVIABLE_REASONS,
@@ -30,9 +32,7 @@ from simulator.faults import (
     fouling_increment,
     run_rng,
 )
-from simulator.flows import FlowInfeasible, flows_from_conditions, total_flow_ul_min
 from simulator.materials import MATERIALS, load_material
-from simulator.measurement import Failure, RawMeasurement
 from simulator.outlet import (
     PHOTON_COLLECTION_EFFICIENCY,
     ConditionError,
@@ -165,7 +165,7 @@ class SimulatedRig:
             return self._failed(eid, dict(conditions), "rejected", "rejected:bad_condition",
                                 str(e), rng_spec, k)
         try:
-            flows = flows_from_conditions(c, self._mat, self.reactor_volume_ul)
+            flows = flows_from_conditions(c, self._mat.flow_chemistry, self.reactor_volume_ul)
         except FlowInfeasible as e:
             return self._failed(eid, c, "rejected", "rejected:flow_infeasible", str(e),
                                 rng_spec, k)
