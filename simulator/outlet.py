@@ -22,6 +22,15 @@ Calibration notes (what was fitted to what; the checks are in tests/simulator/):
   has g2(0) ~0.08 (0.05-0.15); CdS 0.5 nm gives QY_XX -> 0.7-0.9 for 5-6 nm giant shells
   (Park et al., PRL 106, 187401 (2011)).
 * shell red shift: van Embden 2009 fractions (CdS 0.55, ZnS 0.1), not fitted.
+* CdSe Stokes shift 10 + 197.8 / D^1.5 meV, fitted to 60-80 meV at 2-2.5 nm (Kuno 1997)
+  and <= 30 meV from 5 nm up (DOMAIN s5); 3 nm gets 48 meV.
+* CsPbBr3: see `simulator.growth.CALIBRATION_NOTES` (size vs temperature); single-dot width
+  85 meV fitted to ensemble FWHM 18-25 nm; Auger 0.05 ps/nm^3 of the cube volume.
+* Mn:ZnSe: dopants per dot set at nucleation (Pradhan 2005), not by the final size, so
+  host PL stays red of host absorption; Mn lifetime 0.3 ms (Pradhan & Peng 2007), truth
+  key `mn_lifetime_ms`, measurable with `photons.dopant_emitter` + `sdl.analysis.lifetime`.
+* count_rate_kcps (truth): collection 0.15 x SPAD 0.6, blinking on fraction 0.5 (off state
+  brightened by thick shells), 2 x 100 Hz dark counts; not fitted.
 """
 
 from __future__ import annotations
