@@ -2,8 +2,8 @@
 
 Pipeline (SIMULATOR.md item 6, DOMAIN.md §7):
 laser pulses (pulsed: period 1/rep_rate) or a CW Poisson excitation process
--> exciton / biexciton cascade (XX photon with probability eta_XX after Exp(tau_XX), then
-X photon with probability eta_X after Exp(tau_X))
+-> multiexciton cascade (optional ladder: each excitation above XX emits with eta_XX; then
+XX photon with probability eta_XX after Exp(tau_XX), X photon with eta_X after Exp(tau_X))
 -> blinking gate (alternating on/off, truncated power-law dwell times, alpha ~1.5)
 -> 50/50 beamsplitter -> per detector: collection x detection efficiency, Gaussian jitter,
 uncorrelated background, dark counts, non-paralysable dead time, afterpulsing
@@ -11,13 +11,13 @@ uncorrelated background, dark counts, non-paralysable dead time, afterpulsing
 
 Sources:
 - Nair, Zhao, Bawendi, Nano Lett. 11, 1136 (2011): low-fluence pulsed g2(0) ≈ QY_XX/QY_X,
-  QY_XX = k_rXX / (k_rXX + k_Auger), k_rXX ≈ 4 k_rX.
+  QY_XX = k_rXX / (k_rXX + k_Auger + k_nr,XX), k_rXX ≈ 4 k_rX (`simulator.dot`).
 - Pulsed g2(0) with Poisson excitation: g2(0) = 2 eta_X eta_XX p2 / (eta_X p1 + eta_XX p2)^2,
   p1 = P(N >= 1), p2 = P(N >= 2) (SIMULATOR.md, "Pulsed g2 formula").
 - Brouri et al., Opt. Lett. 25, 1294 (2000): background, g2_meas = 1 - rho^2 (1 - g2).
 - Beyler et al., Nano Lett. 14, 4295 (2014) / PRL 111, 177401 (2013): several dots in focus.
-- Auger time ∝ total volume, ~1 ps/nm^3 (DOMAIN.md §7; Klimov et al., Science 287, 1011
-  (2000) for the volume scaling).
+- Auger time ∝ total volume, per material (CdSe ~1 ps/nm^3: Klimov et al., Science 287,
+  1011 (2000)), slowed by shells; multiexciton ladder from Klimov's tau_2/tau_3 ~ (3/2)^2.
 - Blinking: Kuno et al., J. Chem. Phys. 115, 1028 (2001); power-law MLE: Clauset, Shalizi,
   Newman, SIAM Rev. 51, 661 (2009).
 
