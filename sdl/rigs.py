@@ -28,18 +28,11 @@ def hardware_rig(rig_path: str | Path, **options: Any) -> Any:
         rig_path: rig file.
         **options: passed to `hardware.flowrig.FlowRig` (clock, sleep, poll_s, material ...).
     """
+    from hardware.errors import HardwareError
+    from hardware.flowrig import FlowRig
     from sdl.schema.load import load_rig
 
     rig_file = load_rig(rig_path)
-    try:
-        from hardware.errors import HardwareError
-        from hardware.flowrig import FlowRig
-    except ModuleNotFoundError:
-        raise HardwareUnavailable(
-            f"hardware support (FlowRig) is not available in this version, so the devices in "
-            f"{rig_path} cannot be driven; run without --rig to use the simulator, or add "
-            "--fallback-to-simulator"
-        ) from None
     rig = FlowRig(rig_file, **options)
     try:
         rig.probe()
