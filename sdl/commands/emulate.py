@@ -107,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
                 dev["port"] = urls[dev["name"]]
             elif dev["role"] == "photon_timer":
                 dev["folder"] = str(photons)
-            elif dev["role"] == "optics":  # light path: switched through the control socket
+            elif dev["role"] == "optics" and dev.get("driver") == "emulator_backchannel":
                 dev["port"] = f"tcp://127.0.0.1:{control.port}"
                 if "time_scale" in dev:
                     dev["time_scale"] = args.speed

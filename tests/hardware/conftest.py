@@ -23,5 +23,7 @@ def emu(clock, tmp_path):
     """EmulatedRig of the example rig on `emu://` URLs; `.urls` maps device -> URL."""
     rig = EmulatedRig(load_rig(EXAMPLE_RIG), clock=clock, seed=1, photon_folder=tmp_path / "photons")
     rig.start("emu")
+    # the light-path emulators power up dark (shutters closed); these tests read lamp spectra
+    rig.inject("optics", "lamp")
     yield rig
     rig.stop()
