@@ -65,13 +65,17 @@ class _NumatoChannel(PortClient):
         self.retry = retry or RetryPolicy()
         self._port: Port | None = open_port(url, baud, timeout_s)
 
-    def query(self, command: str) -> str:
-        """Send a command (all of them idempotent here) and return its value line."""
+    def query(self, command: str, allowed: tuple[str, ...] = ()) -> str:
+        """Send a command (all of them idempotent here) and return its value line; with
+        `allowed`, a value outside it is a garbled reply (retried)."""
         def once() -> str:
             raw = self.port.exchange(build_numato_command(command), find_numato_frame,
                                      self.timeout_s, device=self.name)
             try:
-                return parse_numato_reply(raw, command)
+                value = parse_numato_reply(raw, command)
+                if allowed and value not in allowed:
+                    raise ProtocolError(f"{command!r}: expected {' or '.join(allowed)}", raw=raw)
+                return value
             except ProtocolError as e:
                 e.device = self.name
                 raise
@@ -86,11 +90,7 @@ class _NumatoChannel(PortClient):
 
     def is_open(self) -> bool:
         """The channel state read back."""
-        command = f"{self.kind} read {self.index}"
-        value = self.query(command)
-        if value not in (self.read_on, self.read_off):
-            raise ProtocolError(f"{command!r}: expected {self.read_on} or {self.read_off}",
-                                raw=value.encode("ascii", "replace"), device=self.name)
+        value = self.query(f"{self.kind} read {self.index}", (self.read_on, self.read_off))
         return value == self.read_on
 
 

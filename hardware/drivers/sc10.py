@@ -86,6 +86,17 @@ class Sc10Shutter(PortClient):
         """An idempotent command (queries, absolute settings): retried by the policy."""
         return self.retry.call(lambda: self._send_once(command), f"{self.name} {command}")
 
+    def query_flag(self, command: str) -> bool:
+        """A 0/1 query; a garbled value is retried like a garbled frame."""
+        def once() -> bool:
+            value = self._send_once(command)
+            try:
+                return parse_flag(value, value.encode("ascii", "replace"))
+            except ProtocolError as e:
+                e.device = self.name
+                raise
+        return self.retry.call(once, f"{self.name} {command}")
+
     def identify(self) -> str:
         """Model and firmware (`id?`)."""
         return self.query("id?")
@@ -99,17 +110,14 @@ class Sc10Shutter(PortClient):
 
     def enabled(self) -> bool:
         """`ens?`: True while the output is enabled (shutter commanded open)."""
-        value = self.query("ens?")
-        return parse_flag(value, value.encode())
+        return self.query_flag("ens?")
 
     def is_open(self) -> bool:
         """`closed?` read back: True when the shutter reports open."""
-        value = self.query("closed?")
-        return not parse_flag(value, value.encode())
+        return not self.query_flag("closed?")
 
     def interlock_tripped(self) -> bool:
-        value = self.query("interlock?")
-        return parse_flag(value, value.encode())
+        return self.query_flag("interlock?")
 
     def set_open(self, open_: bool) -> None:
         """Command open/closed: `ens` only toggles, so read `ens?` and toggle if needed.
