@@ -107,10 +107,10 @@ def run(args: argparse.Namespace) -> int:
                 dev["port"] = urls[dev["name"]]
             elif dev["role"] == "photon_timer":
                 dev["folder"] = str(photons)
-            elif dev["role"] == "optics" and dev.get("driver") == "emulator_backchannel":
-                dev["port"] = f"tcp://127.0.0.1:{control.port}"
-                if "time_scale" in dev:
-                    dev["time_scale"] = args.speed
+            elif dev["role"] == "optics":  # the rig's waits shrink with the emulator's speed
+                if dev.get("driver") == "emulator_backchannel":  # switched via the control socket
+                    dev["port"] = f"tcp://127.0.0.1:{control.port}"
+                dev["time_scale"] = args.speed
         out.write_text(rig_to_toml(data), encoding="utf-8")
         for name, url in urls.items():
             print(f"{name:16s} {url}")
