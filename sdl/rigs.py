@@ -31,9 +31,11 @@ def hardware_rig(rig_path: str | Path, **options: Any) -> Any:
     from hardware.errors import HardwareError
     from hardware.flowrig import FlowRig
     from sdl.schema.load import load_rig
+    from sdl.vocab.rig import check_rig
 
-    rig_file = load_rig(rig_path)
+    rig_file = load_rig(rig_path)  # drivers checked against their capability Protocols here
     rig = FlowRig(rig_file, **options)
+    check_rig(rig)
     try:
         rig.probe()
     except (HardwareError, HardwareUnavailable) as e:
