@@ -85,3 +85,19 @@ def test_real_pyseabreeze_backend_without_a_device():
     assert api.list_devices() == []
     with pytest.raises(PortUnavailable, match="No device attached with serial number 'ABC123'"):
         SeabreezeSpectrometer("ABC123", api=api)
+
+
+def test_devices_check_line_reports_model_and_serial(monkeypatch):
+    from hardware.drivers import seabreeze_usb
+    from sdl.commands.devices import probe
+    from sdl.schema.rig import SpectrometerDevice
+
+    api = StandInSeabreezeApi(("USB2000PLUS", "USB2+H12345"))
+    monkeypatch.setattr(seabreeze_usb, "load_seabreeze_api", lambda: api)
+    dev = SpectrometerDevice(role="spectrometer", name="usb", driver="seabreeze",
+                             serial_number="USB2+H12345")
+    row = probe(dev)
+    assert row["ok"], row
+    assert row["detail"].startswith("USB2000PLUS, serial USB2+H12345, 2048 px, 340.0-1030.0 nm")
+    assert "saturates at 65535 counts" in row["detail"]
+    assert not StandInSpectrometer.attached[0].is_open   # probe closed it
