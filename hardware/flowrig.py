@@ -159,8 +159,8 @@ class FlowRig(Sequencing, Polling):
         return float(getattr(self.spectrometer, "saturation_counts", 16383))
 
     def device_identities(self) -> dict[str, str]:
-        """Device name -> identity as read from the device in `prepare()` (firmware,
-        model, serial, instrument id); for provenance. Empty before `prepare()`."""
+        """Device name -> identity as read from the devices by `probe()` / `prepare()`
+        (firmware, model, serial, instrument id); for provenance. Empty before either."""
         return dict(self._identities)
 
     # -- Rig protocol ----------------------------------------------------------------------
@@ -184,14 +184,16 @@ class FlowRig(Sequencing, Polling):
         not answer, or `RigNotReady` when the rig has no light path."""
         self.connect()
         self._require_light_path()
-        for pump in self.pumps.values():
-            pump.connect()
-        for heater in self.heaters.values():
-            heater.instrument_id()
-        self.spectrometer.serial_number()
+        ids: dict[str, str] = {}
+        for name, pump in self.pumps.items():
+            ids[name] = pump.connect()
+        for name, heater in self.heaters.items():
+            ids[name] = _heater_id(heater.instrument_id())
+        ids[self.devices.spec_name] = self._spectrometer_id()
         prepare = getattr(self.light, "prepare", None)
         if callable(prepare):
-            prepare()
+            ids.update(prepare())
+        self._identities = ids
 
     def _require_light_path(self) -> None:
         if self.light is None:
@@ -226,7 +228,7 @@ class FlowRig(Sequencing, Polling):
             ramp = float(self.rig_file.limits.max_ramp_c_per_min)
             for name, heater in self.heaters.items():
                 ident = heater.instrument_id()
-                ids[name] = f"instrument {ident:#06x}" if isinstance(ident, int) else str(ident)
+                ids[name] = _heater_id(ident)
                 self.log.add(name, "identify", ident)
                 st = heater.read_status()
                 if st.sensor_break:
@@ -238,10 +240,8 @@ class FlowRig(Sequencing, Polling):
                 heater.set_ramp_rate(ramp)
                 self.log.add(name, "setpoint_ramp_c_per_min", ramp)
             self.spectrometer.set_integration_time_us(spec_dev.integration_time_us)
-            serial = self.spectrometer.serial_number()
-            model = getattr(self.spectrometer, "model", "")
-            ids[spec_dev.name] = f"{model} serial {serial}".strip()
-            self.log.add(spec_dev.name, "identify", serial)
+            ids[spec_dev.name] = self._spectrometer_id()
+            self.log.add(spec_dev.name, "identify", ids[spec_dev.name])
             self.log.add(spec_dev.name, "setpoint_integration_us", spec_dev.integration_time_us)
             self.wavelengths_nm = self.spectrometer.wavelengths()
             if self.photon_folder is not None:
@@ -371,9 +371,17 @@ class FlowRig(Sequencing, Polling):
             self.state = "idle"
             raise
 
+    def _spectrometer_id(self) -> str:
+        serial = self.spectrometer.serial_number()
+        return f"{getattr(self.spectrometer, 'model', '')} serial {serial}".strip()
+
     def _goto(self, event: str) -> None:
         nxt = TRANSITIONS.get(self.state, {}).get(event)
         if nxt is None:
             raise RuntimeError(f"FlowRig: no transition from {self.state!r} on {event!r}")
         self.log.add("rig", "state", f"{self.state}->{nxt}")
         self.state = nxt
+
+
+def _heater_id(ident: Any) -> str:
+    return f"instrument {ident:#06x}" if isinstance(ident, int) else str(ident)

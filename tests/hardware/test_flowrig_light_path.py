@@ -130,3 +130,18 @@ def test_a_stuck_shutter_is_not_retried_forever_and_reports_what_it_read():
     assert shutter.calls == 2 and e.value.read_back is False and e.value.wanted is True
     with pytest.raises(LightPathUnconfirmed, match="refusing to measure"):
         path.require_confirmed()
+
+
+def test_probe_reads_every_identity_without_moving_anything(tmp_path):
+    b = make_bench(tmp_path, light="composed")
+    try:
+        assert b.rig.device_identities() == {}
+        b.rig.probe()
+        ids = b.rig.device_identities()
+        assert set(ids) == {"pump_metal", "pump_anion", "pump_ligand", "pump_solvent",
+                            "heater_core", "sts", "lamp_shutter", "exc_shutter", "led", "valve"}
+        assert ids["heater_core"].startswith("instrument 0x") and ids["sts"].endswith("S12345")
+        assert not any(p.running for p in b.emu.world.pumps.values())
+        assert b.emu.world.light == "dark"       # shutters never opened by a probe
+    finally:
+        b.close()
