@@ -16,8 +16,9 @@ from hardware.drivers.ne1000 import Ne1000Pump
 from hardware.drivers.ocean_obp import OceanObpSpectrometer
 from hardware.drivers.photon_folder import PhotonFolder
 from hardware.errors import DeviceAlarm
-from hardware.optics_path import BackchannelLightPath, LightPath
+from hardware.optics_path import BackchannelLightPath
 from hardware.registry import DriverSpec, OpenContext
+from sdl.vocab.rig import LightPath
 
 
 # -- NE-1000 -----------------------------------------------------------------------------
