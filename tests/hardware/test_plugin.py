@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -25,9 +26,12 @@ PLUGIN = ROOT / "examples" / "acme_shutter"
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory) -> Path:
     target = tmp_path_factory.mktemp("site")
+    source = tmp_path_factory.mktemp("src") / "acme_shutter"  # builds write next to the source
+    shutil.copytree(PLUGIN, source, ignore=shutil.ignore_patterns("*.egg-info", "build",
+                                                                  "__pycache__"))
     proc = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
                            "--no-index", "--no-build-isolation", "--target", str(target),
-                           str(PLUGIN)], capture_output=True, text=True, timeout=300)
+                           str(source)], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert (target / "acme_shutter" / "__init__.py").exists()
     return target
@@ -51,7 +55,7 @@ def test_plugin_is_listed_from_its_own_package(installed):
 def test_plugin_passes_its_conformance_tests(installed):
     out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                           "-p", "no:randomly", str(PLUGIN / "tests")],
-                         env=_env(installed), cwd=PLUGIN, capture_output=True, text=True,
+                         env=_env(installed), cwd=installed, capture_output=True, text=True,
                          timeout=300)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "2 passed" in out.stdout
