@@ -122,3 +122,23 @@ class CommandRejected(HardwareError):
     def __init__(self, message: str, *, code: str | int, device: str = "", next_step: str = ""):
         self.code = code
         super().__init__(message, device=device, next_step=next_step)
+
+
+class LightPathUnconfirmed(HardwareError):
+    """A light-path element did not read back the state it was commanded to (shutter
+    stuck, valve in the wrong position, LED relay not switched). FlowRig refuses to
+    measure and fails the experiment as an interlock.
+
+    Attributes:
+        role: the rig-file role ("excitation_shutter", "cell_selector", ...).
+        wanted: the commanded state (open/closed, position).
+        read_back: what the device reported.
+    """
+
+    default_next_step = ("the light path is unconfirmed: inspect the shutter / valve / relay "
+                         "named, then resume")
+
+    def __init__(self, message: str, *, role: str, wanted: object, read_back: object,
+                 device: str = "", next_step: str = ""):
+        self.role, self.wanted, self.read_back = role, wanted, read_back
+        super().__init__(message, device=device, next_step=next_step)

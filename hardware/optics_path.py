@@ -1,10 +1,11 @@
-"""Light path and cell selector: the lamp / excitation / dark shutter and the
-sample / solvent valve of the flow cell.
+"""Emulator-only light paths (optics driver `emulator_backchannel`).
 
-These are not part of the three serial protocols (PROTOCOLS.md), so they get their own
-small capability `LightPath` (its protocol lives in `sdl.vocab.rig`). The cell selector has three positions: the reactor outlet
+A real rig composes its light path from shutter / LED / cell-selector devices
+(`hardware.light_path`, optics driver `composed`). For emulated rigs without those
+devices, two implementations of the `LightPath` capability (`sdl.vocab.rig`) switch the
+emulated flow cell directly; the cell selector has three positions: the reactor outlet
 ("sample"), neat solvent ("solvent", absorbance reference) and a reference dye
-("reference", for relative PLQY). Two implementations, both for emulated rigs:
+("reference", for relative PLQY):
 
 - `WorldLightPath`: sets `EmulatedWorld.light` / `.cell` directly (emulators in this
   process, e.g. tests); reached through `emuworld://NAME` after `register_world`.
@@ -13,8 +14,7 @@ small capability `LightPath` (its protocol lives in `sdl.vocab.rig`). The cell s
   `optics:dark`, `optics:sample`, `optics:solvent`, `optics:reference`; the reply line is `ok` or
   `error: ...` (the fault-spec line protocol of `hardware.emulators.control`).
 
-A real rig needs a driver for its shutter and valve; until one is configured,
-`FlowRig.prepare()` refuses to start (see `open_light_path`).
+These cannot confirm a move by reading it back (the control socket only says `ok`).
 """
 
 from __future__ import annotations

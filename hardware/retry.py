@@ -35,8 +35,16 @@ class RetryPolicy:
         if self.attempts < 1:
             raise ValueError(f"RetryPolicy.attempts must be >= 1, got {self.attempts}")
 
-    def call(self, fn: Callable[[], T], what: str = "query") -> T:
-        """Run `fn`, retrying up to `attempts` times; re-raise the last error."""
+    def call(self, fn: Callable[[], T], what: str = "query", *,
+             on_retry: Callable[[BaseException, int], None] | None = None) -> T:
+        """Run `fn`, retrying up to `attempts` times; re-raise the last error.
+
+        Args:
+            fn: the idempotent call.
+            what: label for the log.
+            on_retry: called with (error, attempt) before each retry (e.g. restore a
+                setting the device lost, or wait a poll interval on the rig clock).
+        """
         for i in range(1, self.attempts + 1):
             try:
                 return fn()
@@ -44,6 +52,8 @@ class RetryPolicy:
                 if i == self.attempts:
                     raise
                 log.info("%s failed (%s); retry %d/%d", what, e, i, self.attempts - 1)
+                if on_retry is not None:
+                    on_retry(e, i)
         raise AssertionError("unreachable")  # pragma: no cover
 
 

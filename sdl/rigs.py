@@ -35,10 +35,12 @@ def hardware_rig(rig_path: str | Path, **options: Any) -> Any:
     from hardware.flowrig import FlowRig
     from sdl.analysis.photon_files import read_photon_file
     from sdl.schema.load import load_rig
+    from sdl.vocab.rig import check_rig
 
-    rig_file = load_rig(rig_path)
+    rig_file = load_rig(rig_path)  # drivers checked against their capability Protocols here
     options.setdefault("photon_reader", read_photon_file)
     rig = FlowRig(rig_file, **options)
+    check_rig(rig)
     try:
         rig.probe()
     except (HardwareError, RigUnavailable) as e:

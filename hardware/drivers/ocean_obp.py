@@ -162,6 +162,8 @@ class OceanObpSpectrometer(PortClient):
         name: device name in logs and errors.
     """
 
+    saturation_counts = float(STS_MAX_COUNTS)  # 14-bit detector
+
     def __init__(self, url: str, *, baud: int = 115200, timeout_s: float = 1.0,
                  retry: RetryPolicy | None = None, name: str = ""):
         self.timeout_s = timeout_s

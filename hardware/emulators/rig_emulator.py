@@ -33,6 +33,25 @@ Fault -> what the real driver reports (each checked in tests/hardware/emulators)
              dark_drift[=c/s]    dark level rises with time
              not_ready[=n]       CommandRejected(code=7)
              reset               CommandRejected(code=9); integration time back to default
+  shutter    stuck[=1|0]         SC10: stays where it is -> read-back disagrees ->
+  (SC10)                         LightPathUnconfirmed: experiment FAILED interlock
+                                 light_path_unconfirmed (campaign goes on; safe state)
+             interlock[=1|0]     shutter closes and cannot open: same as stuck when opening
+  valve      wrong_position[=n]  VICI: next n moves land one position on -> the light path
+  (VICI)                         re-commands once (RetryPolicy): n=1 ends in a retry;
+                                 n>=2 fails the experiment (light_path_unconfirmed)
+  relay box  stuck[=1|0]         Numato: channel no longer switches -> light_path_unconfirmed
+  (Numato)
+  any of the no_answer[=n]       reply lost, command executed: DeviceTimeout, retried by
+  three                          RetryPolicy; n >= attempts: interlock lost_heartbeat,
+                                 reconnect, experiment failed, campaign goes on
+             garbled[=n]         one byte of the reply replaced: ProtocolError, retried
+             power_cycle         power-on defaults (shutter closed, relays off; valve keeps
+                                 its position), first command lost: retried; the
+                                 read-back then re-commands what power-up undid
+  Harvard pump: stall/empty/occlusion/oor/na as the NE-1000 (prompt '*' ->
+             DeviceAlarm("S"); "Argument error" / "Command error" -> CommandRejected);
+             power_cycle: pump stops, first command lost -> interlock pump_stopped
   photon_timer acquire[=s]       writes one PTU file now
   optics     lamp|excitation|dark|sample|solvent|reference   (controls, not faults)
 """
@@ -47,14 +66,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hardware.emulators.eurotherm import Eurotherm3216Emulator, ModbusBus
-from hardware.emulators.ne1000 import Ne1000Bus, Ne1000Emulator
+from hardware.emulators.eurotherm import Eurotherm3216Emulator
+from hardware.emulators.ne1000 import Ne1000Emulator
+from hardware.emulators.numato import NumatoEmulator
 from hardware.emulators.ocean import ObpSpectrometerEmulator
 from hardware.emulators.pty_server import PtyServer
+from hardware.emulators.sc10 import Sc10Emulator
 from hardware.emulators.socket_server import SocketServer
 from hardware.emulators.tagger import TaggerEmulator
+from hardware.emulators.vici import ViciEmulator
 from hardware.emulators.wire import TRANSPORT_FAULTS, Wire, register_wire, unregister_wire
 from hardware.emulators.world import Clock, EmulatedWorld
+from hardware.registry import get as get_driver
 
 Fault = Callable[[Any, "float | None"], None]
 
@@ -89,6 +112,24 @@ SPECTROMETER_FAULTS: dict[str, Fault] = {
     "dark_drift": lambda d, v: d.drift_dark(_opt(v, 0.5)),
     "not_ready": lambda d, v: d.make_not_ready(int(_opt(v, 1))),
     "reset": lambda d, v: d.reset_unexpectedly(),
+}
+_LINE_FAULTS: dict[str, Fault] = {
+    "no_answer": lambda d, v: d.no_answer(int(_opt(v, 1))),
+    "garbled": lambda d, v: d.garble(int(_opt(v, 1))),
+    "power_cycle": lambda d, v: d.power_cycle(),
+}
+SHUTTER_FAULTS: dict[str, Fault] = {
+    **_LINE_FAULTS,
+    "stuck": lambda d, v: d.stick(bool(_opt(v, 1))),
+    "interlock": lambda d, v: d.trip_interlock(bool(_opt(v, 1))),
+}
+VALVE_FAULTS: dict[str, Fault] = {
+    **_LINE_FAULTS,
+    "wrong_position": lambda d, v: d.land_wrong(int(_opt(v, 1))),
+}
+RELAY_FAULTS: dict[str, Fault] = {
+    **_LINE_FAULTS,
+    "stuck": lambda d, v: d.stick(bool(_opt(v, 1))),
 }
 # Not faults: the light path and cell selector (shutter / lamp / valve, outside the three
 # serial protocols), reached as device "optics" (or the rig's optics-role device), e.g.
@@ -185,26 +226,11 @@ class EmulatedRig:
                                              name=dev.name)
                 self.devices[dev.name] = self.tagger
                 continue
-            kind = {"pump": Ne1000Bus, "heater": ModbusBus, "spectrometer": None}[dev.role]
-            bus = buses.get(dev.port)
-            if bus is not None and kind is not None and not isinstance(bus, kind):
-                raise ValueError(f"port {dev.port} is shared by devices of different kinds")
-            if dev.role == "pump":
-                bus = bus or Ne1000Bus(self.world)
-                self.devices[dev.name] = bus.add(Ne1000Emulator(
-                    self.world, dev.name, dev.address, syringe_diameter_mm=dev.syringe_diameter_mm,
-                    syringe_volume_ul=dev.syringe_volume_ul))
-                self.world.inlet_of[dev.name] = dev.inlet
-                self.world.stock_molar[dev.inlet] = dev.stock_molar
-            elif dev.role == "heater":
-                bus = bus or ModbusBus(self.world)
-                self.devices[dev.name] = bus.add(Eurotherm3216Emulator(self.world, dev.name, dev.address),
-                                                 stage=dev.stage)
-            else:
-                if bus is not None:
-                    raise ValueError(f"port {dev.port}: a spectrometer cannot share its line")
-                bus = ObpSpectrometerEmulator(self.world, dev.name)
-                self.devices[dev.name] = bus
+            spec = get_driver(dev.driver).spec
+            if spec.emulator is None:
+                raise ValueError(f"{dev.name}: driver {dev.driver!r} has no emulator "
+                                 f"({spec.transport}); use a serial driver to rehearse")
+            bus, self.devices[dev.name] = spec.emulator(self.world, dev, buses.get(dev.port))
             if dev.port not in buses:
                 buses[dev.port] = bus
                 self.wires[dev.port] = Wire(f"{rig.rig.name}-{tag}-line{len(self.wires)}", bus)
@@ -301,7 +327,10 @@ class EmulatedRig:
             return
         table = (PUMP_FAULTS if isinstance(emu, Ne1000Emulator) else
                  HEATER_FAULTS if isinstance(emu, Eurotherm3216Emulator) else
-                 SPECTROMETER_FAULTS if isinstance(emu, ObpSpectrometerEmulator) else {})
+                 SPECTROMETER_FAULTS if isinstance(emu, ObpSpectrometerEmulator) else
+                 SHUTTER_FAULTS if isinstance(emu, Sc10Emulator) else
+                 VALVE_FAULTS if isinstance(emu, ViciEmulator) else
+                 RELAY_FAULTS if isinstance(emu, NumatoEmulator) else {})
         if fault not in table:
             allowed = sorted(table) + sorted(TRANSPORT_FAULTS) + ["restore"]
             raise ValueError(f"unknown fault {fault!r} for {device}; allowed: {', '.join(allowed)}")

@@ -47,6 +47,8 @@ def _toml_value(v: Any) -> str:
         return "true" if v else "false"
     if isinstance(v, (int, float)):
         return repr(v)
+    if isinstance(v, dict):  # inline table (device options, cell-selector positions)
+        return "{" + ", ".join(f"{k} = {_toml_value(x)}" for k, x in v.items()) + "}"
     s = str(v).replace("\\", "\\\\").replace('"', '\\"')
     return f'"{s}"'
 
@@ -106,10 +108,10 @@ def run(args: argparse.Namespace) -> int:
                 dev["port"] = urls[dev["name"]]
             elif dev["role"] == "photon_timer":
                 dev["folder"] = str(photons)
-            elif dev["role"] == "optics":  # light path: switched through the control socket
-                dev["port"] = f"tcp://127.0.0.1:{control.port}"
-                if "time_scale" in dev:
-                    dev["time_scale"] = args.speed
+            elif dev["role"] == "optics":  # the rig's waits shrink with the emulator's speed
+                if dev.get("driver") == "emulator_backchannel":  # switched via the control socket
+                    dev["port"] = f"tcp://127.0.0.1:{control.port}"
+                dev["time_scale"] = args.speed
         out.write_text(rig_to_toml(data), encoding="utf-8")
         for name, url in urls.items():
             print(f"{name:16s} {url}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 # Reagent inlets a pump can feed; `sdl.vocab.flows` maps conditions to inlet flows.
 INLETS = ("metal", "anion", "ligand", "dopant", "shell", "exchange", "solvent")
@@ -19,6 +19,20 @@ class _Strict(BaseModel):
 
 
 Port = Annotated[str, Field(min_length=1, max_length=512)]
+DriverName = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.-]+$")]
+OptionValue = str | int | float | bool
+# Roles of the flow cell's light path (hardware.light_path): shutters / LED enable are
+# Shutter-capable drivers, the cell selector a CellSelector.
+SHUTTER_ROLES = ("excitation_shutter", "lamp_shutter", "led_enable")
+CELLS = ("sample", "solvent", "reference")
+
+
+def _check_driver(device: BaseModel) -> None:
+    """The registry check when a rig file loads (`hardware.registry.check_device`):
+    unknown driver, wrong role, missing Protocol member, unknown option -> one error."""
+    from hardware.registry import check_device
+
+    check_device(device)
 
 
 class RigInfo(_Strict):
@@ -60,11 +74,21 @@ class _Device(_Strict):
                        "socket://host:port, or an emulator URL")
     baud: Annotated[int, Field(ge=300, le=4_000_000)] = 19200
     timeout_s: Annotated[float, Field(gt=0, le=60)] = 1.0
+    options: dict[str, OptionValue] = Field(
+        default_factory=dict, description="driver-specific settings (`sdl devices list`)")
+
+    @model_validator(mode="after")
+    def _registered(self) -> _Device:
+        _check_driver(self)
+        return self
 
 
 class PumpDevice(_Device):
+    """A syringe pump: `ne1000` (New Era), `harvard_elite` / `harvard_phd` (Harvard
+    Apparatus Pump 11 Elite / PHD ULTRA) or a plugin's Pump driver."""
+
     role: Literal["pump"]
-    driver: Literal["ne1000"] = "ne1000"
+    driver: DriverName = "ne1000"
     address: Annotated[int, Field(ge=0, le=99)] = 0
     inlet: Literal[INLETS]  # type: ignore[valid-type]
     stock_molar: Annotated[float, Field(ge=0, le=20)] = 0.0
@@ -76,15 +100,20 @@ class PumpDevice(_Device):
 
 class HeaterDevice(_Device):
     role: Literal["heater"]
-    driver: Literal["eurotherm3216"] = "eurotherm3216"
+    driver: DriverName = "eurotherm3216"
     address: Annotated[int, Field(ge=1, le=247)] = 1
     stage: Literal["core", "stage2"] = "core"
     baud: Annotated[int, Field(ge=300, le=4_000_000)] = 9600
 
 
 class SpectrometerDevice(_Device):
+    """`ocean_obp` (serial OBP, needs `port`) or `seabreeze` (USB through
+    python-seabreeze, selected by `serial_number`; `port` unused)."""
+
     role: Literal["spectrometer"]
-    driver: Literal["ocean_obp"] = "ocean_obp"
+    driver: DriverName = "ocean_obp"
+    port: Annotated[str, Field(max_length=512)] = ""
+    serial_number: Annotated[str, Field(max_length=64)] = ""
     baud: Annotated[int, Field(ge=300, le=4_000_000)] = 115200
     integration_time_us: Annotated[int, Field(ge=10, le=85_000_000)] = 100_000
     scans_to_average: Annotated[int, Field(ge=1, le=1000)] = 1
@@ -93,16 +122,55 @@ class SpectrometerDevice(_Device):
 class PhotonTimerDevice(_Strict):
     role: Literal["photon_timer"]
     name: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$")]
-    driver: Literal["ptu_folder"] = "ptu_folder"
+    driver: DriverName = "ptu_folder"
     folder: Annotated[str, Field(min_length=1, max_length=1024)]
     settle_s: Annotated[float, Field(ge=0, le=600)] = 2.0
+    options: dict[str, OptionValue] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _registered(self) -> PhotonTimerDevice:
+        _check_driver(self)
+        return self
+
+
+class ShutterDevice(_Device):
+    """A light-path shutter or LED enable (`hardware.light_path`): `thorlabs_sc10`
+    (Thorlabs SC10), `numato_relay` / `numato_gpio` (Numato USB relay/GPIO module,
+    `channel` = relay or pin number), or a plugin's Shutter driver."""
+
+    role: Literal["excitation_shutter", "lamp_shutter", "led_enable"]
+    driver: DriverName = "thorlabs_sc10"
+    baud: Annotated[int, Field(ge=300, le=4_000_000)] = 9600
+    channel: Annotated[int, Field(ge=0, le=35)] = 0
+
+
+class CellSelectorDevice(_Device):
+    """The flow cell's selector valve (`vici_universal`: VICI universal electric
+    actuator). `positions` maps the cells to valve positions."""
+
+    role: Literal["cell_selector"]
+    driver: DriverName = "vici_universal"
+    baud: Annotated[int, Field(ge=300, le=4_000_000)] = 9600
+    positions: dict[Literal["sample", "solvent", "reference"], Annotated[int, Field(ge=1, le=99)]] = \
+        Field(default_factory=lambda: {"sample": 1, "solvent": 2, "reference": 3})
+
+    @field_validator("positions")
+    @classmethod
+    def _distinct(cls, v: dict[str, int]) -> dict[str, int]:
+        if "sample" not in v or "solvent" not in v:
+            raise ValueError("positions needs at least sample and solvent")
+        if len(set(v.values())) != len(v):
+            raise ValueError(f"two cells share a valve position: {v}")
+        return v
 
 
 class OpticsDevice(_Strict):
-    """Light path and cell selector: lamp / excitation / dark shutter and the
-    sample / solvent valve (not part of the three serial protocols; `hardware.optics_path`).
+    """The flow cell's light path and its optical constants.
 
-    `driver = "emulator_backchannel"` switches an emulated rig's light and cell through
+    `driver = "composed"` (the default without a `port`): the light path is composed from
+    the rig file's light-path role devices (`lamp_shutter`, `excitation_shutter`,
+    `led_enable`, `cell_selector`; `hardware.light_path`), each read back after every
+    move. `driver = "emulator_backchannel"` (the default when `port` is given) switches an emulated rig's light and cell through
     the emulator's back channel: `port` is the control socket of `sdl emulate`
     (`tcp://127.0.0.1:PORT`) or `emuworld://NAME` for emulators in the same process.
     `time_scale` is the emulator's `--speed` (emulated seconds per real second): the
@@ -120,8 +188,8 @@ class OpticsDevice(_Strict):
 
     role: Literal["optics"]
     name: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$")]
-    driver: Literal["emulator_backchannel"] = "emulator_backchannel"
-    port: Port
+    driver: DriverName = "composed"
+    port: Annotated[str, Field(max_length=512)] = ""
     timeout_s: Annotated[float, Field(gt=0, le=60)] = 2.0
     time_scale: Annotated[float, Field(gt=0, le=10_000)] = 1.0
     excitation_nm: Annotated[float, Field(ge=200, le=1100)] = 400.0
@@ -131,6 +199,18 @@ class OpticsDevice(_Strict):
     reference_plqy: Annotated[float, Field(gt=0, le=1)] | None = None
     reference_absorbance: Annotated[float, Field(gt=0, le=2)] | None = None
     reference_solvent_index: Annotated[float, Field(ge=1.0, le=3.0)] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_driver(cls, data: object) -> object:
+        if isinstance(data, dict) and "driver" not in data:
+            data = {**data, "driver": "emulator_backchannel" if data.get("port") else "composed"}
+        return data
+
+    @model_validator(mode="after")
+    def _registered(self) -> OpticsDevice:
+        _check_driver(self)
+        return self
 
     @model_validator(mode="after")
     def _check_reference(self) -> OpticsDevice:
@@ -146,7 +226,8 @@ class OpticsDevice(_Strict):
 
 
 Device = Annotated[
-    PumpDevice | HeaterDevice | SpectrometerDevice | PhotonTimerDevice | OpticsDevice,
+    PumpDevice | HeaterDevice | SpectrometerDevice | PhotonTimerDevice | OpticsDevice
+    | ShutterDevice | CellSelectorDevice,
     Field(discriminator="role"),
 ]
 
@@ -179,7 +260,35 @@ class RigFile(_Strict):
         stages = [d.stage for d in self.devices if d.role == "heater"]
         if len(stages) != len(set(stages)):
             raise ValueError("two heaters on the same stage")
+        self._check_light_path()
         return self
+
+    def _check_light_path(self) -> None:
+        roles = [d.role for d in self.devices if d.role in (*SHUTTER_ROLES, "cell_selector")]
+        dup = sorted({r for r in roles if roles.count(r) > 1})
+        if dup:
+            raise ValueError(f"more than one device with light-path role(s) {dup}")
+        optics = next((d for d in self.devices if d.role == "optics"), None)
+        if optics is None:
+            if roles:
+                raise ValueError("light-path devices need an optics device for the optical "
+                                 "constants: add [[devices]] role = \"optics\"")
+            return
+        if optics.driver == "composed":
+            need = ["cell_selector", "lamp_shutter"]
+            missing = [r for r in need if r not in roles]
+            if not ({"excitation_shutter", "led_enable"} & set(roles)):
+                missing.append("excitation_shutter or led_enable")
+            if missing:
+                raise ValueError(f"optics driver \"composed\" needs light-path devices with "
+                                 f"role(s): {', '.join(missing)}")
+            sel = next(d for d in self.devices if d.role == "cell_selector")
+            if optics.reference_dye and "reference" not in sel.positions:
+                raise ValueError("optics.reference_dye is set but the cell_selector has no "
+                                 "\"reference\" position")
+        elif roles:
+            raise ValueError(f"light-path devices ({', '.join(roles)}) are only used with "
+                             f"optics driver \"composed\", not {optics.driver!r}")
 
     def pumps(self) -> list[PumpDevice]:
         return [d for d in self.devices if d.role == "pump"]

@@ -25,5 +25,7 @@ def emu(clock, tmp_path):
     rig = EmulatedRig(load_rig(EXAMPLE_RIG), clock=clock, seed=1, photon_folder=tmp_path / "photons",
                       photon_writer=write_ptu)
     rig.start("emu")
+    # the light-path emulators power up dark (shutters closed); these tests read lamp spectra
+    rig.inject("optics", "lamp")
     yield rig
     rig.stop()

@@ -143,9 +143,33 @@ def rig_data(tmp_path: Path, *, optics: bool = True) -> dict:
     return data
 
 
+# The light path from real drivers (composed): SC10 shutters, a Numato LED relay, a VICI
+# cell selector; each on its own emulated line.
+LIGHT_DEVICES = [
+    {"role": "lamp_shutter", "name": "lamp_shutter", "driver": "thorlabs_sc10", "port": "LAMP",
+     "baud": 9600, "timeout_s": 0.3},
+    {"role": "excitation_shutter", "name": "exc_shutter", "driver": "thorlabs_sc10",
+     "port": "EXC", "baud": 9600, "timeout_s": 0.3},
+    {"role": "led_enable", "name": "led", "driver": "numato_relay", "port": "LED",
+     "baud": 19200, "channel": 0, "timeout_s": 0.3},
+    {"role": "cell_selector", "name": "valve", "driver": "vici_universal", "port": "VALVE",
+     "baud": 9600, "positions": {"sample": 1, "solvent": 2, "reference": 3}, "timeout_s": 0.3},
+]
+
+
 def make_bench(tmp_path: Path, *, transport: str = "emu", optics: bool = True,
-               seed: int = 1, **rig_options: Any) -> Bench:
+               seed: int = 1, light: str = "world", pump_driver: str = "ne1000",
+               **rig_options: Any) -> Bench:
+    """A bench; `light="composed"` uses the real light-path drivers against their
+    emulators (else the world back channel); `pump_driver="harvard_elite"` swaps the pumps."""
     data = rig_data(tmp_path)
+    for d in data["devices"]:
+        if d["role"] == "pump" and pump_driver != "ne1000":
+            d["driver"], d["baud"] = pump_driver, 115200
+            d["timeout_s"] = 0.3
+    if light == "composed":
+        data["devices"] += [dict(d) for d in LIGHT_DEVICES]
+        data["devices"].append({"role": "optics", "name": "optics"})
     clock = ManualClock()
     emu = EmulatedRig(RigFile.model_validate(data), clock=clock, seed=seed,
                       photon_folder=tmp_path / "photons", photon_writer=write_ptu)
@@ -154,7 +178,7 @@ def make_bench(tmp_path: Path, *, transport: str = "emu", optics: bool = True,
         if d["name"] in urls:
             d["port"] = urls[d["name"]]
     key = f"flowrig-test-{next(_ids)}"
-    if optics:
+    if optics and light != "composed":
         data["devices"].append({"role": "optics", "name": "optics",
                                 "port": register_world(key, emu.world)})
     rig_file = RigFile.model_validate(data)

@@ -31,8 +31,13 @@ def test_emulate_then_devices_check(tmp_path):
         assert any(line.startswith("OK   pump_solvent") and "NE1000" in line for line in lines)
         assert any(line.startswith("OK   sts") and "1024 px" in line for line in lines)
         assert any(line.startswith("FAIL heater_shell") and "sensor break" in line for line in lines)
-        assert any(line.startswith("OK   optics") and "control socket" in line for line in lines)
-        assert "1 of 10 devices did not answer: heater_shell" in check.stderr
+        assert any(line.startswith("OK   optics") and "composed" in line for line in lines)
+        assert any(line.startswith("OK   lamp_shutter") and "SC10" in line and "closed" in line
+                   for line in lines)
+        assert any(line.startswith("OK   led_400") and "relay 0 off" in line for line in lines)
+        assert any(line.startswith("OK   cell_valve") and "position 1 (sample" in line
+                   for line in lines)
+        assert "1 of 14 devices did not answer: heater_shell" in check.stderr
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -85,10 +90,13 @@ def test_devices_check_all_ok_json(emu, tmp_path, capsys):
     for dev in data["devices"]:
         if dev["name"] in emu.urls:
             dev["port"] = emu.urls[dev["name"]]
-        elif dev["role"] == "optics":
+        elif dev["role"] == "optics":  # also the back-channel light path, for this test
             dev["port"] = register_world("devices-check-json", emu.world)
+            dev["driver"] = "emulator_backchannel"
         else:
             dev["folder"] = str(tmp_path)
+    data["devices"] = [d for d in data["devices"] if d["role"] not in
+                       ("lamp_shutter", "excitation_shutter", "led_enable", "cell_selector")]
     path = tmp_path / "rig.toml"
     path.write_text(rig_to_toml(data))
     try:

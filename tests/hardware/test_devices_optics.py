@@ -45,13 +45,17 @@ def test_devices_check_rig_with_optics_lists_it_and_exits_3_not_crash(tmp_path, 
     out, err = capsys.readouterr()
     assert code == 3 and "internal error" not in err and "Traceback" not in err
     line = [x for x in out.splitlines() if x.split()[1:2] == ["optics"]]
-    assert line and line[0].startswith("FAIL") and "control socket" in line[0]
+    assert line and line[0].startswith("OK") and "composed" in line[0]
+    for name in ("lamp_shutter", "exc_shutter", "led_400", "cell_valve"):  # no such ports here
+        line = [x for x in out.splitlines() if x.split()[1:2] == [name]]
+        assert line and line[0].startswith("FAIL") and "cannot open port" in line[0]
     assert "NOTE" not in out
 
 
 def test_devices_check_notes_a_missing_light_path(tmp_path, capsys):
     data = tomllib.loads(EXAMPLE_RIG.read_text())
-    data["devices"] = [d for d in data["devices"] if d["role"] != "optics"]
+    data["devices"] = [d for d in data["devices"] if d["role"] not in
+                       ("optics", "lamp_shutter", "excitation_shutter", "led_enable", "cell_selector")]
     path = tmp_path / "rig.toml"
     path.write_text(rig_to_toml(data))
     assert main(["devices", "check", str(path), "--timeout", "0.05", "--json"]) == 3

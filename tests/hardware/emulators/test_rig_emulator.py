@@ -18,7 +18,8 @@ from hardware.errors import DeviceAlarm
 
 
 def test_devices_and_shared_lines(emu):
-    assert len(emu.wires) == 3                       # pump bus, Modbus line, spectrometer
+    # pump bus, Modbus line, spectrometer, two SC10 shutters, the Numato box, the valve
+    assert len(emu.wires) == 7
     assert len({emu.urls[n] for n in ("pump_metal", "pump_anion", "pump_solvent")}) == 1
     assert emu.urls["heater_core"] == emu.urls["heater_shell"]
     assert emu.world.core_heater == "heater_core"
