@@ -60,6 +60,7 @@ from hardware.interlocks import (
 from hardware.limits import check_plan
 from hardware.optics_path import open_light_path
 from hardware.retry import NO_RETRY, RetryPolicy
+from sdl.vocab.constants import STS_FULL_SCALE_COUNTS
 from sdl.vocab.measurement import Failure, RawMeasurement
 from sdl.vocab.rig import LightPath
 
@@ -77,7 +78,7 @@ TRANSITIONS: dict[str, dict[str, str]] = {
 }
 IDLE_SETPOINT_C = 25.0
 SAFE_TIMEOUT_S = 0.3      # per-device reply deadline inside safe_state (one try, no retry)
-SATURATION_COUNTS = 16383
+SATURATION_COUNTS = STS_FULL_SCALE_COUNTS
 
 
 class _Failed(Exception):

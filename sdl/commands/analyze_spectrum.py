@@ -15,8 +15,6 @@ import sys
 
 from sdl.analysis.errors import AnalysisInputError
 
-MATERIALS = ("CdSe", "CsPbBr3", "Mn:ZnSe", "CdTe", "CdS", "PbS")
-
 
 def register(kinds: argparse._SubParsersAction) -> None:
     p = kinds.add_parser(
@@ -34,7 +32,9 @@ def register(kinds: argparse._SubParsersAction) -> None:
     p.add_argument("file", metavar="FILE.csv")
     p.add_argument("--kind", choices=("absorbance", "pl"), required=True,
                    help="absorbance (decadic) or pl (dark-subtracted intensity)")
-    p.add_argument("--material", choices=MATERIALS, default="CdSe",
+    from sdl.analysis.sizing import load_sizing_curves
+
+    p.add_argument("--material", choices=list(load_sizing_curves()), default="CdSe",
                    help="sizing-curve material (default CdSe)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--plot", metavar="PNG", help="write a plot of the spectrum and the fit")
