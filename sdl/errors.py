@@ -36,6 +36,19 @@ class RunDirectoryLocked(RecordError):
     """Another process holds the run directory's lock file."""
 
 
+class TellError(SdlError, ValueError):
+    """An ask/tell `tell()` was given outcomes the campaign cannot take; nothing recorded."""
+
+
+class ResumeRefused(SdlError):
+    """`sdl resume` (or `Campaign.resume`) will not continue this run: another kind of
+    driver made it. Nothing was recorded."""
+
+
+class RigIdentityChanged(SdlError):
+    """The devices answering are not the ones the run was recorded with."""
+
+
 class HardwareUnavailable(SdlError):
     """A device named in a rig file cannot be reached."""
 

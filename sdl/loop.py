@@ -98,6 +98,9 @@ def run_loop(session: Session, rig: Any, *, say: Callable[[str], None] = print,
     with _Signals(say) as sigs:
         try:
             rig.prepare()
+            from sdl.rigs import device_identities
+
+            session.identify_rig(device_identities(rig))  # hardware: same devices as recorded
             limits = rig.limits()
             faults: list[str] = []  # reasons of the rig faults in a row, this process
             for trial in recover(session, rig, photons, say):

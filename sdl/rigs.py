@@ -51,3 +51,21 @@ def hardware_rig(rig_path: str | Path, **options: Any) -> Any:
         raise HardwareUnavailable(
             f"device {e.device or '?'} of {rig_path} is unavailable: {e}") from None
     return rig
+
+
+def device_identities(rig: Any) -> dict[str, str] | None:
+    """{device name: identity (model, serial, firmware)} when the rig can tell, else None.
+
+    Uses `rig.device_identities()` (FlowRig, after `probe()`/`prepare()`); a rig without
+    it, or one that cannot tell yet, gives None (the loop asks again after `prepare()`).
+    """
+    fn = getattr(rig, "device_identities", None)
+    if fn is None:
+        return None
+    try:
+        ids = fn()
+    except Exception:  # noqa: BLE001 - not readable yet (before prepare): asked again later
+        return None
+    if not ids:
+        return None
+    return {str(k): str(v) for k, v in dict(ids).items()}

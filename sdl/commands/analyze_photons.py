@@ -57,7 +57,8 @@ def register(kinds: argparse._SubParsersAction) -> None:
         "blinking", help="on/off blinking statistics of a single-emitter photon file"
     )
     _common(b)
-    b.add_argument("--method", choices=("change_point", "threshold"), default="change_point")
+    b.add_argument("--method", choices=("change_point", "threshold"), default="change_point",
+                   help="intensity-level method (default change_point)")
     b.add_argument(
         "--bin-ms", type=float, default=1.0, help="trace bin, ms (threshold method, plot)"
     )

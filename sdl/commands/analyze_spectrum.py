@@ -29,7 +29,7 @@ def register(kinds: argparse._SubParsersAction) -> None:
             "the noise is estimated from the spectrum's own scatter."
         ),
     )
-    p.add_argument("file", metavar="FILE.csv")
+    p.add_argument("file", metavar="FILE.csv", help="spectrum CSV file (wavelength, value)")
     p.add_argument("--kind", choices=("absorbance", "pl"), required=True,
                    help="absorbance (decadic) or pl (dark-subtracted intensity)")
     from sdl.analysis.sizing import load_sizing_curves

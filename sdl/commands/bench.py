@@ -16,7 +16,7 @@ TARGETS = ("g2", "bo", "sim", "spectra", "ptu")
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bench", help="run a performance / sample-efficiency benchmark")
-    p.add_argument("target", choices=TARGETS)
+    p.add_argument("target", choices=TARGETS, help="what to benchmark")
     p.add_argument("options", nargs=argparse.REMAINDER, help="passed to the benchmark (e.g. --json)")
     p.set_defaults(func=run)
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from sdl.analysis.estimate import Estimate, NoOutcome
-from sdl.analysis.score import SPECTRAL_OUTCOMES, score
+from sdl.analysis.score import SPECTRAL_OUTCOMES, consistency_problems, score
 
 HC = 1239.8419843320026  # eV nm
 ALL = [n for n in SPECTRAL_OUTCOMES if n != "g2_zero"]
@@ -188,7 +188,8 @@ def test_flat_measurement_gives_reasons_not_numbers():
     assert out["abs_peak_nm"].reason == "flat_spectrum"
     assert out["diameter_nm"].reason == "flat_spectrum"
     assert out["pl_peak_nm"].reason == "flat_spectrum"
-    assert out["plqy"].reason == "no_absorbance_at_excitation"
+    assert out["plqy"].reason == "no_pl_band"  # never a yield beside flat_spectrum
+    assert consistency_problems(out) == []
 
 
 def test_saturated_pl_and_absorbance():

@@ -72,6 +72,9 @@ goal = "maximize"
 outcome = "g2_zero"
 max = 0.5
 
+[fixed]
+acquisition_s = 5
+
 [strategy]
 kind = "sobol"
 initial = 4
