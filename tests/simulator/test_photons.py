@@ -29,11 +29,8 @@ from hypothesis import strategies as st
 from scipy.optimize import minimize_scalar
 
 from simulator._photon_kernels import _detector_kernel
+from simulator.photon_params import DetectorParams, EmitterParams, Excitation, PhotonStream
 from simulator.photons import (
-    DetectorParams,
-    EmitterParams,
-    Excitation,
-    PhotonStream,
     emitter_from_dot,
     expected_g2_zero,
     photon_stream,
@@ -434,7 +431,8 @@ def test_same_seed_same_stream() -> None:
 _REPRO = textwrap.dedent(
     """
     import hashlib
-    from simulator.photons import DetectorParams, EmitterParams, Excitation, photon_stream
+    from simulator.photon_params import DetectorParams, EmitterParams, Excitation
+    from simulator.photons import photon_stream
     e = EmitterParams(tau_x_ns=20, eta_x=0.8, eta_xx=0.1, tau_xx_ns=0.1)
     d = DetectorParams(collection_efficiency=0.5, afterpulse_prob=0.1, background_rate_hz=1e4)
     for x in (Excitation("pulsed", 2.5e6, 0.5), Excitation("cw", 0.0, 0.2)):
