@@ -1,7 +1,8 @@
-"""Parameters of the photon-stream simulation (`simulator.photons`) and their checks:
-the emitter, the excitation, the detectors, the resulting stream, and the size limits.
+"""Parameter types of the photon-stream generator and their validation (`simulator.photons`).
 
-Every check raises `ValueError` naming the parameter, the value and the allowed range.
+`EmitterParams` (one dot), `Excitation` (laser) and `DetectorParams` (HBT setup) are
+plain frozen dataclasses; `validate_*` raise ValueError naming the field and the allowed
+range, so the numba kernels never see bad input.
 """
 
 from __future__ import annotations
@@ -11,13 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-
-# Largest expected number of detector candidate clicks (both channels) per stream; beyond
-# this the arrays would take gigabytes. Lower the acquisition time or the rates.
-MAX_EXPECTED_CLICKS = 50_000_000
-
-# Largest number of laser pulses simulated per dot (int64 ps stays exact far beyond this).
-MAX_PULSES = 10**12
 
 
 @dataclass(frozen=True)
@@ -34,6 +28,9 @@ class EmitterParams:
             p(t) ∝ t^-alpha on [t_min_s, t_max_s] (> 0; ~1.5, range 1.2–2.0).
         t_min_s, t_max_s: truncation of the dwell times, s (0 < t_min < t_max).
         off_eta_scale: multiplier of both yields in the off state, [0, 1].
+        multiexciton_ladder: pulsed mode: every excitation above the biexciton adds one
+            photon with yield eta_xx (triexcitons and higher, `simulator.dot`); False
+            saturates at the biexciton (the SIMULATOR.md formula). Ignored for cw.
     """
 
     tau_x_ns: float
@@ -46,6 +43,7 @@ class EmitterParams:
     t_min_s: float = 1e-4
     t_max_s: float = 10.0
     off_eta_scale: float = 0.0
+    multiexciton_ladder: bool = False
 
 
 @dataclass(frozen=True)
@@ -151,6 +149,8 @@ def validate_emitter(e: EmitterParams) -> None:
     if t_min < 1e-9:
         raise ValueError(f"emitter.t_min_s = {t_min} s is below 1 ns; allowed [1e-9, t_max_s)")
     check_real("emitter.off_eta_scale", e.off_eta_scale, low=0.0, high=1.0)
+    if not isinstance(e.multiexciton_ladder, (bool, np.bool_)):
+        raise ValueError(f"emitter.multiexciton_ladder must be a bool, got {e.multiexciton_ladder!r}")
 
 
 def validate_excitation(x: Excitation) -> None:

@@ -15,6 +15,7 @@ sharing intermediate results (absorbance spectrum, 1S peak, PL band). Outcome na
 | plqy            | relative to the reference dye (`plqy.relative_plqy`)         |
 | mn_ratio        | Mn / exciton PL band areas (`dopant.mn_exciton_ratio`)       |
 | g2_zero         | photon stream (`sdl.analysis.g2.g2_zero_from_stream`)        |
+| count_rate_kcps | photon stream: detected photons / acquisition_s / 1000       |
 
 Rules: a measurement with `failure` set gives NoOutcome("failure:<reason>") for every
 outcome; a missing metadata key needed by an outcome gives
@@ -60,6 +61,7 @@ SPECTRAL_OUTCOMES = (
     "mn_ratio",
     "yield",
     "g2_zero",
+    "count_rate_kcps",
 )
 
 #: PL analysis starts this far (nm) above the excitation line (scattered laser).
@@ -425,6 +427,23 @@ def _g2_zero(ctx: _Context) -> Outcome:
     return g2
 
 
+def _count_rate_kcps(ctx: _Context) -> Outcome:
+    """Detected photons (both detectors) per second of acquisition, in kcps; Poisson
+    stderr sqrt(N) / T (an empty stream of known length gives 0 +- 1 / T)."""
+    raw = ctx.raw
+    ts = getattr(raw, "photon_timestamps_ps", None)
+    if ts is None or getattr(raw, "photon_channels", None) is None:
+        return NoOutcome("no_photons", "the measurement has no photon stream")
+    duration = ctx.meta.get("acquisition_s")
+    if duration is None:
+        return NoOutcome("missing_metadata:acquisition_s", "count rate needs the acquisition time")
+    t = float(duration)
+    if not t > 0:
+        return NoOutcome("missing_metadata:acquisition_s", f"acquisition_s = {duration!r}")
+    n = len(ts)
+    return Estimate(n / t / 1e3, max(np.sqrt(n), 1.0) / t / 1e3)
+
+
 _HANDLERS = {
     "abs_peak_nm": _abs_peak,
     "diameter_nm": _diameter,
@@ -436,6 +455,7 @@ _HANDLERS = {
     "plqy": _plqy,
     "mn_ratio": _mn_ratio,
     "g2_zero": _g2_zero,
+    "count_rate_kcps": _count_rate_kcps,
 }
 
 

@@ -20,7 +20,7 @@ from sdl.vocab.constants import MATERIALS
 
 SUMMARY_KEYS = ("mean_diameter_nm", "size_dispersion", "abs_peak_nm", "pl_peak_nm", "fwhm_nm",
                 "fwhm_mev", "plqy", "g2_zero_expected", "mn_ratio", "yield",
-                "shell_thickness_nm", "unviable")
+                "shell_thickness_nm", "unviable", "count_rate_kcps", "shell_material")
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -20,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from sdl.vocab.conditions import CONDITIONS
+from sdl.vocab.conditions import CONDITIONS, shell_error
 from sdl.vocab.constants import MATERIALS
 
 # Outcome names produced by `sdl.analysis.score`, with their units.
@@ -35,6 +35,7 @@ OUTCOME_NAMES: dict[str, str] = {
     "g2_zero": "second-order correlation at zero delay (single-photon purity)",
     "mn_ratio": "Mn (dopant) / exciton PL band area ratio",
     "yield": "chemical yield of metal in dots vs feed, 0..1",
+    "count_rate_kcps": "detected single-photon count rate of one dot at the chosen excitation, kcps",
 }
 
 Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
@@ -269,6 +270,12 @@ class Campaign(_Strict):
                 raise ValueError(
                     f"fixed.{name} = {value!r}; allowed: a number in [{spec.low}, {spec.high}] {spec.unit}"
                 )
+        shells = [self.fixed["shell_material"]] if "shell_material" in self.fixed else []
+        shells += [v for p in self.parameters if p.name == "shell_material" for v in (p.values or [])]
+        for shell in shells:
+            err = shell_error(self.campaign.material, str(shell))
+            if err:
+                raise ValueError(err)
         for name in self.strategy.proximal:
             if name not in pnames:
                 raise ValueError(f"strategy.proximal.{name}: not a parameter of this campaign")
@@ -296,5 +303,6 @@ class Campaign(_Strict):
 
     @property
     def wants_photons(self) -> bool:
-        """True when g2_zero is an objective or a constraint (the rig must record photons)."""
-        return "g2_zero" in self.outcome_names
+        """True when g2_zero or count_rate_kcps is an objective or a constraint (the rig must
+        record photons)."""
+        return bool({"g2_zero", "count_rate_kcps"} & set(self.outcome_names))

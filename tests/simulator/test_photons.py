@@ -29,8 +29,11 @@ from hypothesis import strategies as st
 from scipy.optimize import minimize_scalar
 
 from simulator._photon_kernels import _detector_kernel
-from simulator.photon_params import DetectorParams, EmitterParams, Excitation, PhotonStream
 from simulator.photons import (
+    DetectorParams,
+    EmitterParams,
+    Excitation,
+    PhotonStream,
     emitter_from_dot,
     expected_g2_zero,
     photon_stream,
@@ -431,8 +434,7 @@ def test_same_seed_same_stream() -> None:
 _REPRO = textwrap.dedent(
     """
     import hashlib
-    from simulator.photon_params import DetectorParams, EmitterParams, Excitation
-    from simulator.photons import photon_stream
+    from simulator.photons import DetectorParams, EmitterParams, Excitation, photon_stream
     e = EmitterParams(tau_x_ns=20, eta_x=0.8, eta_xx=0.1, tau_xx_ns=0.1)
     d = DetectorParams(collection_efficiency=0.5, afterpulse_prob=0.1, background_rate_hz=1e4)
     for x in (Excitation("pulsed", 2.5e6, 0.5), Excitation("cw", 0.0, 0.2)):
@@ -461,14 +463,16 @@ def test_compiled_kernels_equal_pure_python() -> None:
 
 
 def test_emitter_from_dot_auger_scaling() -> None:
-    # tau_A = 1 ps/nm^3 * V (DOMAIN.md §7), k_rXX = 4 k_rX (Nair 2011).
+    # tau_A = 1 ps/nm^3 * V (DOMAIN.md §7; Klimov et al., Science 287, 1011 (2000)),
+    # k_rXX = 4 k_rX and k_nr,XX = 4 k_nr,X (Nair, Zhao & Bawendi, Nano Lett. 11, 1136 (2011)).
     e = emitter_from_dot(2.3, 0.7, 0.5, 20.0)
     v = 4.0 / 3.0 * math.pi * 3.0**3  # nm^3
     k_rxx = 4 * 0.5 / 20.0  # 1/ns
+    k_nrxx = 4 * 0.5 / 20.0  # 1/ns
     k_a = 1.0 / (v * 1e-3)  # 1/ns
     assert e.eta_x == 0.5 and e.tau_x_ns == 20.0
-    assert e.eta_xx == pytest.approx(k_rxx / (k_rxx + k_a), rel=1e-12)
-    assert e.tau_xx_ns == pytest.approx(1.0 / (k_rxx + k_a), rel=1e-12)
+    assert e.eta_xx == pytest.approx(k_rxx / (k_rxx + k_a + k_nrxx), rel=1e-12)
+    assert e.tau_xx_ns == pytest.approx(1.0 / (k_rxx + k_a + k_nrxx), rel=1e-12)
     # thicker shell -> slower Auger -> higher eta_XX -> higher g2(0) (DOMAIN.md §7)
     thick = emitter_from_dot(2.3, 3.0, 0.5, 20.0)
     ex = Excitation("pulsed", 2.5e6, 0.1)
