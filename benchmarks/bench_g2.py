@@ -18,11 +18,11 @@ total at 1e5 counts/s per channel.
 
 from __future__ import annotations
 
-import argparse
-import json
 import time
 
 import numpy as np
+
+from benchmarks.report import bench_main
 
 RATE_CPS = 1e5
 
@@ -139,14 +139,4 @@ def run(quick: bool = False) -> dict:
 
 
 def main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="sdl bench g2", description=__doc__.splitlines()[0])
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--quick", action="store_true", help="smaller sizes (2e6 photons)")
-    args = p.parse_args(argv)
-    res = run(args.quick)
-    if args.json:
-        print(json.dumps(res, indent=2))
-        return 0
-    for k, v in res.items():
-        print(f"{k:34s} {v:.4g}" if isinstance(v, float) else f"{k:34s} {v}")
-    return 0
+    return bench_main("sdl bench g2", __doc__, "smaller sizes (2e6 photons)", run, argv)

@@ -21,14 +21,14 @@ Run: ``.venv/bin/python -m benchmarks.bench_ptu [--json] [--quick]``; also merge
 
 from __future__ import annotations
 
-import argparse
 import gc
-import json
 import os
 import tempfile
 import time
 
 import numpy as np
+
+from benchmarks.report import bench_main
 
 RATE_CPS = 5e5
 PERIOD_TICKS = 33_554_432
@@ -113,17 +113,7 @@ def run(quick: bool = False) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="bench_ptu", description=__doc__.splitlines()[0])
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--quick", action="store_true", help="2e6 records instead of 2e7")
-    args = p.parse_args(argv)
-    res = run(args.quick)
-    if args.json:
-        print(json.dumps(res, indent=2))
-        return 0
-    for k, v in res.items():
-        print(f"{k:30s} {v:.4g}" if isinstance(v, float) else f"{k:30s} {v}")
-    return 0
+    return bench_main("sdl bench ptu", __doc__, "2e6 records instead of 2e7", run, argv, 30)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,9 @@ from types import SimpleNamespace
 
 import numpy as np
 
-HC = 1239.8419843320026
+from sdl.vocab.constants import HC_EV_NM
+
+HC = HC_EV_NM
 OUTCOMES = ("abs_peak_nm", "diameter_nm", "size_dispersion", "yield", "pl_peak_nm",
             "fwhm_nm", "fwhm_mev", "plqy", "mn_ratio")
 

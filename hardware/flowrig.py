@@ -69,6 +69,7 @@ from hardware.rig_state import (  # noqa: F401 - TRANSITIONS re-exported
     Tripped,
 )
 from hardware.sequencing import Sequencing
+from sdl.vocab.constants import STS_FULL_SCALE_COUNTS
 from sdl.vocab.measurement import Failure, RawMeasurement
 from sdl.vocab.rig import LightPath
 
@@ -158,7 +159,7 @@ class FlowRig(Sequencing, Polling):
     @property
     def saturation_counts(self) -> float:
         """Detector saturation of the spectrometer (STS 16383; USB models their own)."""
-        return float(getattr(self.spectrometer, "saturation_counts", 16383))
+        return float(getattr(self.spectrometer, "saturation_counts", STS_FULL_SCALE_COUNTS))
 
     def device_identities(self) -> dict[str, str]:
         """Device name -> identity as read from the devices by `probe()` / `prepare()`

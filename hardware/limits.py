@@ -14,7 +14,7 @@ def check_conditions(conditions: Mapping[str, Any], limits: Any, *,
     Args:
         conditions: complete conditions (see sdl.vocab.conditions).
         limits: an object with max_temperature_c, min_temperature_c, max_total_flow_ul_min
-            (e.g. `sdl.schema.rig.RigLimits` or the simulator's limits).
+            (`sdl.vocab.rig.RigLimits`: the rig file's limits or the simulator's).
         reactor_volume_ul: core-stage volume; with it the total flow
             Q = V / residence_time_s * 60 (uL/min) is checked against the flow limit.
     """

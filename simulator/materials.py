@@ -18,11 +18,11 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from sdl.vocab.constants import MATERIALS
 from sdl.vocab.flows import FlowChemistry, flow_chemistry
 
 _DIR = Path(__file__).with_name("materials")
 _FILES = {"CdSe": "cdse.toml", "CsPbBr3": "cspbbr3.toml", "Mn:ZnSe": "mn_znse.toml"}
-MATERIALS: tuple[str, ...] = tuple(_FILES)
 AVOGADRO = 6.02214076e23
 
 _REQUIRED = {

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from sdl.vocab.constants import HC_EV_NM  # noqa: F401 - used by the optics kernels and callers
 from simulator import dot
 
-HC_EV_NM = 1239.841984
 FWHM_PER_SIGMA = 2.0 * math.sqrt(2.0 * math.log(2.0))
 AUGER_PS_PER_NM3 = 1.0       # CdSe Auger time ~1 ps per nm^3 (Klimov 2000); presets carry their own
 

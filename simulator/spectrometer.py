@@ -17,8 +17,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sdl.vocab.constants import STS_FULL_SCALE_COUNTS
+
 N_PIXELS = 1024
-SATURATION_COUNTS = 16383
+SATURATION_COUNTS = STS_FULL_SCALE_COUNTS
 # Nominal wavelength calibration lambda(p) = c0 + c1 p + c2 p^2 (nm).
 CAL_COEFFS = (339.5, 0.4735, -1.2e-5)
 

@@ -25,6 +25,7 @@ import numpy as np
 from hardware.errors import ChecksumError, CommandRejected, ProtocolError
 from hardware.retry import RetryPolicy
 from hardware.transport import Port, PortClient, open_port
+from sdl.vocab.constants import STS_FULL_SCALE_COUNTS
 
 START = b"\xc1\xc0"
 FOOTER = b"\xc5\xc4\xc3\xc2"
@@ -56,7 +57,7 @@ NEXT_STEP = {7: "wait for the acquisition to finish, then query again",
              9: "the spectrometer reset: re-send integration time and trigger mode"}
 
 STS_PIXELS = 1024
-STS_MAX_COUNTS = 16383  # 14-bit
+STS_MAX_COUNTS = STS_FULL_SCALE_COUNTS  # 14-bit
 STS_ITIME_RANGE_US = (10, 85_000_000)
 
 

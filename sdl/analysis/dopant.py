@@ -17,8 +17,8 @@ import math
 import numpy as np
 
 from sdl.analysis.estimate import Estimate, NoOutcome
-from sdl.analysis.measurement import HC_EV_NM
 from sdl.analysis.pl_band import pl_band
+from sdl.vocab.constants import HC_EV_NM
 
 #: Mn2+ 4T1 -> 6A1 emission centre, nm (DOMAIN.md §6: 585-600 nm).
 MN_BAND_NM = 590.0

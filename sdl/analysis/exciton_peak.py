@@ -22,7 +22,6 @@ from numba import njit
 
 from sdl.analysis.errors import AnalysisInputError
 from sdl.analysis.estimate import Estimate, NoOutcome
-from sdl.analysis.measurement import HC_EV_NM
 from sdl.analysis.spectral_kernels import (
     fir_at,
     fir_filter,
@@ -30,6 +29,7 @@ from sdl.analysis.spectral_kernels import (
     savgol_coeffs,
     wpolyfit,
 )
+from sdl.vocab.constants import HC_EV_NM
 
 __all__ = ["ExcitonPeak", "first_exciton_peak"]
 

@@ -120,6 +120,20 @@ def fit_poisson(model, counts, p0, lo, hi, x_scale=None):
     return res.x, cov, poisson_deviance(c, model(res.x)), bool(res.success)
 
 
+def _fit_bounded(resid, p0: list[float], lo: list[float], hi: list[float],
+                 jitter0: float | None, jitter_max: float,
+                 margin: float) -> tuple[np.ndarray, np.ndarray, bool]:
+    """The common end of the CW and pulsed fits: append the Gaussian jitter as the last
+    parameter when it is fitted (`jitter0` its start, bounds [0, jitter_max]), clip the
+    start `margin` inside the bounds, fit, and return (parameters, standard errors from
+    the covariance, success)."""
+    if jitter0 is not None:
+        p0, lo, hi = [*p0, jitter0], [*lo, 0.0], [*hi, jitter_max]
+    start = np.clip(np.array(p0, dtype=np.float64), np.array(lo) + margin, np.array(hi) - margin)
+    res, cov = _fit(resid, start, np.array(lo), np.array(hi), np.maximum(np.abs(start), 1.0))
+    return res.x, np.sqrt(np.clip(np.diag(cov), 0, None)), bool(res.success)
+
+
 def _fit(resid, p0, lo, hi, x_scale):
     res = optimize.least_squares(
         resid, p0, bounds=(lo, hi), x_scale=x_scale, method="trf", max_nfev=400
@@ -217,14 +231,7 @@ def fit_cw_antibunching(
     p0 = [a0, g00, tau0_guess_ps, d0]
     lo = [0.0, 0.0, dtau.min() * 0.1, x[0]]
     hi = [10 * a0 + 10, 5.0, span, x[-1]]
-    if fit_jit:
-        p0.append(s0)
-        lo.append(0.0)
-        hi.append(span / 4)
-    p0 = np.clip(np.array(p0, dtype=np.float64), np.array(lo) + 1e-12, np.array(hi) - 1e-12)
-    res, cov = _fit(resid, p0, np.array(lo), np.array(hi), np.maximum(np.abs(p0), 1.0))
-    p = res.x
-    se = np.sqrt(np.clip(np.diag(cov), 0, None))
+    p, se, success = _fit_bounded(resid, p0, lo, hi, s0 if fit_jit else None, span / 4, 1e-12)
     names = ["amplitude", "g2_zero", "tau0_ps", "delay_ps"] + (["jitter_ps"] if fit_jit else [])
     dof = max(c.size - p.size, 1)
     return CwFit(
@@ -235,7 +242,7 @@ def fit_cw_antibunching(
         jitter_ps=float(p[4]) if fit_jit else s0,
         amplitude=float(p[0]),
         chi2_dof=poisson_deviance(c, model(p)) / dof,
-        success=bool(res.success),
+        success=success,
         stderrs=dict(zip(names, map(float, se), strict=True)),
     )
 
@@ -317,14 +324,7 @@ def fit_pulsed_overlap(
     p0 = [S0, 0.5, tau_guess_ps, float(delay_guess_ps), b0]
     lo = [0.0, 0.0, max(dtau.min() * 0.1, 1.0), delay_guess_ps - P / 2, 0.0]
     hi = [100 * S0 + 100, 5.0, 5 * P, delay_guess_ps + P / 2, 10 * float(dens.max()) + 1.0]
-    if fit_jit:
-        p0.append(s0)
-        lo.append(0.0)
-        hi.append(P / 4)
-    p0 = np.clip(np.array(p0, dtype=np.float64), np.array(lo) + 1e-9, np.array(hi) - 1e-9)
-    res, cov = _fit(resid, p0, np.array(lo), np.array(hi), np.maximum(np.abs(p0), 1.0))
-    p = res.x
-    se = np.sqrt(np.clip(np.diag(cov), 0, None))
+    p, se, success = _fit_bounded(resid, p0, lo, hi, s0 if fit_jit else None, P / 4, 1e-9)
     dof = max(c.size - p.size, 1)
     return PulsedFit(
         g2_zero=float(p[1]),
@@ -335,5 +335,5 @@ def fit_pulsed_overlap(
         side_area=float(p[0]),
         background=float(p[4]),
         chi2_dof=poisson_deviance(c, model(p)) / dof,
-        success=bool(res.success),
+        success=success,
     )

@@ -19,7 +19,6 @@ from numba import njit
 
 from sdl.analysis.errors import AnalysisInputError
 from sdl.analysis.estimate import Estimate, NoOutcome
-from sdl.analysis.measurement import HC_EV_NM
 from sdl.analysis.spectral_kernels import (
     fir_filter,
     half_crossing,
@@ -28,6 +27,7 @@ from sdl.analysis.spectral_kernels import (
     savgol_coeffs,
     wpolyfit,
 )
+from sdl.vocab.constants import HC_EV_NM
 
 __all__ = ["BLUEST_BAND_MIN_FRACTION", "PlBand", "pl_band"]
 

@@ -23,7 +23,8 @@ NoOutcome("missing_metadata:<key>"); saturated pixels in the analysed region giv
 NoOutcome("saturated"); never a made-up number. For "Mn:ZnSe" the PL band outcomes
 describe the host exciton band (searched blue of 540 nm), not the Mn band.
 
-The raw measurement is read by attribute only (`sdl.analysis.measurement.RawSpectra`).
+The raw measurement is a `sdl.vocab.measurement.RawMeasurement` (read by attribute, so one
+loaded from an HDF5 raw file serves as well).
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ def score(raw: Any, outcomes: Sequence[str], material: str | None = None) -> dic
     """Compute the requested outcomes from one raw measurement.
 
     Args:
-        raw: a `RawMeasurement`-shaped object (see `sdl.analysis.measurement.RawSpectra`).
+        raw: a `sdl.vocab.measurement.RawMeasurement` (or an object with its attributes).
         outcomes: outcome names, a subset of `SPECTRAL_OUTCOMES`.
         material: "CdSe", "CsPbBr3", "Mn:ZnSe" (or another key of sizing_curves.toml);
             defaults to `raw.metadata["material"]`.

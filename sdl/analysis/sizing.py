@@ -31,7 +31,7 @@ from importlib import resources
 import numpy as np
 
 from sdl.analysis.estimate import Estimate, NoOutcome
-from sdl.analysis.measurement import HC_EV_NM
+from sdl.vocab.constants import HC_EV_NM
 
 #: hbar^2 pi^2 / (2 m0), eV nm^2 (CODATA 2018).
 _KINETIC_EV_NM2 = 0.376030

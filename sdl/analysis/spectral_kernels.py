@@ -16,7 +16,7 @@ import numpy as np
 from numba import njit
 
 from sdl.analysis.errors import AnalysisInputError
-from sdl.analysis.measurement import HC_EV_NM
+from sdl.vocab.constants import HC_EV_NM
 
 __all__ = ["fir_at", "fir_filter", "half_crossing", "odd_window", "pl_densities",
            "savgol_coeffs", "wavelength_to_energy", "wpolyfit"]

@@ -15,7 +15,12 @@ import sys
 
 from sdl.analysis.errors import AnalysisInputError
 
-MATERIALS = ("CdSe", "CsPbBr3", "Mn:ZnSe", "CdTe", "CdS", "PbS")
+
+def _sizing_materials() -> list[str]:
+    """Materials with a sizing curve (`sdl/analysis/sizing_curves.toml`, aliases included)."""
+    from sdl.analysis.sizing import load_sizing_curves
+
+    return list(load_sizing_curves())
 
 
 def register(kinds: argparse._SubParsersAction) -> None:
@@ -36,7 +41,7 @@ def register(kinds: argparse._SubParsersAction) -> None:
                         "dark/reference/sample counts, PL = sample - dark)")
     p.add_argument("--kind", choices=("absorbance", "pl"), required=True,
                    help="absorbance (decadic) or pl (dark-subtracted intensity)")
-    p.add_argument("--material", choices=MATERIALS, default=None,
+    p.add_argument("--material", choices=_sizing_materials(), default=None,
                    help="sizing-curve material (default: the raw file's, else CdSe)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--plot", metavar="PNG", help="write a plot of the spectrum and the fit")
@@ -96,7 +101,7 @@ def _raw_spectrum(path: str, kind: str):
     spec = SimpleNamespace(wavelengths_nm=np.asarray(raw.wavelengths_nm, np.float64)[ok],
                            values=values[ok], reversed=False, header=header)
     material = (raw.metadata or {}).get("material")
-    return spec, material if material in MATERIALS else None
+    return spec, material if material in _sizing_materials() else None
 
 
 def _plot(path: str, kind: str, spec, outcomes) -> None:

@@ -16,8 +16,8 @@ import json
 import math
 
 from sdl.errors import SdlError
+from sdl.vocab.constants import MATERIALS
 
-MATERIALS = ("CdSe", "CsPbBr3", "Mn:ZnSe")
 SUMMARY_KEYS = ("mean_diameter_nm", "size_dispersion", "abs_peak_nm", "pl_peak_nm", "fwhm_nm",
                 "fwhm_mev", "plqy", "g2_zero_expected", "mn_ratio", "yield",
                 "shell_thickness_nm", "unviable", "count_rate_kcps", "shell_material")

@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from sdl.vocab.conditions import CONDITIONS, shell_error
+from sdl.vocab.constants import MATERIALS
 
 # Outcome names produced by `sdl.analysis.score`, with their units.
 OUTCOME_NAMES: dict[str, str] = {
@@ -65,7 +66,7 @@ class _Strict(BaseModel):
 
 class CampaignInfo(_Strict):
     name: Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.-]+$")]
-    material: Literal["CdSe", "CsPbBr3", "Mn:ZnSe"] = "CdSe"
+    material: Literal[MATERIALS] = "CdSe"  # type: ignore[valid-type]
     seed: Annotated[StrictInt, Field(ge=0, le=2**31 - 1)] = 0
     description: str = ""
 

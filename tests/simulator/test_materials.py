@@ -36,3 +36,14 @@ def test_flow_chemistry_agrees_with_the_preset(name):
     assert chem.material == name and chem.host_cation == m.host_cation
     ml = float(m.shells[m.default_shell]["monolayer_nm"]) if m.shells else 0.0
     assert chem.shell_monolayer_nm == ml
+
+
+def test_one_list_of_materials():
+    """The simulator's preset files, the flow presets and the campaign schema all use
+    `sdl.vocab.constants.MATERIALS`."""
+    from sdl.schema.campaign import CampaignInfo
+    from sdl.vocab.flows import flow_materials
+    from simulator.materials import _FILES
+
+    assert tuple(_FILES) == MATERIALS == flow_materials()
+    assert CampaignInfo.model_json_schema()["properties"]["material"]["enum"] == list(MATERIALS)

@@ -183,11 +183,8 @@ def decode_t2_records(records: np.ndarray, record_type: str, resolution_ps: floa
     _check_resolution("resolution_ps", resolution_ps)
     res_int = fmt.as_integer_ps(resolution_ps)
     max_ticks = _max_ticks(resolution_ps)
-    if rf.family == "pq_t2":
-        out = k._decode_pq_t2(records, rf.overflow_period, res_int, resolution_ps, max_ticks)
-    else:
-        out = k._decode_hh_t2(records, rf.overflow_period, rf.count_overflows, res_int,
-                              resolution_ps, max_ticks)
+    out = k.decode_t2(records, rf.family != "pq_t2", rf.overflow_period, rf.count_overflows,
+                      res_int, resolution_ps, max_ticks)
     ts, ch, mts, mch, nph, nmk, err, idx = out
     if err != k.ERR_NONE:
         raise fail(int(idx), _ERR_TEXT[err])
@@ -216,12 +213,8 @@ def decode_t3_records(records: np.ndarray, record_type: str, sync_period_ps: flo
     sync_int = fmt.as_integer_ps(sync_period_ps)
     res_int = fmt.as_integer_ps(resolution_ps)
     max_ticks = _max_ticks(sync_period_ps)
-    if rf.family == "pq_t3":
-        out = k._decode_pq_t3(records, rf.overflow_period, sync_int, res_int, sync_period_ps,
-                              resolution_ps, max_ticks)
-    else:
-        out = k._decode_hh_t3(records, rf.overflow_period, rf.count_overflows, sync_int,
-                              res_int, sync_period_ps, resolution_ps, max_ticks)
+    out = k.decode_t3(records, rf.family != "pq_t3", rf.overflow_period, rf.count_overflows,
+                      sync_int, res_int, sync_period_ps, resolution_ps, max_ticks)
     ts, ns, dt, ch, mts, mch, nph, nmk, unsorted, err, idx = out
     if err != k.ERR_NONE:
         raise fail(int(idx), _ERR_TEXT[err])

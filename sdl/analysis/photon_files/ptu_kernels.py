@@ -53,13 +53,83 @@ def _ticks_to_ps(ticks, res_int, res_f):
     return np.int64(np.rint(ticks * res_f))
 
 
-@njit(cache=True)
-def _decode_pq_t2(records, period, res_int, res_f, max_ticks):
-    """PicoHarp T2: bits 31..28 channel, 27..0 timetag; channel 15 = special.
+# What one record is (`_record`), shared by the four decoders.
+REC_PHOTON = 0
+REC_OVERFLOW = 1
+REC_MARKER = 2
+REC_BAD_CHANNEL = 3
+REC_BAD_SPECIAL = 4
 
-    A special record whose low 4 timetag bits are 0 is one overflow of `period` ticks;
-    otherwise those bits are markers and the marker time is the timetag with them cleared.
-    Regular channel codes 0..4 are accepted.
+
+@njit(cache=True)
+def _record(r, hydra, t3, count_overflows):
+    """Split one 32-bit TTTR record of a family into (what, channel, time, dtime, n).
+
+    PicoHarp (`hydra` False): bits 31..28 channel code, 15 = special; T2: 27..0 timetag,
+    a special with low 4 bits 0 is one overflow, else those bits are markers (time with
+    them cleared); T3: 27..16 dtime, 15..0 nsync, special dtime 0 = one overflow, 1..15
+    markers. Detector codes: T2 0..4, T3 1..4, reported as is.
+    Hydra-type (HydraHarp / TimeHarp 260 / MultiHarp): bit 31 special, 30..25 channel;
+    T2: 24..0 time, T3: 24..10 dtime, 9..0 nsync. Special 63 is an overflow (the count in
+    the time/nsync field with `count_overflows`, 0 read as one; exactly one for HydraHarp
+    V1); special 0 in T2 is a time-tagged sync (photon on channel 0); 1..15 are markers.
+    Detector code c is reported as channel c + 1.
+
+    Returns:
+        (what: REC_*, channel, time field (ticks or nsync), dtime, overflow count).
+    """
+    if hydra:
+        c = (r >> 25) & 0x3F
+        if t3:
+            d = (r >> 10) & 0x7FFF
+            t = r & 0x3FF
+        else:
+            d = np.int64(0)
+            t = r & 0x1FFFFFF
+        if r >= 0x80000000:
+            if c == 63:
+                n = t if (count_overflows and t > 0) else np.int64(1)
+                return REC_OVERFLOW, c, t, d, n
+            if c == 0 and not t3:
+                return REC_PHOTON, c, t, d, np.int64(0)
+            if c < 1 or c > 15:
+                return REC_BAD_SPECIAL, c, t, d, np.int64(0)
+            return REC_MARKER, c, t, d, np.int64(0)
+        return REC_PHOTON, c + 1, t, d, np.int64(0)
+    c = r >> 28
+    if t3:
+        d = (r >> 16) & 0xFFF
+        t = r & 0xFFFF
+        if c == 15:
+            if d == 0:
+                return REC_OVERFLOW, c, t, d, np.int64(1)
+            if d > 15:
+                return REC_BAD_SPECIAL, c, t, d, np.int64(0)
+            return REC_MARKER, d, t, d, np.int64(0)
+        if c < 1 or c > 4:
+            return REC_BAD_CHANNEL, c, t, d, np.int64(0)
+        return REC_PHOTON, c, t, d, np.int64(0)
+    t = r & 0x0FFFFFFF
+    if c == 15:
+        if (t & 0xF) == 0:
+            return REC_OVERFLOW, c, t, np.int64(0), np.int64(1)
+        return REC_MARKER, t & 0xF, t & 0x0FFFFFF0, np.int64(0), np.int64(0)
+    if c > 4:
+        return REC_BAD_CHANNEL, c, t, np.int64(0), np.int64(0)
+    return REC_PHOTON, c, t, np.int64(0), np.int64(0)
+
+
+@njit(cache=True)
+def _record_error(what):
+    return ERR_BAD_CHANNEL if what == REC_BAD_CHANNEL else ERR_BAD_SPECIAL
+
+
+@njit(cache=True)
+def decode_t2(records, hydra, period, count_overflows, res_int, res_f, max_ticks):
+    """T2 records (either family, see `_record`) -> photon times (ps), channels, markers.
+
+    Returns:
+        (ts, ch, marker_ts, marker_ch, n_photons, n_markers, error code, record index).
     """
     n = records.shape[0]
     ts = np.empty(n, np.int64)
@@ -71,83 +141,27 @@ def _decode_pq_t2(records, period, res_int, res_f, max_ticks):
     nph = 0
     nmk = 0
     for i in range(n):
-        r = np.int64(records[i])
-        c = r >> 28
-        t = r & 0x0FFFFFFF
-        if c == 15:
-            bits = t & 0xF
-            if bits == 0:
-                ofl += period
-                if ofl > max_ticks:
-                    return ts, ch, mts, mch, nph, nmk, ERR_RANGE, i
-                continue
+        what, c, t, _, k = _record(np.int64(records[i]), hydra, False, count_overflows)
+        if what == REC_OVERFLOW:
+            ofl += period * k
+            if ofl > max_ticks:
+                return ts, ch, mts, mch, nph, nmk, ERR_RANGE, i
+            continue
+        if what == REC_MARKER:
             if nmk == mts.shape[0]:
                 mts, mch = _grow(mts, mch, nmk)
-            mts[nmk] = _ticks_to_ps(ofl + (t & 0x0FFFFFF0), res_int, res_f)
-            mch[nmk] = bits
+            mts[nmk] = _ticks_to_ps(ofl + t, res_int, res_f)
+            mch[nmk] = c
             nmk += 1
             continue
-        if c > 4:
-            return ts, ch, mts, mch, nph, nmk, ERR_BAD_CHANNEL, i
+        if what != REC_PHOTON:
+            return ts, ch, mts, mch, nph, nmk, _record_error(what), i
         ticks = ofl + t
         if ticks < last:
             return ts, ch, mts, mch, nph, nmk, ERR_TIME_DECREASES, i
         last = ticks
         ts[nph] = _ticks_to_ps(ticks, res_int, res_f)
         ch[nph] = c
-        nph += 1
-    return ts, ch, mts, mch, nph, nmk, ERR_NONE, -1
-
-
-@njit(cache=True)
-def _decode_hh_t2(records, period, count_overflows, res_int, res_f, max_ticks):
-    """HydraHarp / TimeHarp 260 / MultiHarp T2: bit 31 special, 30..25 channel, 24..0 time.
-
-    Special channel 63 is an overflow: with `count_overflows` the time field holds the
-    number of overflows (0 read as one); otherwise (HydraHarp V1) it is exactly one.
-    Special channel 0 is a time-tagged sync (reported as channel 0), 1..15 are markers.
-    """
-    n = records.shape[0]
-    ts = np.empty(n, np.int64)
-    ch = np.empty(n, np.uint8)
-    mts = np.empty(16, np.int64)
-    mch = np.empty(16, np.uint8)
-    ofl = np.int64(0)
-    last = np.int64(0)
-    nph = 0
-    nmk = 0
-    for i in range(n):
-        r = np.int64(records[i])
-        t = r & 0x1FFFFFF
-        c = (r >> 25) & 0x3F
-        if r >= 0x80000000:
-            if c == 63:
-                if count_overflows and t > 0:
-                    ofl += period * t
-                else:
-                    ofl += period
-                if ofl > max_ticks:
-                    return ts, ch, mts, mch, nph, nmk, ERR_RANGE, i
-                continue
-            if c == 0:
-                out_c = 0
-            elif c <= 15:
-                if nmk == mts.shape[0]:
-                    mts, mch = _grow(mts, mch, nmk)
-                mts[nmk] = _ticks_to_ps(ofl + t, res_int, res_f)
-                mch[nmk] = c
-                nmk += 1
-                continue
-            else:
-                return ts, ch, mts, mch, nph, nmk, ERR_BAD_SPECIAL, i
-        else:
-            out_c = c + 1
-        ticks = ofl + t
-        if ticks < last:
-            return ts, ch, mts, mch, nph, nmk, ERR_TIME_DECREASES, i
-        last = ticks
-        ts[nph] = _ticks_to_ps(ticks, res_int, res_f)
-        ch[nph] = out_c
         nph += 1
     return ts, ch, mts, mch, nph, nmk, ERR_NONE, -1
 
@@ -160,12 +174,15 @@ def _t3_time_ps(nsync, dtime, period_int, res_int, period_f, res_f):
 
 
 @njit(cache=True)
-def _decode_pq_t3(records, period, sync_int, res_int, sync_f, res_f, max_ticks):
-    """PicoHarp T3: bits 31..28 channel, 27..16 dtime, 15..0 nsync; channel 15 = special.
+def decode_t3(records, hydra, period, count_overflows, sync_int, res_int, sync_f, res_f,
+              max_ticks):
+    """T3 records (either family, see `_record`) -> photon times (ps), nsync, dtime bins,
+    channels, markers, and whether the ps times came out unsorted (possible within one
+    sync period).
 
-    A special record with dtime 0 is one overflow of `period` syncs; dtime 1..15 are
-    marker bits. Regular channel codes 1..4 are accepted. Returns also nsync, dtime and
-    whether the ps timestamps came out unsorted (possible within one sync period).
+    Returns:
+        (ts, nsync, dtime, ch, marker_ts, marker_ch, n_photons, n_markers, unsorted,
+        error code, record index).
     """
     n = records.shape[0]
     ts = np.empty(n, np.int64)
@@ -181,26 +198,21 @@ def _decode_pq_t3(records, period, sync_int, res_int, sync_f, res_f, max_ticks):
     nph = 0
     nmk = 0
     for i in range(n):
-        r = np.int64(records[i])
-        c = r >> 28
-        d = (r >> 16) & 0xFFF
-        s = r & 0xFFFF
-        if c == 15:
-            if d == 0:
-                ofl += period
-                if ofl > max_ticks:
-                    return ts, ns, dt, ch, mts, mch, nph, nmk, unsorted, ERR_RANGE, i
-                continue
-            if d > 15:
-                return ts, ns, dt, ch, mts, mch, nph, nmk, unsorted, ERR_BAD_SPECIAL, i
+        what, c, s, d, k = _record(np.int64(records[i]), hydra, True, count_overflows)
+        if what == REC_OVERFLOW:
+            ofl += period * k
+            if ofl > max_ticks:
+                return ts, ns, dt, ch, mts, mch, nph, nmk, unsorted, ERR_RANGE, i
+            continue
+        if what == REC_MARKER:
             if nmk == mts.shape[0]:
                 mts, mch = _grow(mts, mch, nmk)
             mts[nmk] = _t3_time_ps(ofl + s, 0, sync_int, res_int, sync_f, res_f)
-            mch[nmk] = d
+            mch[nmk] = c
             nmk += 1
             continue
-        if c < 1 or c > 4:
-            return ts, ns, dt, ch, mts, mch, nph, nmk, unsorted, ERR_BAD_CHANNEL, i
+        if what != REC_PHOTON:
+            return ts, ns, dt, ch, mts, mch, nph, nmk, unsorted, _record_error(what), i
         nsync = ofl + s
         if nsync < last_ns:
             return ts, ns, dt, ch, mts, mch, nph, nmk, unsorted, ERR_NSYNC_DECREASES, i
@@ -213,64 +225,6 @@ def _decode_pq_t3(records, period, sync_int, res_int, sync_f, res_f, max_ticks):
         ns[nph] = nsync
         dt[nph] = d
         ch[nph] = c
-        nph += 1
-    return ts, ns, dt, ch, mts, mch, nph, nmk, unsorted, ERR_NONE, -1
-
-
-@njit(cache=True)
-def _decode_hh_t3(records, period, count_overflows, sync_int, res_int, sync_f, res_f, max_ticks):
-    """Hydra-type T3: bit 31 special, 30..25 channel, 24..10 dtime, 9..0 nsync.
-
-    Special channel 63 is an overflow (count in nsync with `count_overflows`, 0 read as
-    one; exactly one for HydraHarp V1); 1..15 are markers. Regular code c -> channel c+1.
-    """
-    n = records.shape[0]
-    ts = np.empty(n, np.int64)
-    ns = np.empty(n, np.int64)
-    dt = np.empty(n, np.int64)
-    ch = np.empty(n, np.uint8)
-    mts = np.empty(16, np.int64)
-    mch = np.empty(16, np.uint8)
-    ofl = np.int64(0)
-    last_ns = np.int64(0)
-    last_ts = np.int64(-(2**62))
-    unsorted = False
-    nph = 0
-    nmk = 0
-    for i in range(n):
-        r = np.int64(records[i])
-        c = (r >> 25) & 0x3F
-        d = (r >> 10) & 0x7FFF
-        s = r & 0x3FF
-        if r >= 0x80000000:
-            if c == 63:
-                if count_overflows and s > 0:
-                    ofl += period * s
-                else:
-                    ofl += period
-                if ofl > max_ticks:
-                    return ts, ns, dt, ch, mts, mch, nph, nmk, unsorted, ERR_RANGE, i
-                continue
-            if c < 1 or c > 15:
-                return ts, ns, dt, ch, mts, mch, nph, nmk, unsorted, ERR_BAD_SPECIAL, i
-            if nmk == mts.shape[0]:
-                mts, mch = _grow(mts, mch, nmk)
-            mts[nmk] = _t3_time_ps(ofl + s, 0, sync_int, res_int, sync_f, res_f)
-            mch[nmk] = c
-            nmk += 1
-            continue
-        nsync = ofl + s
-        if nsync < last_ns:
-            return ts, ns, dt, ch, mts, mch, nph, nmk, unsorted, ERR_NSYNC_DECREASES, i
-        last_ns = nsync
-        t = _t3_time_ps(nsync, d, sync_int, res_int, sync_f, res_f)
-        if t < last_ts:
-            unsorted = True
-        last_ts = t
-        ts[nph] = t
-        ns[nph] = nsync
-        dt[nph] = d
-        ch[nph] = c + 1
         nph += 1
     return ts, ns, dt, ch, mts, mch, nph, nmk, unsorted, ERR_NONE, -1
 
