@@ -7,8 +7,9 @@ score, record `scored` or `failed`), `tell_outcomes` (for labs driving their own
 makes `sdl resume` exactly-once: see `sdl.loop.recover`.
 
 Randomness: the strategy's iteration index `k` and the campaign seed determine every
-proposal (`surrogates.propose(campaign, history, k, pending, n)`), and the recorded
-`history_ids` / `pending_ids` let `sdl replay --verify` rebuild the exact inputs.
+proposal through one function, `propose_batch(campaign, *proposal_inputs(state), k, n)`,
+which `ask` (so `run` and `resume`) and `sdl replay --verify` share; the recorded
+`history_ids` / `pending_ids` let replay rebuild the exact inputs.
 """
 
 from __future__ import annotations
@@ -87,12 +88,32 @@ def observations(campaign: Campaign, experiments: list[ExperimentState]):
     return obs
 
 
-def history_before(state: RunState, seq: int) -> tuple[list[ExperimentState], list[ExperimentState]]:
-    """(finished, pending) experiments as they stood just before event `seq`."""
-    finished = [e for e in state.completed if e.terminal_seq is not None and e.terminal_seq < seq]
+def proposal_inputs(state: RunState, seq: int | None = None
+                    ) -> tuple[list[ExperimentState], list[ExperimentState]]:
+    """(finished, pending) experiments as they stood just before event `seq` (None: now):
+    what the proposal of the next batch is computed from (`propose_batch`).
+
+    finished: terminal (scored or failed) experiments in the order they finished;
+    pending: proposed experiments not terminal yet, in proposal order.
+    """
+    before = float("inf") if seq is None else seq
+    finished = [e for e in state.completed if e.terminal_seq is not None and e.terminal_seq < before]
     pending = [e for e in state.experiments.values()
-               if e.proposed_seq < seq and not (e.terminal_seq is not None and e.terminal_seq < seq)]
+               if e.proposed_seq < before and not (e.terminal_seq is not None
+                                                   and e.terminal_seq < before)]
     return finished, pending
+
+
+def propose_batch(campaign: Campaign, finished: list[ExperimentState],
+                  pending: list[ExperimentState], k: int, n: int):
+    """The one proposal step, shared by `Session.ask` (hence `run` and `resume`) and
+    `sdl replay --verify`: `surrogates.propose(campaign, observations(finished), k,
+    pending proposals, n)`. Returns (proposals, StrategyInfo)."""
+    from surrogates import propose
+    from surrogates.types import Proposal
+
+    pend = [Proposal(conditions=dict(e.conditions)) for e in pending]
+    return propose(campaign, observations(campaign, finished), k, pend, n)
 
 
 class Session:
@@ -213,21 +234,14 @@ class Session:
     def ask(self, n: int | None = None) -> list[Trial]:
         """Propose up to `n` (default: the campaign's batch) new experiments and record
         them as `proposed`. Returns [] when the experiment budget is used up."""
-        from surrogates import propose
-
         n = min(n or self.campaign.strategy.batch, self.budget_left())
         if n <= 0:
             return []
         st = self.state
-        finished = st.completed
-        pending = st.unfinished
-        history = observations(self.campaign, finished)
-        from surrogates.types import Proposal
-
-        pend = [Proposal(conditions=dict(e.conditions)) for e in pending]
+        finished, pending = proposal_inputs(st)
         k = st.next_k
         with self.timed("strategy"):
-            proposals, info = propose(self.campaign, history, k, pend, n)
+            proposals, info = propose_batch(self.campaign, finished, pending, k, n)
         trials = []
         for i, prop in enumerate(proposals[:n]):
             eid = self.next_id()

@@ -643,15 +643,8 @@ class SimulatedRig:
     def _add_photons(self, raw: RawMeasurement, state: OutletState, c: Mapping[str, Any],
                      rng: np.random.Generator) -> None:
         """Draw one dot from the outlet and attach its HBT photon stream."""
-        try:
-            from simulator.photons import (
-                DetectorParams,
-                Excitation,
-                emitter_from_dot,
-                photon_stream,
-            )
-        except ImportError as e:   # pragma: no cover - the module ships with the simulator
-            raise RuntimeError(f"photon statistics need simulator.photons: {e}") from None
+        from simulator.photons import DetectorParams, Excitation, emitter_from_dot, photon_stream
+
         dot = sample_dot(state, rng)
         raw.metadata["acquisition_s"] = float(c["acquisition_s"])
         if dot is None:

@@ -33,9 +33,11 @@ from typing import Any
 import numpy as np
 
 from sdl.analysis.absorbance import AbsorbanceSpectrum, absorbance_from_counts
+from sdl.analysis.errors import AnalysisInputError
 from sdl.analysis.estimate import Estimate, NoOutcome, Outcome
+from sdl.analysis.exciton_peak import ExcitonPeak, first_exciton_peak
 from sdl.analysis.measurement import meta_float
-from sdl.analysis.peaks import ExcitonPeak, PlBand, first_exciton_peak, pl_band
+from sdl.analysis.pl_band import PlBand, pl_band
 from sdl.analysis.sizing import (
     SizingCurve,
     chemical_yield,
@@ -43,7 +45,7 @@ from sdl.analysis.sizing import (
     size_dispersion,
     sizing_curve,
 )
-from sdl.errors import AnalysisInputError
+from sdl.analysis.spectral_kernels import wpolyfit
 
 #: Outcome names this module can produce.
 SPECTRAL_OUTCOMES = (
@@ -364,8 +366,6 @@ def _plqy(ctx: _Context) -> Outcome:
 def _absorbance_at(spec: AbsorbanceSpectrum, wavelength_nm: float) -> Estimate | NoOutcome:
     """Absorbance at one wavelength: weighted straight line through the good pixels within
     +-EXCITATION_WINDOW_NM (at least the two nearest pixels)."""
-    from sdl.analysis.peaks import _wpolyfit
-
     wl = spec.wavelengths_nm
     if not wl[0] <= wavelength_nm <= wl[-1]:
         return NoOutcome("excitation_outside_range",
@@ -381,7 +381,7 @@ def _absorbance_at(spec: AbsorbanceSpectrum, wavelength_nm: float) -> Estimate |
     idx = np.flatnonzero(near)
     lo, hi = int(idx[0]), int(idx[-1]) + 1
     var = spec.stderr**2
-    coef, cov, npts, _ = _wpolyfit(wl, spec.absorbance, var, lo, hi, wavelength_nm, 1.0, 1)
+    coef, cov, npts, _ = wpolyfit(wl, spec.absorbance, var, lo, hi, wavelength_nm, 1.0, 1)
     if npts < 2 or not np.isfinite(coef[0]):
         return NoOutcome("opaque_at_excitation", "too few pixels at the excitation wavelength")
     return Estimate(float(coef[0]), float(np.sqrt(cov[0, 0])))
@@ -410,10 +410,8 @@ def _g2_zero(ctx: _Context) -> Outcome:
     if isinstance(band, NoOutcome) and band.reason in NO_BAND_MARKERS:
         return NoOutcome("no_emission", f"the sample shows no PL band ({band.reason}), so the "
                          "photon stream is background, not emission from the dots")
-    try:
-        from sdl.analysis.g2 import g2_zero_from_stream
-    except ImportError as e:  # the photon core is optional for spectral scoring
-        return NoOutcome("g2_unavailable", f"photon analysis not importable: {e}")
+    from sdl.analysis.g2 import g2_zero_from_stream
+
     duration = ctx.meta.get("acquisition_s")
     g2 = g2_zero_from_stream(
         np.asarray(ts, dtype=np.int64), np.asarray(ch, dtype=np.uint8),

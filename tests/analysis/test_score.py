@@ -255,11 +255,9 @@ def test_cspbbr3_outcomes():
 
 
 def _simulated_rig():
-    try:
-        from sdl.vocab.conditions import defaults
-        from simulator import SimulatedRig  # written in parallel; skip until it lands
-    except ImportError:
-        pytest.skip("simulator.SimulatedRig not available yet")
+    from sdl.vocab.conditions import defaults
+    from simulator import SimulatedRig
+
     return SimulatedRig, defaults
 
 
