@@ -448,19 +448,21 @@ class Session:
             RigIdentityChanged: other devices answer than the ones the run was started on.
         """
         from sdl.errors import RigIdentityChanged
-        from sdl.provenance import _diff, expected_rig
+        from sdl.provenance import _diff, expected_rig, same_devices
 
         if devices is None or self.driver.get("kind") != "hardware":
             return
         devices = {str(k): str(v) for k, v in devices.items()}
         _, _, expected = expected_rig(self.record.events())
-        if expected is None:
-            self._append("rig_identified", devices=devices)
-        elif expected != devices:
+        first_session = len(self.state.session_starts) == 1
+        if expected is not None and not first_session and not same_devices(expected, devices):
             raise RigIdentityChanged(
                 f"the devices answering are not the ones this run was recorded with "
                 f"({_diff(expected, devices)}); if the rig was changed on purpose, continue "
                 f"with `sdl resume {self.run_dir} --rig RIG.toml` to record the change")
+        if expected != devices:
+            # first identification, or prepare() read more than the probe did
+            self._append("rig_identified", devices=devices)
 
     def stop(self, reason: str, detail: str = "") -> None:
         self._append("stopped", reason=reason, detail=detail,

@@ -184,3 +184,20 @@ def test_older_rig_kind_is_read_as_a_driver(rig_kind, kind):
 def test_provenance_of_an_empty_record_is_unknown():
     assert provenance([]).kind == "unknown"
     assert fold([]).budget == 0
+
+
+def test_prepare_reading_more_devices_than_the_probe_is_not_a_rig_change(
+        tmp_path, tiny_campaign, fake_propose, fake_scorer):
+    from sdl.provenance import hardware_driver
+
+    probe_ids = {"sts": "STS-VIS S05432"}  # what the probe read before the run started
+    prepared = {"sts": "STS-VIS S05432", "heater_core": "3216 sn 77"}
+    s = Session.create(tiny_campaign, out=tmp_path / "run", rig_path=EXAMPLE_RIG,
+                       rig_kind="flowrig",
+                       driver=hardware_driver(EXAMPLE_RIG.read_bytes(), "example", probe_ids))
+    assert run_loop(s, IdentifiedTinyRig(prepared), say=lambda _: None).exit_code == 0
+    s.close()
+    ev = _events(tmp_path / "run")
+    assert ev[0].payload["driver"]["devices"] == probe_ids
+    assert ev[1].kind == "rig_identified" and ev[1].payload["devices"] == prepared
+    assert audit(tmp_path / "run").clean
