@@ -13,7 +13,7 @@ import argparse
 import json
 import sys
 
-from sdl.errors import AnalysisInputError
+from sdl.analysis.errors import AnalysisInputError
 
 MATERIALS = ("CdSe", "CsPbBr3", "Mn:ZnSe", "CdTe", "CdS", "PbS")
 
@@ -31,7 +31,7 @@ def register(kinds: argparse._SubParsersAction) -> None:
             "the noise is estimated from the spectrum's own scatter."
         ),
     )
-    p.add_argument("file", metavar="FILE.csv")
+    p.add_argument("file", metavar="FILE.csv", help="spectrum CSV file (wavelength, value)")
     p.add_argument("--kind", choices=("absorbance", "pl"), required=True,
                    help="absorbance (decadic) or pl (dark-subtracted intensity)")
     p.add_argument("--material", choices=MATERIALS, default="CdSe",

@@ -61,7 +61,7 @@ def fmt_outcome(o: Any) -> str:
     if v is None:
         return f"n/a ({o.get('no_outcome', 'no value')})"
     se = stderr_of({"x": o}, "x")
-    return f"{v:.4g} ± {se:.2g}" if se is not None else f"{v:.4g}"
+    return f"{v:.4g} ± {se:.2g}" if se is not None and se > 0 else f"{v:.4g}"
 
 
 def fmt_duration(s: float) -> str:
@@ -118,7 +118,9 @@ def _summary(data: ReportData) -> str:
         if st.stopped.get("detail"):
             state_txt += f" ({esc(st.stopped.get('detail'))})"
     if st.started:
-        state_txt += f"; rig: {esc(st.started.get('rig_kind', '?'))}"
+        from sdl.provenance import describe, driver_of_started
+
+        state_txt += f"; driven by: {esc(describe(driver_of_started(st.started)))}"
     rows.append(_row("State", state_txt))
     n_scored = len(data.scored)
     rows.append(_row("Experiments", (
@@ -164,11 +166,29 @@ def _summary(data: ReportData) -> str:
             f"{esc(r)}: {n}" for r, n in data.failures.most_common())))
     else:
         rows.append(_row("Failures", "none"))
+    markers = _markers(st)
+    if markers:
+        from sdl.analysis.markers import explain
+
+        rows.append(_row("Outcome markers", "<br>".join(
+            f"<b>{esc(m)}</b> ({n}x): {esc(explain(m))}" for m, n in markers.most_common())))
     if data.campaign_note:
         rows.append(_row("Note", esc(data.campaign_note)))
     return (f'<section id="summary"><h2>Morning summary</h2>'
             f'<p class="rec {esc(data.phase)}" id="recommendation">{esc(data.recommendation)}</p>'
             f'<table class="kv">{"".join(rows)}</table></section>')
+
+
+def _markers(st: Any):
+    """Counter of the outcome markers (no value, with a reason) in completed experiments."""
+    from collections import Counter
+
+    c: Counter = Counter()
+    for e in st.completed:
+        for o in e.outcomes.values():
+            if isinstance(o, dict) and o.get("no_outcome"):
+                c[str(o["no_outcome"])] += 1
+    return c
 
 
 def _unfinished(data: ReportData, most: int = 5) -> str:

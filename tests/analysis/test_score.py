@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from sdl.analysis.estimate import Estimate, NoOutcome
-from sdl.analysis.score import SPECTRAL_OUTCOMES, score
+from sdl.analysis.score import SPECTRAL_OUTCOMES, consistency_problems, score
 
 HC = 1239.8419843320026  # eV nm
 PHOTON_OUTCOMES = ("g2_zero", "count_rate_kcps")
@@ -189,7 +189,8 @@ def test_flat_measurement_gives_reasons_not_numbers():
     assert out["abs_peak_nm"].reason == "flat_spectrum"
     assert out["diameter_nm"].reason == "flat_spectrum"
     assert out["pl_peak_nm"].reason == "flat_spectrum"
-    assert out["plqy"].reason == "no_absorbance_at_excitation"
+    assert out["plqy"].reason == "no_pl_band"  # never a yield beside flat_spectrum
+    assert consistency_problems(out) == []
 
 
 def test_saturated_pl_and_absorbance():
@@ -269,11 +270,9 @@ def test_cspbbr3_outcomes():
 
 
 def _simulated_rig():
-    try:
-        from sdl.vocab.conditions import defaults
-        from simulator import SimulatedRig  # written in parallel; skip until it lands
-    except ImportError:
-        pytest.skip("simulator.SimulatedRig not available yet")
+    from sdl.vocab.conditions import defaults
+    from simulator import SimulatedRig
+
     return SimulatedRig, defaults
 
 
