@@ -104,6 +104,13 @@ def audit(run_dir: str | Path) -> AuditResult:
             if isinstance(budget, int) and proposed > budget:
                 res.problems.append(f"{where}: experiment {proposed} proposed beyond the budget "
                                     f"of {budget} in force (no budget_extended event allows it)")
+        if kind == "prior" and isinstance(data, dict):
+            if status:
+                res.problems.append(f"{where}: prior data after the first proposal")
+            res.notes.append(f"{where}: {len(data.get('rows') or [])} prior experiments from "
+                             f"{data.get('source')} (sha256 {str(data.get('source_sha256'))[:16]}…), "
+                             f"{len(data.get('skipped') or [])} rows skipped; history only, "
+                             "not counted against the budget")
         if eid is not None and kind in ("proposed", "dispatched", "measured", "scored", "failed"):
             before = status.get(eid)
             if kind == "proposed" and eid in status:

@@ -84,11 +84,13 @@ class LoopConsole:
         if session.budget_left() <= 0:
             return
         n_done = len(session.state.completed)
+        n_prior = sum(len(p.get("rows") or []) for p in getattr(session.state, "priors", []))
         kind = session.campaign.strategy.kind
         initial = session.campaign.strategy.initial
-        what = ("fitting models and choosing" if kind == "bo" and n_done >= initial
+        what = ("fitting models and choosing" if kind == "bo" and n_done + n_prior >= initial
                 else "choosing")
-        line = f"optimiser thinking: {what} {session.next_id()} ({n_done} results so far)..."
+        seen = f"{n_done} results so far" + (f" + {n_prior} prior" if n_prior else "")
+        line = f"optimiser thinking: {what} {session.next_id()} ({seen})..."
         if self._progress is not None:
             self._progress.update(self._task, best=line[:80])
         else:

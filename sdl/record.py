@@ -42,6 +42,7 @@ EVENT_KINDS = (
     "rig_identified",
     "rig_changed",
     "budget_extended",
+    "prior",  # earlier experiments seeding the optimiser (sdl.prior); not in the budget
 )
 GENESIS_HASH = "0" * 64
 

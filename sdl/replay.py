@@ -11,7 +11,7 @@ from typing import Any
 from sdl.record import Record
 from sdl.rundir import RECORD_NAME, require_run_dir
 from sdl.schema.load import campaign_from_dict, parse_toml_bytes
-from sdl.session import proposal_inputs, propose_batch
+from sdl.session import prior_inputs, proposal_inputs, propose_batch
 from sdl.state import fold
 
 
@@ -64,7 +64,8 @@ def verify(run_dir: str | Path) -> VerifyResult:
                                     "problem": "history or pending set differs from the record"})
             continue
         proposals, _ = propose_batch(campaign, finished, pending, k,
-                                     int(first.payload.get("n", len(evs))))
+                                     int(first.payload.get("n", len(evs))),
+                                     priors=prior_inputs(state, first.seq))
         res.decisions += len(evs)
         for ev, prop in zip(evs, proposals, strict=False):  # the budget may cut a batch
             if not _same(ev.payload["conditions"], prop.conditions):

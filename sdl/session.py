@@ -104,16 +104,29 @@ def proposal_inputs(state: RunState, seq: int | None = None
     return finished, pending
 
 
+def prior_inputs(state: RunState, seq: int | None = None) -> list[dict[str, Any]]:
+    """The recorded `prior` events (as folded by `sdl.state`) that precede event `seq`
+    (None: now): earlier experiments that seed the optimiser's history."""
+    before = float("inf") if seq is None else seq
+    return [p for p in state.priors if p["seq"] < before]
+
+
 def propose_batch(campaign: Campaign, finished: list[ExperimentState],
-                  pending: list[ExperimentState], k: int, n: int):
+                  pending: list[ExperimentState], k: int, n: int,
+                  priors: list[dict[str, Any]] = ()):
     """The one proposal step, shared by `Session.ask` (hence `run` and `resume`) and
-    `sdl replay --verify`: `surrogates.propose(campaign, observations(finished), k,
-    pending proposals, n)`. Returns (proposals, StrategyInfo)."""
+    `sdl replay --verify`: `surrogates.propose(campaign, prior rows + observations(finished),
+    k, pending proposals, n)`. Returns (proposals, StrategyInfo)."""
     from surrogates import propose
     from surrogates.types import Proposal
 
+    history = observations(campaign, finished)
+    if priors:
+        from sdl.prior import prior_observations
+
+        history = prior_observations(list(priors)) + history
     pend = [Proposal(conditions=dict(e.conditions)) for e in pending]
-    return propose(campaign, observations(campaign, finished), k, pend, n)
+    return propose(campaign, history, k, pend, n)
 
 
 class Session:
@@ -241,7 +254,8 @@ class Session:
         finished, pending = proposal_inputs(st)
         k = st.next_k
         with self.timed("strategy"):
-            proposals, info = propose_batch(self.campaign, finished, pending, k, n)
+            proposals, info = propose_batch(self.campaign, finished, pending, k, n,
+                                            priors=prior_inputs(st))
         trials = []
         for i, prop in enumerate(proposals[:n]):
             eid = self.next_id()
@@ -383,6 +397,13 @@ class Session:
                 "for each one not measured, or failure=(kind, reason) if the run produced "
                 "no sample")
         return {n: clean[n] for n in names}
+
+    def add_prior(self, prior: Any) -> None:
+        """Record earlier experiments (a `sdl.prior.PriorData`) as optimiser history; only
+        before the first proposal, so every decision of the run sees the same priors."""
+        if self.state.experiments:
+            raise RecordError("prior data can only be added before the first proposal")
+        self._append("prior", **prior.payload())
 
     def safe_state_recorded(self, detail: str) -> None:
         self._append("safe_state", detail=detail)

@@ -54,6 +54,7 @@ class RunState:
     n_events: int = 0
     safe_states: int = 0
     budget_extensions: list[dict[str, Any]] = field(default_factory=list)  # budget_extended payloads
+    priors: list[dict[str, Any]] = field(default_factory=list)  # {"seq", "source", "rows", ...}
 
     @property
     def next_k(self) -> int:
@@ -144,6 +145,8 @@ def apply_event(st: RunState, ev: Event) -> RunState:
         st.safe_states += 1
     elif ev.kind == "budget_extended":
         st.budget_extensions.append(p)
+    elif ev.kind == "prior":  # seeding data (sdl.prior): history, never experiments
+        st.priors.append({"seq": ev.seq, **p})
     if ev.kind == "stopped":
         st.stopped = p
     elif ev.kind not in ("safe_state",):

@@ -11,7 +11,7 @@ import importlib
 
 from sdl.errors import SdlError
 
-TARGETS = ("g2", "bo", "sim", "spectra", "ptu")
+TARGETS = ("g2", "bo", "sim", "spectra", "ptu", "dashboard")
 
 
 def register(sub: argparse._SubParsersAction) -> None:

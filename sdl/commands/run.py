@@ -40,7 +40,26 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "and recorded)")
     p.add_argument("--no-report", action="store_true", help="skip writing report.html")
     add_notify_args(p)
+    p.add_argument("--prior", action="append", metavar="FILE.csv|RUN_DIR", default=[],
+                   help="seed the optimiser with earlier experiments: an `sdl export` CSV or "
+                        "a run directory (repeatable); not counted against the budget")
     p.set_defaults(func=run)
+
+
+def read_priors(sources: list[str], campaign, say) -> list:
+    """Validate every --prior source before the run directory is created; one line per
+    skipped row."""
+    from sdl.prior import read_prior
+
+    priors = []
+    for src in sources:
+        prior = read_prior(src, campaign)
+        for line in prior.skipped:
+            say(f"prior {src} {line}")
+        say(f"prior {src}: {len(prior.rows)} earlier experiments seed the optimiser "
+            f"(sha256 {prior.sha256[:12]}…; not counted against the budget)")
+        priors.append(prior)
+    return priors
 
 
 def add_notify_args(p: argparse.ArgumentParser) -> None:
@@ -86,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
     notifier = make_notifier(args, campaign.name)
     out = LoopConsole(total=args.budget or campaign.budget.experiments)
     material, seed = campaign.campaign.material, campaign.seed
+    priors = read_priors(args.prior, campaign, out.say)  # bad rows: before any device opens
     if args.budget is not None and campaign.strategy.kind == "bo" \
             and args.budget <= campaign.strategy.initial:
         out.say(f"note: --budget {args.budget} is not above strategy.initial = "
@@ -117,16 +137,19 @@ def run(args: argparse.Namespace) -> int:
         first = (f"Running '{campaign.name}' on the built-in simulator (no --rig given; "
                  f"material {material}, seed {seed})")
     out.say(first)
-    return _drive(args.campaign, rig, rig_kind, args, out, driver, notifier)
+    return _drive(args.campaign, rig, rig_kind, args, out, driver, notifier, priors)
 
 
-def _drive(campaign_path, rig, rig_kind, args, out, driver=None, notifier=None) -> int:
+def _drive(campaign_path, rig, rig_kind, args, out, driver=None, notifier=None,
+           priors=()) -> int:
     from sdl.session import Session
 
     try:
         session = Session.create(campaign_path, out=args.out, base=args.runs_dir,
                                  rig_path=args.rig, rig_kind=rig_kind, budget=args.budget,
                                  driver=driver)
+        for prior in priors:
+            session.add_prior(prior)
     except BaseException:
         _close_quietly(rig)
         raise
