@@ -70,6 +70,7 @@ ANY_MATERIAL: dict[str, OutcomeRange] = {
     "g2_zero": OutcomeRange(0.0, 2.0, "", "0 (single emitter) to 2 (thermal light); "
                             "Loudon, The Quantum Theory of Light (2000)"),
     "mn_ratio": OutcomeRange(0.0, math.inf, "", "a ratio of band areas"),
+    "count_rate_kcps": OutcomeRange(0.0, math.inf, "kcps", "a detected photon rate"),
 }
 
 #: Outcomes the analysis can produce only for some materials (material prefix -> why).
@@ -153,10 +154,13 @@ def semantic_problems(c: Campaign, *, budget: int | None = None) -> list[str]:
             out.append(f"parameters[{i}].name = {p.name!r}: it only sets the photon "
                        "acquisition, and this campaign does not measure g2_zero; remove it")
     if photons and not any(n == "acquisition_s" for n in [*c.fixed, *(p.name for p in c.parameters)]):
-        where = next((f"objectives[{i}].name" for i, o in enumerate(c.objectives)
-                      if o.name == "g2_zero"), None) or next(
-            f"constraints[{i}].outcome" for i, k in enumerate(c.constraints) if k.outcome == "g2_zero")
-        out.append(f"{where} = 'g2_zero': needs photon acquisition, which this campaign does "
+        photon_outcomes = ("g2_zero", "count_rate_kcps")
+        sites = [(f"objectives[{i}].name", o.name) for i, o in enumerate(c.objectives)
+                 if o.name in photon_outcomes]
+        sites += [(f"constraints[{i}].outcome", k.outcome) for i, k in enumerate(c.constraints)
+                  if k.outcome in photon_outcomes]
+        where, what = sites[0]
+        out.append(f"{where} = {what!r}: needs photon acquisition, which this campaign does "
                    "not set up; set fixed.acquisition_s (seconds of photon counting per "
                    "experiment, e.g. 30) or vary it as a parameter")
     n = c.budget.experiments

@@ -249,3 +249,14 @@ def test_count_rate_constraint_needs_photons():
     d = _base()
     d["constraints"] = [{"outcome": "count_rate_kcps", "min": 10}]
     assert campaign_from_dict(d).wants_photons
+
+
+def test_count_rate_alone_needs_acquisition_time():
+    # A campaign constraining only count_rate_kcps still needs a photon acquisition time.
+    from sdl.schema.semantics import semantic_problems
+
+    d = _base()
+    d["constraints"] = [{"outcome": "count_rate_kcps", "min": 10}]
+    probs = semantic_problems(campaign_from_dict(d))
+    assert any(p.startswith("constraints[0].outcome = 'count_rate_kcps'") and "acquisition" in p
+               for p in probs)
