@@ -47,6 +47,9 @@ objective, the CdSe campaign's d = 5) at n = 100 and growing to 500 observations
 Usage: sdl bench bo [--json] [--quick] [--seeds N] [--budget N] [--sweep N]
                     [--acquisition-s S] [--methods sobol,random,bo,ax,baybe]
                     [--problems cdse-colour,single-photon] [--timing 100,500]
+                    [--workers N | --scheduler tcp://host:8786]
+--workers / --scheduler: the (method, seed) runs as Dask tasks (`cluster` extra); each run
+is a pure function of (problem, method, seed), so per-seed results equal the serial ones.
 Full run (default): 10 seeds, budget 40, all methods, timing at n = 100, 200, 300, 500.
 --quick: 3 seeds, budget 20, timing at n = 100 and 200.
 """
@@ -442,6 +445,24 @@ def _ax_propose_seconds(problem: BenchProblem, hist: list[Any]) -> float:
     return time.perf_counter() - t
 
 
+def bench_task(task: tuple[BenchProblem, str, int, int]) -> dict[str, Any]:
+    """One (method, seed) run of a problem (a Dask task): true scores per experiment,
+    seconds of each model-based proposal, wall and CPU seconds of the run."""
+    problem, method, seed, budget = task
+    warnings.filterwarnings("ignore")
+    t0, c0 = time.perf_counter(), time.process_time()
+    if method in ("sobol", "random", "bo"):
+        from surrogates.settings import DEFAULT
+
+        scores, sec = run_surrogates(problem, method, seed, budget, DEFAULT)
+    elif method == "ax":
+        scores, sec = run_ax(problem, seed, budget)
+    else:
+        scores, sec = run_baybe(problem, seed, budget)
+    return {"method": method, "seed": seed, "scores": scores, "propose_seconds": sec,
+            "seconds": time.perf_counter() - t0, "cpu_seconds": time.process_time() - c0}
+
+
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="sdl bench bo", description=__doc__.split("\n")[0])
     ap.add_argument("--json", action="store_true", help="machine-readable output")
@@ -457,7 +478,12 @@ def main(argv: list[str]) -> int:
                     help="target = this fraction of the best achievable score (default 0.95)")
     ap.add_argument("--acquisition-s", type=float, default=None,
                     help="single-photon: photon acquisition per experiment, s (default: the campaign's)")
+    ap.add_argument("--workers", type=int, default=1,
+                    help="run the (method, seed) tasks on N local Dask worker processes")
+    ap.add_argument("--scheduler", default=None, help="run them on an existing Dask scheduler")
     args = ap.parse_args(argv)
+    from sdl.sweep.executor import run_tasks
+
     seeds = args.seeds or (3 if args.quick else 10)
     budget = args.budget or (20 if args.quick else 40)
     sweep = args.sweep or (128 if args.quick else 512)
@@ -481,21 +507,16 @@ def main(argv: list[str]) -> int:
         res: dict[str, Any] = {"best_score_sweep": round(problem.best, 4)}
         if problem.photons:
             res["acquisition_s"] = problem.campaign.fixed.get("acquisition_s")
+        tasks = [(problem, method, 1000 + s, budget) for method in methods for s in range(seeds)]
+        results = run_tasks(bench_task, tasks, workers=args.workers, scheduler=args.scheduler,
+                            progress=lambda d, n, r, name=problem.name: print(
+                                f"{name:14s} {r['method']:7s} seed {r['seed']}: best true "
+                                f"score {max(r['scores']):.3f} ({r['seconds']:.0f} s)",
+                                file=sys.stderr, flush=True))
         for method in methods:
-            runs[method], secs = [], []
-            for s in range(seeds):
-                seed = 1000 + s
-                t0 = time.perf_counter()
-                if method in ("sobol", "random", "bo"):
-                    scores, sec = run_surrogates(problem, method, seed, budget, DEFAULT)
-                elif method == "ax":
-                    scores, sec = run_ax(problem, seed, budget)
-                else:
-                    scores, sec = run_baybe(problem, seed, budget)
-                runs[method].append(scores)
-                secs.extend(sec)
-                print(f"{problem.name:14s} {method:7s} seed {seed}: best true score "
-                      f"{max(scores):.3f} ({time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)
+            mine = [r for r in results if r["method"] == method]
+            runs[method] = [r["scores"] for r in mine]
+            secs = [x for r in mine for x in r["propose_seconds"]]
             res[method] = {"seconds_per_iteration": round(statistics.fmean(secs), 3) if secs else 0.0}
         # the target: a fraction (default 95 %) of the best score known (sweep + refinement,
         # or any run's truth)

@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "simulate",
     "analyze",
     "bench",
+    "sweep",
 )
 
 
