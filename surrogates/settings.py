@@ -29,6 +29,11 @@ class Settings:
             (optimize_acqf_mixed); beyond it the one-hot columns are relaxed and argmaxed.
         feasibility_grid: lengthscales (unit-cube units, times sqrt(d)) tried by the
             feasibility classifier's evidence maximisation.
+        refit_every: full GP refit every this many observations of an outcome; in
+            between, fits start from the last full fit (`surrogates.warm`); 0: always full.
+        warm_maxiter: L-BFGS-B iterations cap of a warm-started fit.
+        loo_jump: full refit when a warm fit's LOO RMSE exceeds this times the last full
+            fit's (plus 0.1 standardised units).
         fit_attempts: model fitting attempts (growing jitter) before giving up on
             hyperparameter optimisation and keeping the prior-mode hyperparameters.
     """
@@ -43,6 +48,9 @@ class Settings:
     max_categorical_combinations: int = 32
     feasibility_grid: tuple[float, ...] = (0.1, 0.2, 0.4, 0.8)
     fit_attempts: int = 4
+    refit_every: int = 5
+    warm_maxiter: int = 30
+    loo_jump: float = 1.5
 
 
 DEFAULT = Settings()
