@@ -8,16 +8,15 @@ from typing import Any
 
 import numpy as np
 
+from sdl.vocab.flows import flow_chemistry, flows_from_conditions
+
 
 def plan_flows(conditions: Mapping[str, Any], rig_file: Any, material: str) -> dict[str, float]:
-    """Inlet flows, uL/min, for `conditions` on this rig (`simulator.flows`, stock
-    concentrations from the rig file's pumps where given)."""
-    from simulator.flows import flows_from_conditions
-    from simulator.materials import load_material
-
+    """Inlet flows, uL/min, for `conditions` on this rig (`sdl.vocab.flows`, stock
+    concentrations from the rig file's pumps where given, else the material's preset)."""
     stocks = {p.inlet: p.stock_molar for p in rig_file.pumps() if p.stock_molar > 0}
-    return flows_from_conditions(conditions, load_material(material),
-                                 rig_file.reactor.volume_ul, stocks=stocks)
+    return flows_from_conditions(conditions, flow_chemistry(material, stocks),
+                                 rig_file.reactor.volume_ul)
 
 
 def flush_seconds(flows: Mapping[str, float], reactor: Any) -> float:

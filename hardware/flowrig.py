@@ -8,7 +8,7 @@ the device log):
     any active state -> tripped -> safe -> idle          (interlock: experiment failed)
     checking -> idle                                     (plan rejected: no device moved)
 
-- checking: conditions -> inlet flows (`simulator.flows.flows_from_conditions`, stocks
+- checking: conditions -> inlet flows (`sdl.vocab.flows.flows_from_conditions`, stocks
   from the rig file) and `hardware.limits.check_plan` (limits, syringe volume remaining
   for flush + measurement, ramp rate). A rejected plan returns a measurement with
   failure kind "rejected" before any device command.
@@ -57,9 +57,10 @@ from hardware.interlocks import (
     default_interlocks,
 )
 from hardware.limits import check_plan
-from hardware.optics_path import LightPath, open_light_path
+from hardware.optics_path import open_light_path
 from hardware.retry import NO_RETRY, RetryPolicy
-from simulator.measurement import Failure, RawMeasurement
+from sdl.vocab.measurement import Failure, RawMeasurement
+from sdl.vocab.rig import LightPath
 
 log = logging.getLogger(__name__)
 
@@ -425,7 +426,7 @@ class FlowRig:
 
     # -- steps -----------------------------------------------------------------------------
     def _plan(self, cond: dict[str, Any], photons: bool) -> tuple[dict[str, float], float, list[str]]:
-        from simulator.flows import FlowInfeasible
+        from sdl.vocab.flows import FlowInfeasible
 
         try:
             flows = plan_flows(cond, self.rig_file, self.material)

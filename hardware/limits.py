@@ -12,7 +12,7 @@ def check_conditions(conditions: Mapping[str, Any], limits: Any, *,
     """Return one sentence per violated limit ([] when the conditions are safe).
 
     Args:
-        conditions: complete conditions (see simulator.conditions).
+        conditions: complete conditions (see sdl.vocab.conditions).
         limits: an object with max_temperature_c, min_temperature_c, max_total_flow_ul_min
             (e.g. `sdl.schema.rig.RigLimits` or the simulator's limits).
         reactor_volume_ul: core-stage volume; with it the total flow
@@ -50,7 +50,7 @@ def check_plan(conditions: Mapping[str, Any], rig_file: Any,
         rig_file: `sdl.schema.rig.RigFile` (limits, reactor, pumps).
         syringe_remaining_ul: pump name -> liquid left in its syringe, uL (pumps not
             listed are taken as full: `syringe_volume_ul`).
-        flows_ul_min: inlet -> planned flow, uL/min (e.g. `simulator.flows`).
+        flows_ul_min: inlet -> planned flow, uL/min (e.g. `sdl.vocab.flows`).
         planned_s: how long the pumps will run: flush (>= flush_volumes reactor volumes)
             plus the measurement, seconds.
         ramp_c_per_min: the setpoint ramp rate the rig will program (None: not checked).

@@ -2,7 +2,7 @@
 sample / solvent valve of the flow cell.
 
 These are not part of the three serial protocols (PROTOCOLS.md), so they get their own
-small capability `LightPath`. The cell selector has three positions: the reactor outlet
+small capability `LightPath` (its protocol lives in `sdl.vocab.rig`). The cell selector has three positions: the reactor outlet
 ("sample"), neat solvent ("solvent", absorbance reference) and a reference dye
 ("reference", for relative PLQY). Two implementations, both for emulated rigs:
 
@@ -21,32 +21,13 @@ from __future__ import annotations
 
 import socket
 import threading
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 from hardware.errors import DeviceTimeout, HardwareError, PortUnavailable
-
-LIGHT_MODES = ("lamp", "excitation", "dark")
-CELLS = ("sample", "solvent", "reference")
+from sdl.vocab.rig import CELLS, LIGHT_MODES, LightPath
 
 _worlds: dict[str, Any] = {}
 _worlds_lock = threading.Lock()
-
-
-@runtime_checkable
-class LightPath(Protocol):
-    """What illuminates the flow cell and what flows through it."""
-
-    def set_light(self, mode: str) -> None:
-        """"lamp" (absorbance), "excitation" (PL) or "dark" (shutter closed)."""
-        ...
-
-    def set_cell(self, cell: str) -> None:
-        """"sample" (reactor outlet), "solvent" (absorbance reference) or "reference"
-        (reference dye) in the flow cell."""
-        ...
-
-    def close(self) -> None:
-        ...
 
 
 def _check(value: str, allowed: tuple[str, ...], what: str) -> str:

@@ -23,7 +23,7 @@ from typing import Any
 from sdl.schema.campaign import Campaign as CampaignModel
 from sdl.schema.load import load_campaign
 from sdl.session import Session, Trial
-from simulator.measurement import RawMeasurement
+from sdl.vocab.measurement import RawMeasurement
 
 
 class Campaign:

@@ -31,6 +31,9 @@ COMMAND_MODULES = (
     "simulate",
     "analyze",
     "bench",
+    "serve",
+    "export",
+    "show",
     "sweep",
 )
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,8 +86,13 @@ class _Signals:
 
 
 def run_loop(session: Session, rig: Any, *, say: Callable[[str], None] = print,
-             progress: Any = None) -> LoopResult:
-    """Drive `rig` until the campaign's budget is met. Returns how it ended."""
+             progress: Any = None, hooks: Sequence[Any] = ()) -> LoopResult:
+    """Drive `rig` until the campaign's budget is met. Returns how it ended.
+
+    `hooks`: observers (alerts, console) with any of the methods `thinking(session)`,
+    `experiment_done(session, experiment_id, rig_fault_streak)` and
+    `safe_state(session, detail, complete)`; a hook that raises is logged and ignored.
+    """
     campaign = session.campaign
     photons = campaign.wants_photons
     hours = campaign.budget.hours
@@ -101,6 +106,7 @@ def run_loop(session: Session, rig: Any, *, say: Callable[[str], None] = print,
             for trial in recover(session, rig, photons, say):
                 _report_line(session, trial.experiment_id, say, progress)
                 faults = _rig_fault_streak(session, faults, trial.experiment_id)
+                _hook(hooks, "experiment_done", session, trial.experiment_id, faults)
             while True:
                 st = session.state
                 if hours is not None and st.active_seconds() >= hours * 3600:
@@ -110,6 +116,7 @@ def run_loop(session: Session, rig: Any, *, say: Callable[[str], None] = print,
                         target_reached(campaign, e.outcomes) for e in st.completed):
                     result = LoopResult("target_reached", 0)
                     break
+                _hook(hooks, "thinking", session)
                 trials = session.ask()
                 if not trials:
                     result = LoopResult("budget", 0, f"{session.budget} experiments done")
@@ -118,6 +125,7 @@ def run_loop(session: Session, rig: Any, *, say: Callable[[str], None] = print,
                     run_trial(session, rig, trial, limits, reactor_volume, photons)
                     _report_line(session, trial.experiment_id, say, progress)
                     faults = _rig_fault_streak(session, faults, trial.experiment_id)
+                    _hook(hooks, "experiment_done", session, trial.experiment_id, faults)
                 if len(faults) >= MAX_CONSECUTIVE_RIG_FAULTS:
                     result = LoopResult(
                         "rig_faults", 3,
@@ -138,8 +146,21 @@ def run_loop(session: Session, rig: Any, *, say: Callable[[str], None] = print,
                 result = LoopResult("error", 1, f"{type(e).__name__}: {e}")
         finally:
             sigs.stopping = True
-            _make_safe(session, rig, result, say)
+            _make_safe(session, rig, result, say, hooks)
     return result
+
+
+def _hook(hooks: Sequence[Any], name: str, *args: Any) -> None:
+    """Call `name(*args)` on every hook that has it; never let one stop the loop."""
+    for h in hooks:
+        fn = getattr(h, name, None)
+        if fn is None:
+            continue
+        try:
+            fn(*args)
+        except Exception as e:  # noqa: BLE001 - observers must not stop the campaign
+            log.warning("%s hook of %s failed: %s: %s", name, type(h).__name__,
+                        type(e).__name__, e)
 
 
 def _signal_result(signame: str, note: str = "") -> LoopResult:
@@ -155,19 +176,24 @@ def _rig_fault_streak(session: Session, faults: list[str], eid: str) -> list[str
     return [] if e.status in ("scored", "failed") else faults
 
 
-def _make_safe(session: Session, rig: Any, result: LoopResult, say: Callable[[str], None]) -> None:
+def _make_safe(session: Session, rig: Any, result: LoopResult, say: Callable[[str], None],
+               hooks: Sequence[Any] = ()) -> None:
     detail = "rig safe"
+    complete = True
     try:
         rig.safe_state()
         unreached = list(getattr(rig, "safe_state_problems", None) or [])
         if unreached:
             detail = "safe state INCOMPLETE: " + "; ".join(unreached)
+            complete = False
             say(f"WARNING: {detail}; make those devices safe by hand")
     except Exception as e:  # noqa: BLE001
         detail = f"safe_state raised {type(e).__name__}: {e}"
+        complete = False
         say(f"WARNING: {detail}; check the rig by hand")
     try:
         session.safe_state_recorded(detail)
+        _hook(hooks, "safe_state", session, detail, complete)
         session.stop(result.reason, result.detail)
     finally:
         try:
@@ -236,7 +262,9 @@ def _report_line(session: Session, eid: str, say: Callable[[str], None], progres
         what = f"FAILED {f.get('kind')}: {f.get('reason')}"
     else:
         what = " ".join(f"{n}={_fmt(o)}" for n, o in e.outcomes.items())
-    say(f"[{n_done}/{session.budget}] {eid} {conds} -> {what}")
+    from sdl.console import timing_suffix
+
+    say(f"[{n_done}/{session.budget}] {eid} {conds} -> {what}{timing_suffix(session, eid)}")
     if progress is not None:
         progress(n_done, session.budget, best_line(session))
 

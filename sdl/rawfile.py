@@ -25,7 +25,7 @@ import numpy as np
 
 from sdl.errors import RecordError
 from sdl.record import canonical_json, jsonable
-from simulator.measurement import Failure, RawMeasurement
+from sdl.vocab.measurement import Failure, RawMeasurement
 
 
 def sha256_file(path: str | Path) -> str:

@@ -39,8 +39,8 @@ from sdl.rundir import (
 from sdl.schema.campaign import Campaign
 from sdl.schema.load import campaign_from_dict, parse_toml_bytes
 from sdl.state import ExperimentState, RunState, apply_event, fold
-from simulator.conditions import complete
-from simulator.measurement import RawMeasurement
+from sdl.vocab.conditions import complete
+from sdl.vocab.measurement import RawMeasurement
 
 VERSIONED_PACKAGES = ("qd-sdl", "torch", "botorch", "gpytorch", "numpy", "scipy", "numba",
                       "h5py", "pydantic")

@@ -18,6 +18,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from sdl.vocab.flows import FlowChemistry, flow_chemistry
+
 _DIR = Path(__file__).with_name("materials")
 _FILES = {"CdSe": "cdse.toml", "CsPbBr3": "cspbbr3.toml", "Mn:ZnSe": "mn_znse.toml"}
 MATERIALS: tuple[str, ...] = tuple(_FILES)
@@ -35,9 +37,6 @@ _REQUIRED = {
                "reference_dye", "reference_plqy", "reference_peak_nm", "reference_fwhm_nm",
                "reference_absorbance", "reference_solvent_index", "solvent_index",
                "sample_dilution", "path_length_cm"),
-    "flows": ("metal_stock_molar", "anion_stock_molar", "ligand_stock_molar",
-              "dopant_stock_molar", "shell_stock_molar", "exchange_stock_molar",
-              "nominal_core_diameter_nm"),
     "faults": ("clog_base_per_run", "clog_reference_mm", "clog_concentration_order",
                "clog_temperature_scale_c", "fouling_per_run", "bulk_like_diameter_nm"),
 }
@@ -56,7 +55,7 @@ class Material:
         host_cation: "Cd", "Pb" or "Zn".
         molecular_volume_nm3: volume of one formula unit, M / (rho N_A), nm^3.
         temperature_window_c: (low, high) in which the chemistry gives crystalline dots.
-        kinetics, optics, flows, faults: parameter sections (see the TOML files).
+        kinetics, optics, faults: parameter sections (see the TOML files).
         shells: shell material -> parameters ({} if none is possible).
         dopant: dopant parameters, or None.
         phase: perovskite phase-stability parameters, or None.
@@ -69,7 +68,6 @@ class Material:
     temperature_window_c: tuple[float, float]
     kinetics: Mapping[str, Any]
     optics: Mapping[str, Any]
-    flows: Mapping[str, Any]
     faults: Mapping[str, Any]
     shells: Mapping[str, Mapping[str, Any]]
     dopant: Mapping[str, Any] | None
@@ -80,6 +78,12 @@ class Material:
     def default_shell(self) -> str:
         """First shell listed in the preset (ZnS for CdSe)."""
         return next(iter(self.shells))
+
+    @property
+    def flow_chemistry(self) -> FlowChemistry:
+        """Stocks, core diameter and shell monolayer for the conditions -> flows mapping
+        (`sdl.vocab.flows`; the preset shared with the hardware)."""
+        return flow_chemistry(self.name)
 
 
 def molecular_volume_nm3(formula_mass_g_mol: float, density_g_cm3: float) -> float:
@@ -119,7 +123,6 @@ def load_material(name: str) -> Material:
         temperature_window_c=(float(lo), float(hi)),
         kinetics=MappingProxyType(dict(data["kinetics"])),
         optics=MappingProxyType(dict(data["optics"])),
-        flows=MappingProxyType(dict(data["flows"])),
         faults=MappingProxyType(dict(data["faults"])),
         shells=MappingProxyType(frozen),
         dopant=MappingProxyType(dict(data["dopant"])) if "dopant" in data else None,

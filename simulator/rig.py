@@ -19,8 +19,15 @@ from typing import Any
 
 import numpy as np
 
+from sdl.vocab.conditions import CONDITIONS, complete
+from sdl.vocab.flows import (
+    FlowInfeasible,
+    conditions_from_flows,
+    flows_from_conditions,
+    total_flow_ul_min,
+)
+from sdl.vocab.measurement import Failure, RawMeasurement
 from simulator import optics as op
-from simulator.conditions import CONDITIONS, complete
 from simulator.faults import (
     EQUIPMENT_REASONS,
     UNVIABLE_REASONS,
@@ -30,15 +37,8 @@ from simulator.faults import (
     fouling_increment,
     run_rng,
 )
-from simulator.flows import (
-    FlowInfeasible,
-    conditions_from_flows,
-    flows_from_conditions,
-    total_flow_ul_min,
-)
 from simulator.growth import MOLAR_TO_NM3, growth_params, outlet_distribution, simulate_batch
 from simulator.materials import MATERIALS, load_material
-from simulator.measurement import Failure, RawMeasurement
 from simulator.rtd import snapshot_weights
 from simulator.spectrometer import (
     SATURATION_COUNTS,
@@ -198,11 +198,11 @@ def outlet_state(material: str, conditions: Mapping[str, Any], seed: int, *,
     ox = mat.optics
 
     # ---- actual conditions in the reactor (pump bias, temperature offset)
-    flows = flows_from_conditions(c, mat, reactor_volume_ul)
+    flows = flows_from_conditions(c, mat.flow_chemistry, reactor_volume_ul)
     if drift.pump_bias:
         flows = {k: v * drift.pump_bias.get(k, 1.0) for k, v in flows.items()}
         act = dict(c)
-        act.update(conditions_from_flows(flows, mat, reactor_volume_ul))
+        act.update(conditions_from_flows(flows, mat.flow_chemistry, reactor_volume_ul))
     else:
         act = dict(c)
     t_core = c["temperature_c"] + drift.temperature_offset_c
@@ -415,7 +415,7 @@ def outlet_state(material: str, conditions: Mapping[str, Any], seed: int, *,
         "reference_solvent_index": ox["reference_solvent_index"],
         "feed_metal_molar": feed_metal_molar,
         "sample_dilution": dil,
-        "flows_ul_min": {k: float(v) for k, v in flows_from_conditions(c, mat, reactor_volume_ul).items()},
+        "flows_ul_min": {k: float(v) for k, v in flows_from_conditions(c, mat.flow_chemistry, reactor_volume_ul).items()},
         "temperature_c": c["temperature_c"],
         "reactor_volume_ul": reactor_volume_ul,
     }
@@ -524,7 +524,7 @@ class SimulatedRig:
             return self._failed(eid, dict(conditions), "rejected", "rejected:bad_condition",
                                 str(e), rng_spec, k)
         try:
-            flows = flows_from_conditions(c, self._mat, self.reactor_volume_ul)
+            flows = flows_from_conditions(c, self._mat.flow_chemistry, self.reactor_volume_ul)
         except FlowInfeasible as e:
             return self._failed(eid, c, "rejected", "rejected:flow_infeasible", str(e),
                                 rng_spec, k)

@@ -20,7 +20,7 @@ class Observation:
             is absent. Empty when the experiment failed.
         failed: True when the run produced no usable sample (clog, equipment fault,
             unviable chemistry with no measurable outcome, interlock, rejected).
-        failure_kind: the failure kind (see simulator.measurement.FAILURE_KINDS) or None.
+        failure_kind: the failure kind (see sdl.vocab.measurement.FAILURE_KINDS) or None.
     """
 
     experiment_id: str

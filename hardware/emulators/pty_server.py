@@ -105,7 +105,12 @@ class PtyServer:
                 ready, _, _ = select.select([fd], [], [], 0.05)
                 if not ready:
                     continue
-                data = os.read(fd, 4096)
+                with self._write_lock:
+                    # The port may have vanished since `fd` was read: its number may now
+                    # belong to a file another thread just opened. Read only our own pty.
+                    if fd != self._master or not select.select([fd], [], [], 0)[0]:
+                        continue
+                    data = os.read(fd, 4096)
             except (OSError, ValueError):
                 self._stop.wait(0.02)
                 continue

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from simulator.conditions import defaults
+from sdl.vocab.conditions import defaults
 
 
 def _simulator_photons() -> tuple[Any, Any] | None:
@@ -42,7 +42,7 @@ class TaggerEmulator:
 
     Attributes:
         excitation: photon-statistics settings (condition names `photon_mode`,
-            `rep_rate_mhz`, `excitation_mean`), defaults from `simulator.conditions`.
+            `rep_rate_mhz`, `excitation_mean`), defaults from `sdl.vocab.conditions`.
         last_source: "simulator.photons", "poisson" or "no dot" for the last file.
     """
 

@@ -100,29 +100,21 @@ def _simulator_outlet() -> Callable[..., Any] | None:
 
 
 def _simulator_inverse_flows() -> Callable[..., dict[str, float]] | None:
-    """`conditions_from_flows(flows, material, volume, stocks=)` bound to a material loader."""
-    try:
-        flows_mod = importlib.import_module("simulator.flows")
-        mats = importlib.import_module("simulator.materials")
-    except ImportError:
-        return None
-    inverse = getattr(flows_mod, "conditions_from_flows", None)
-    loader = getattr(mats, "load_material", None)
-    if inverse is None or loader is None:
-        return None
+    """`conditions_from_flows` with the material's flow chemistry, stocks overridden."""
+    from sdl.vocab.flows import conditions_from_flows, flow_chemistry
 
     def call(flows, material, volume_ul, stocks):
-        return inverse(flows, loader(material), volume_ul, stocks=stocks)
+        return conditions_from_flows(flows, flow_chemistry(material, stocks), volume_ul)
     return call
 
 
 def clip_to_bounds(conditions: Mapping[str, Any]) -> dict[str, Any]:
-    """Clip numeric conditions into their physical bounds (`simulator.conditions`).
+    """Clip numeric conditions into their physical bounds (`sdl.vocab.conditions`).
 
     An emulated rig can be driven anywhere (e.g. no ligand flow at all); the simulator only
     accepts conditions inside the vocabulary's bounds, so the emulator clips at the edge.
     """
-    from simulator.conditions import CONDITIONS
+    from sdl.vocab.conditions import CONDITIONS
 
     out: dict[str, Any] = {}
     for k, v in conditions.items():
@@ -151,7 +143,7 @@ def outlet_optics(material: str, conditions: Mapping[str, Any], seed: int,
         return OutletOptics(wl, zero, zero, "no sample")
     fn = _simulator_outlet()
     if fn is not None:
-        from simulator.conditions import complete
+        from sdl.vocab.conditions import complete
 
         try:
             state = fn(material, complete(clip_to_bounds(conditions)), seed, wavelengths_nm=wl,
@@ -210,7 +202,7 @@ def flows_to_conditions(flows_ul_min: Mapping[str, float], stock_molar: Mapping[
 
     Q_total = sum of flows; residence_time_s = 60 V / Q_total; concentrations after mixing
     c_i = stock_i * Q_i / Q_total; ratios are molar feed ratios. Used when
-    `simulator.flows.conditions_from_flows` is not available.
+    `sdl.vocab.flows.conditions_from_flows` is not available.
     """
     q = sum(max(v, 0.0) for v in flows_ul_min.values())
     out: dict[str, float] = {"temperature_c": float(temperature_c)}
@@ -320,7 +312,7 @@ class EmulatedWorld:
     def conditions(self) -> dict[str, float]:
         """The conditions the reactor currently realises, from pump flows and heaters.
 
-        Uses `simulator.flows.conditions_from_flows` (rig stock concentrations where the
+        Uses `sdl.vocab.flows.conditions_from_flows` (rig stock concentrations where the
         rig file gives them) when available, else `flows_to_conditions`. No metal flow:
         metal_conc_mm = 0 (solvent only).
         """

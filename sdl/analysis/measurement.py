@@ -1,7 +1,7 @@
 """What the spectral analysis reads from a raw measurement, as a `typing.Protocol`.
 
 `sdl.analysis` never imports `simulator` (it is a standalone numeric core): it reads a
-`simulator.measurement.RawMeasurement` (or anything shaped like it, e.g. one loaded from
+`sdl.vocab.measurement.RawMeasurement` (or anything shaped like it, e.g. one loaded from
 an HDF5 raw file) through the attribute names below only.
 
 Array shapes: P = number of spectrometer pixels, N = number of detected photons.
@@ -20,7 +20,7 @@ from sdl.analysis.estimate import NoOutcome
 #: Planck constant times speed of light, eV nm (CODATA 2018 exact h, c, e).
 HC_EV_NM = 1239.8419843320026
 
-#: Metadata keys the spectral scoring may read (see `simulator/measurement.py`).
+#: Metadata keys the spectral scoring may read (see `sdl/vocab/measurement.py`).
 METADATA_KEYS = (
     "material",
     "path_length_cm",

@@ -14,11 +14,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fallback-to-simulator", action="store_true",
                    help="for hardware runs: use the simulator if a device is missing")
     p.add_argument("--no-report", action="store_true", help="skip writing report.html")
+    from sdl.commands.run import add_notify_args
+
+    add_notify_args(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from sdl.commands.run import finish
+    from sdl.commands.run import finish, make_notifier
     from sdl.console import LoopConsole
     from sdl.errors import HardwareUnavailable
     from sdl.rigs import hardware_rig, simulated_rig
@@ -27,6 +30,7 @@ def run(args: argparse.Namespace) -> int:
     from sdl.state import run_phase
 
     session = Session.open(args.run_dir)
+    notifier = None
     try:
         st = session.state
         phase = run_phase(st, live=False)
@@ -49,9 +53,10 @@ def run(args: argparse.Namespace) -> int:
         else:
             rig = simulated_rig(session.campaign)
             out.say(f"Resuming '{session.campaign.name}' on the built-in simulator")
+        notifier = make_notifier(args, session.campaign.name)
         session.resumed(previous_phase=phase, experiments_completed=len(st.completed),
                         unfinished=[e.experiment_id for e in st.unfinished])
     except BaseException:
         session.close()
         raise
-    return finish(session, rig, out, args.no_report)
+    return finish(session, rig, out, args.no_report, notifier)

@@ -20,7 +20,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fallback-to-simulator", action="store_true",
                    help="with --rig: use the simulator if a device is missing")
     p.add_argument("--no-report", action="store_true", help="skip writing report.html")
+    add_notify_args(p)
     p.set_defaults(func=run)
+
+
+def add_notify_args(p: argparse.ArgumentParser) -> None:
+    """--notify URL (repeatable) and --notify-summary-at HH:MM; shared with resume."""
+    p.add_argument("--notify", action="append", metavar="URL", default=[],
+                   help="Apprise URL to alert on stop, interlock, incomplete safe state, 3 rig "
+                        "faults in a row, target reached and a morning summary (repeatable), "
+                        "e.g. json://host:port/path, ntfy://topic, mailto://...")
+    p.add_argument("--notify-summary-at", metavar="HH:MM", default="07:00",
+                   help="local time of the daily morning summary (default 07:00; 'off' for none)")
+
+
+def make_notifier(args: argparse.Namespace, campaign_name: str):
+    """A `sdl.notify.Notifier` for --notify (None without); bad URLs fail here."""
+    if not args.notify:
+        return None
+    from sdl.notify import Notifier
+
+    at = None if args.notify_summary_at == "off" else args.notify_summary_at
+    return Notifier(args.notify, run_dir="", campaign_name=campaign_name, summary_at=at)
 
 
 def _positive_int(text: str) -> int:
@@ -40,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
     from sdl.schema.load import load_campaign, load_rig
 
     campaign = load_campaign(args.campaign)  # validate before creating anything
+    notifier = make_notifier(args, campaign.name)
     out = LoopConsole(total=args.budget or campaign.budget.experiments)
     if args.rig:
         load_rig(args.rig)
@@ -61,26 +83,31 @@ def run(args: argparse.Namespace) -> int:
         first = (f"Running '{campaign.name}' on the built-in simulator (no --rig given; "
                  f"material {campaign.campaign.material})")
     out.say(first)
-    return _drive(args.campaign, rig, rig_kind, args, out)
+    return _drive(args.campaign, rig, rig_kind, args, out, notifier)
 
 
-def _drive(campaign_path, rig, rig_kind, args, out) -> int:
+def _drive(campaign_path, rig, rig_kind, args, out, notifier=None) -> int:
     from sdl.session import Session
 
     session = Session.create(campaign_path, out=args.out, base=args.runs_dir,
                              rig_path=args.rig, rig_kind=rig_kind, budget=args.budget)
     out.say(f"run directory: {session.run_dir}")
-    return finish(session, rig, out, args.no_report)
+    return finish(session, rig, out, args.no_report, notifier)
 
 
-def finish(session, rig, out, no_report: bool) -> int:
+def finish(session, rig, out, no_report: bool, notifier=None) -> int:
     """Run the loop on an open session, then summarise; shared by run and resume."""
     from sdl.errors import SdlError
     from sdl.loop import best_line, run_loop
 
+    hooks = [out]
+    if notifier is not None:
+        notifier.run_dir = str(session.run_dir)
+        notifier.start()
+        hooks.append(notifier)
     try:
         with out:
-            result = run_loop(session, rig, say=out.say, progress=out.progress)
+            result = run_loop(session, rig, say=out.say, progress=out.progress, hooks=hooks)
         st = session.state
         n_failed = sum(e.status == "failed" for e in st.completed)
         out.say(f"stopped: {result.reason}{' (' + result.detail + ')' if result.detail else ''}; "
@@ -90,7 +117,14 @@ def finish(session, rig, out, no_report: bool) -> int:
         _best_conditions(session, out)
         if result.exit_code != 0:
             out.say(f"resume with: sdl resume {session.run_dir}")
+        if notifier is not None:
+            notifier.stopped(session, result)
+            if notifier.failures:
+                out.say(f"WARNING: {notifier.failures} notification(s) could not be sent "
+                        "(see the log); the run itself is unaffected")
     finally:
+        if notifier is not None:
+            notifier.close()
         session.close()
     if not no_report:
         try:

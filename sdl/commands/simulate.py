@@ -49,7 +49,7 @@ def _parse_value(text: str):
 
 
 def _conditions(args: argparse.Namespace) -> dict:
-    from simulator.conditions import CONDITIONS
+    from sdl.vocab.conditions import CONDITIONS
 
     cond: dict = {}
     if args.conditions:

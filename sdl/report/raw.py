@@ -16,7 +16,7 @@ import numpy as np
 
 from sdl.errors import RecordError
 from sdl.state import ExperimentState
-from simulator.measurement import RawMeasurement
+from sdl.vocab.measurement import RawMeasurement
 
 # Coincidence window: +/- this many laser periods (pulsed) and bins per period.
 G2_PERIODS = 3

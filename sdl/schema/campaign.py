@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from simulator.conditions import CONDITIONS
+from sdl.vocab.conditions import CONDITIONS
 
 # Outcome names produced by `sdl.analysis.score`, with their units.
 OUTCOME_NAMES: dict[str, str] = {

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-# Reagent inlets a pump can feed; `simulator.flows` maps conditions to inlet flows.
+# Reagent inlets a pump can feed; `sdl.vocab.flows` maps conditions to inlet flows.
 INLETS = ("metal", "anion", "ligand", "dopant", "shell", "exchange", "solvent")
 
 

@@ -255,8 +255,8 @@ def test_cspbbr3_outcomes():
 
 def _simulated_rig():
     try:
+        from sdl.vocab.conditions import defaults
         from simulator import SimulatedRig  # written in parallel; skip until it lands
-        from simulator.conditions import defaults
     except ImportError:
         pytest.skip("simulator.SimulatedRig not available yet")
     return SimulatedRig, defaults

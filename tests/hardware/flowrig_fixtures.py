@@ -14,7 +14,7 @@ from hardware.emulators.world import ManualClock
 from hardware.flowrig import FlowRig
 from hardware.optics_path import register_world, unregister_world
 from sdl.schema.rig import RigFile
-from simulator.conditions import complete
+from sdl.vocab.conditions import complete
 
 RIG_TOML = """
 [rig]

@@ -9,7 +9,7 @@ import pytest
 from hardware.drivers.eurotherm3216 import Reg
 from hardware.flowrig import TRANSITIONS, flush_seconds, plan_flows
 from hardware.interlocks import RigNotReady
-from hardware.rig import check_rig
+from sdl.vocab.rig import check_rig
 from tests.hardware.flowrig_fixtures import conditions, make_bench
 
 

@@ -12,13 +12,13 @@ import pytest
 from hardware.errors import HardwareError, PortUnavailable
 from hardware.optics_path import (
     BackchannelLightPath,
-    LightPath,
     WorldLightPath,
     open_light_path,
     register_world,
     unregister_world,
 )
 from sdl.schema.rig import OpticsDevice
+from sdl.vocab.rig import LightPath
 from tests.hardware.flowrig_fixtures import conditions, make_bench
 
 

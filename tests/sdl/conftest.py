@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simulator.measurement import Failure, RawMeasurement
+from sdl.vocab.measurement import Failure, RawMeasurement
 
 ROOT = Path(__file__).resolve().parents[2]
 

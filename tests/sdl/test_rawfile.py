@@ -7,7 +7,7 @@ import pytest
 
 from sdl.errors import RecordError
 from sdl.rawfile import load_raw, save_raw, sha256_file
-from simulator.measurement import Failure, RawMeasurement
+from sdl.vocab.measurement import Failure, RawMeasurement
 
 
 def _raw(with_photons=True):

@@ -30,7 +30,7 @@ from sdl.report import build_html, write_report
 from sdl.report.plots import non_dominated
 from sdl.report.raw import absorbance, coincidence_histogram, g2_window
 from sdl.session import Session
-from simulator.measurement import Failure, RawMeasurement
+from sdl.vocab.measurement import Failure, RawMeasurement
 from surrogates.types import Proposal, StrategyInfo
 
 CAMPAIGN = """

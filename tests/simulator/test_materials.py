@@ -25,3 +25,14 @@ def test_cdse_molecular_volume_and_yu_eps():
 def test_unknown_material():
     with pytest.raises(MaterialError, match="allowed"):
         load_material("InP")
+
+
+@pytest.mark.parametrize("name", MATERIALS)
+def test_flow_chemistry_agrees_with_the_preset(name):
+    """The shared flow preset (`sdl/vocab/flow_chemistry.toml`, what FlowRig plans with)
+    carries the same host cation and default-shell monolayer as the simulator's preset."""
+    m = load_material(name)
+    chem = m.flow_chemistry
+    assert chem.material == name and chem.host_cation == m.host_cation
+    ml = float(m.shells[m.default_shell]["monolayer_nm"]) if m.shells else 0.0
+    assert chem.shell_monolayer_nm == ml

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from simulator.measurement import FAILURE_KINDS, RawMeasurement
+from sdl.vocab.measurement import FAILURE_KINDS, RawMeasurement
 from simulator.rig import ConditionError, SimulatedRig, check_conditions, outlet_state
 
 COND = {"temperature_c": 270.0, "residence_time_s": 90.0}
@@ -153,7 +153,7 @@ def test_check_conditions_fuzz():
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from simulator.conditions import CONDITIONS
+    from sdl.vocab.conditions import CONDITIONS
 
     values = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(),
                        st.text(max_size=5), st.none(), st.sampled_from(["Cl", "I", "cw"]))
@@ -175,7 +175,7 @@ def test_run_never_raises_inside_bounds():
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from simulator.conditions import CONDITIONS
+    from sdl.vocab.conditions import CONDITIONS
 
     numeric = {n: s for n, s in CONDITIONS.items() if not s.choices and n not in (
         "acquisition_s", "rep_rate_mhz", "excitation_mean")}

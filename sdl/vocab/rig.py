@@ -1,7 +1,10 @@
-"""The `Rig` protocol: what the campaign loop needs from a rig, simulated or real.
+"""The consumer-side protocols: what the campaign loop needs from a rig (`Rig`, with its
+`RigLimits`) and what a rig needs from the flow cell's light path (`LightPath`).
 
-Implemented structurally (no shared base class) by `simulator.SimulatedRig` and
-`hardware.FlowRig`. `check_rig` verifies conformance with a clear error when a rig loads.
+Implemented structurally (no shared base class): `Rig` by `simulator.SimulatedRig` and
+`hardware.FlowRig`; `RigLimits` by the rig file's `sdl.schema.rig.RigLimits` and the
+simulator's `SimRigLimits`; `LightPath` by `hardware.optics_path`. `check_rig` verifies
+conformance with a clear error when a rig loads.
 """
 
 from __future__ import annotations
@@ -9,8 +12,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol, runtime_checkable
 
-from sdl.schema.rig import RigLimits
-from simulator.measurement import RawMeasurement
+from sdl.vocab.measurement import RawMeasurement
+
+#: Light modes of the flow cell: lamp (absorbance), excitation (PL), dark (shutter closed).
+LIGHT_MODES = ("lamp", "excitation", "dark")
+#: Cell-selector positions: reactor outlet, neat solvent (absorbance reference), dye.
+CELLS = ("sample", "solvent", "reference")
+
+
+@runtime_checkable
+class RigLimits(Protocol):
+    """Hard limits the proposal-time safety check enforces (attributes only)."""
+
+    max_temperature_c: float
+    min_temperature_c: float
+    max_total_flow_ul_min: float
+    max_pressure_bar: float
+    max_ramp_c_per_min: float
 
 
 @runtime_checkable
@@ -52,3 +70,20 @@ def check_rig(obj: object) -> None:
                if not callable(getattr(obj, m, None))]
     if missing:
         raise TypeError(f"{type(obj).__name__} is not a Rig: missing {', '.join(missing)}")
+
+
+@runtime_checkable
+class LightPath(Protocol):
+    """What illuminates the flow cell and what flows through it."""
+
+    def set_light(self, mode: str) -> None:
+        """"lamp" (absorbance), "excitation" (PL) or "dark" (shutter closed)."""
+        ...
+
+    def set_cell(self, cell: str) -> None:
+        """"sample" (reactor outlet), "solvent" (absorbance reference) or "reference"
+        (reference dye) in the flow cell."""
+        ...
+
+    def close(self) -> None:
+        ...

@@ -1,9 +1,8 @@
 """`RawMeasurement`: what a rig returns for one experiment, as plain data.
 
 Produced by `simulator.SimulatedRig` and `hardware.FlowRig`, scored by
-`sdl.analysis.score`, saved by `sdl.rawfile` to `raw/<experiment_id>.h5`. Lives in the
-simulator package because the simulator is the dependency-free producer; the analysis
-core reads it structurally (attribute names only) and does not import this module.
+`sdl.analysis.score`, saved by `sdl.rawfile` to `raw/<experiment_id>.h5`. Part of the
+shared vocabulary (`sdl.vocab`), a leaf that every producer and consumer may import.
 
 Array shapes: P = number of spectrometer pixels, N = number of detected photons.
 """

@@ -5,7 +5,7 @@ A campaign parameter (or a fixed condition) must be one of these names; the simu
 keys. Anything not given takes its `default`. Bounds are the widest values the physics
 (and a typical rig) accept; a campaign may narrow them, never widen them.
 
-How conditions become flows (used by both rigs, see `simulator.flows`):
+How conditions become flows (used by both rigs, see `sdl.vocab.flows`):
   Q_total = V_reactor / residence_time_s; the metal, anion, ligand, dopant and shell
   streams are fractions of Q_total set by the ratios and concentrations below and the
   stock concentrations of each inlet; solvent makes up the rest.
