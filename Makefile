@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e '.[test,serve,notify,export,usb]'
+	$(BIN)/python -m pip install --quiet -e '.[test,serve,notify,export,usb,cluster]'
 	touch $(STAMP)
 
 # A short simulated run of the default campaign (8 Sobol + 8 BO experiments); it ends by
@@ -28,7 +28,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 bench-install: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[test,serve,notify,export,bench]'
+	$(BIN)/python -m pip install --quiet -e '.[test,serve,notify,export,cluster,bench]'
 
 lint: $(STAMP)
 	$(BIN)/ruff check sdl hardware surrogates simulator benchmarks tests

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -59,6 +60,8 @@ class _Signals:
         self._old: dict[int, Any] = {}
 
     def __enter__(self) -> _Signals:
+        if threading.current_thread() is not threading.main_thread():
+            return self  # e.g. a Dask worker thread (sdl sweep): signals are the worker's
         for sig in (signal.SIGINT, signal.SIGTERM):
             self._old[sig] = signal.signal(sig, self._handle)
         return self

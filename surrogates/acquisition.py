@@ -131,7 +131,8 @@ def build_acquisition(
     Returns:
         The acquisition function and its name.
     """
-    sampler = SobolQMCNormalSampler(sample_shape=torch.Size([settings.mc_samples]), seed=seed)
+    mc = settings.hv_mc_samples if problem.multi else settings.mc_samples
+    sampler = SobolQMCNormalSampler(sample_shape=torch.Size([mc]), seed=seed)
     constraints = problem.constraint_callables() or None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -156,7 +157,8 @@ def build_acquisition(
 
 
 def optimize(
-    acq: AcquisitionFunction, encoder: Encoder, q: int, seed: int, settings: Settings
+    acq: AcquisitionFunction, encoder: Encoder, q: int, seed: int, settings: Settings,
+    multi: bool = False,
 ) -> tuple[torch.Tensor, float]:
     """Maximise the acquisition over the encoded cube subject to linear input constraints.
 
@@ -166,6 +168,7 @@ def optimize(
         q: batch size.
         seed: seeds the raw samples and restart selection.
         settings: restarts, raw samples, iterations.
+        multi: the acquisition is qLogNEHVI (uses `settings.hv_raw_samples`).
 
     Returns:
         (q, D) candidates and the acquisition value of the batch.
@@ -176,20 +179,23 @@ def optimize(
         (torch.as_tensor(i, dtype=torch.long), torch.as_tensor(c, dtype=DTYPE), float(r))
         for i, c, r in encoder.linear_constraints_encoded()
     ] or None
-    options = {"seed": seed, "maxiter": settings.maxiter, "batch_limit": 64}
+    options = {"seed": seed, "maxiter": settings.maxiter, "batch_limit": 64, "ftol": settings.ftol}
+    if ineq is None:
+        options["factr"] = None  # L-BFGS-B: stop on ftol (SLSQP takes ftol alone)
+    raw = settings.hv_raw_samples if multi else settings.raw_samples
     combos = encoder.categorical_combinations(settings.max_categorical_combinations)
     with manual_seed(seed), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if combos:
             X, val = optimize_acqf_mixed(
                 acq, bounds=bounds, q=q, num_restarts=settings.num_restarts,
-                raw_samples=settings.raw_samples, fixed_features_list=combos,
+                raw_samples=raw, fixed_features_list=combos,
                 options=options, inequality_constraints=ineq,
             )
         else:
             X, val = optimize_acqf(
                 acq, bounds=bounds, q=q, num_restarts=settings.num_restarts,
-                raw_samples=settings.raw_samples, options=options,
+                raw_samples=raw, options=options,
                 inequality_constraints=ineq,
             )
     X = X.detach().reshape(q, D)

@@ -154,12 +154,12 @@ def _bo_step(campaign, encoder, history, k, pending, n, settings, seed):
     acq, acq_name = build_acquisition(fitted.model, problem, X_base, X_pending, seed, settings,
                                       ref_point=ref, weights=weights)
     try:
-        Z, value = optimize(acq, encoder, n, seed, settings)
+        Z, value = optimize(acq, encoder, n, seed, settings, problem.multi)
     except _ACQ_ERRORS as e:
         notes.append(f"{type(e).__name__} in acquisition optimisation; retried with jitter 1e-6")
         try:
             with cholesky_jitter(float_value=1e-4, double_value=1e-6):
-                Z, value = optimize(acq, encoder, n, seed, settings)
+                Z, value = optimize(acq, encoder, n, seed, settings, problem.multi)
         except _ACQ_ERRORS as e2:
             return fallback(f"acquisition failed twice ({type(e2).__name__})")
 

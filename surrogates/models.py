@@ -99,8 +99,13 @@ def _build(X: torch.Tensor, Y: torch.Tensor, Yvar: torch.Tensor | None,
 
 
 def _fit(X: torch.Tensor, Y: torch.Tensor, Yvar: torch.Tensor | None, label: str,
-         settings: Settings) -> tuple[SingleTaskGP, list[str]]:
-    """Fit a (possibly multi-output, batched) SingleTaskGP with retries; see `fit_one`."""
+         settings: Settings, init: dict[str, torch.Tensor] | None = None,
+         maxiter: int | None = None) -> tuple[SingleTaskGP, list[str]]:
+    """Fit a (possibly multi-output, batched) SingleTaskGP with retries; see `fit_one`.
+
+    `init` (hyperparameter name -> value, see `surrogates.warm`) starts the first attempt
+    from those values instead of the prior's defaults; `maxiter` caps its L-BFGS-B
+    iterations. Retries always start from the defaults."""
     notes: list[str] = []
     last: Exception | None = None
     yscale = Y.var(dim=0).clamp_min(1e-12) if Y.shape[0] > 1 else torch.ones(Y.shape[-1], dtype=DTYPE)
@@ -110,10 +115,14 @@ def _fit(X: torch.Tensor, Y: torch.Tensor, Yvar: torch.Tensor | None, label: str
         Yv = Yvar if (attempt == 0 or Yvar is None) else Yvar + jitter * 1e2 * yscale
         try:
             model = _build(X, Y, Yv, noise_floor)
+            kwargs = {}
+            if attempt == 0 and init is not None:
+                model.load_state_dict(init, strict=False)
+                kwargs = {"optimizer_kwargs": {"options": {"maxiter": maxiter}}} if maxiter else {}
             mll = ExactMarginalLogLikelihood(model.likelihood, model)
             with cholesky_jitter(float_value=jitter * 1e2, double_value=jitter), warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                fit_gpytorch_mll(mll)
+                fit_gpytorch_mll(mll, **kwargs)
             model.eval()
             if attempt:
                 notes.append(f"{label}: {type(last).__name__} on fit; refit with jitter {jitter:.0e}")
@@ -187,6 +196,8 @@ def fit_models(data: dict[str, OutcomeData], settings: Settings = DEFAULT) -> Fi
         data: outcome name -> training data (order kept as the model's output order).
         settings: optimiser settings.
     """
+    from surrogates.warm import fit_warm
+
     t0 = time.perf_counter()
     items = list(data.values())
     shared = len(items) > 1 and all(
@@ -196,14 +207,13 @@ def fit_models(data: dict[str, OutcomeData], settings: Settings = DEFAULT) -> Fi
     if shared:
         Y = torch.cat([d.Y for d in items], dim=-1)
         Yvar = None if items[0].Yvar is None else torch.cat([d.Yvar for d in items], dim=-1)
-        model, notes = _fit(items[0].X, Y, Yvar, "+".join(data), settings)
-        loo_vals = loo_rmse_all(model) if items[0].X.shape[0] >= 3 else [math.nan] * len(items)
+        model, notes, loo_vals = fit_warm(items[0].X, Y, Yvar, "+".join(data), settings)
         loo = dict(zip(data, loo_vals, strict=True))
         return FittedModels(model, list(data), loo, time.perf_counter() - t0, notes)
     models, notes, loo = [], [], {}
     for name, d in data.items():
-        m, n = fit_one(d, name, settings)
+        m, n, loo_m = fit_warm(d.X, d.Y, d.Yvar, name, settings)
         models.append(m)
         notes.extend(n)
-        loo[name] = loo_rmse(m) if d.X.shape[0] >= 3 else math.nan
+        loo[name] = loo_m[0]
     return FittedModels(ModelListGP(*models), list(data), loo, time.perf_counter() - t0, notes)

@@ -1,4 +1,4 @@
-"""`sdl bench g2|bo|sim|spectra|ptu [options]`: run a benchmark from `benchmarks/`.
+"""`sdl bench g2|bo|sim|spectra|ptu|campaign|sweep [options]`: run a benchmark from `benchmarks/`.
 
 Each benchmark module `benchmarks.bench_<target>` has `main(argv) -> int` and parses its
 own options (all accept `--json`); peers come from the `bench` extra.
@@ -11,7 +11,7 @@ import importlib
 
 from sdl.errors import SdlError
 
-TARGETS = ("g2", "bo", "sim", "spectra", "ptu", "dashboard")
+TARGETS = ("g2", "bo", "sim", "spectra", "ptu", "dashboard", "campaign", "sweep")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
