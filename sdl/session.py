@@ -125,6 +125,11 @@ class Session:
         campaign_text = Path(campaign_path).read_bytes()
         campaign = campaign_from_dict(parse_toml_bytes(campaign_text, str(campaign_path)),
                                       str(campaign_path))
+        extra: dict[str, Any] = {}
+        if campaign.strategy.related:  # transfer learning: what the proposals will depend on
+            from sdl.related import related_digests
+
+            extra["related"] = related_digests(campaign)
         run_dir = prepare_out_dir(out) if out else new_run_dir(base, campaign.name)
         lock = RunLock(run_dir).acquire()
         (run_dir / CAMPAIGN_NAME).write_bytes(campaign_text)
@@ -142,6 +147,7 @@ class Session:
             seed=campaign.seed,
             budget_experiments=int(budget or campaign.budget.experiments),
             versions=library_versions(),
+            **extra,
         )
         return cls(run_dir, campaign, record, lock)
 
