@@ -198,6 +198,8 @@ class BenchRig:
     meets the same drift, the same noise draws and the same random equipment failures.
     """
 
+    last: BenchRig | None = None  # the rig of the latest run (its `lab` costs)
+
     def __init__(self, problem: BenchProblem, seed: int):
         from simulator.rig import SimulatedRig
 
@@ -205,6 +207,8 @@ class BenchRig:
         self.rig = SimulatedRig(problem.material, seed)
         self.rig.prepare()
         self.n = 0
+        self.lab: list[tuple[float, float]] = []  # per experiment: (lab s, solvent mL)
+        BenchRig.last = self
 
     def run(self, cond: dict[str, Any]) -> Result:
         from sdl.analysis.score import score
@@ -212,6 +216,7 @@ class BenchRig:
         camp = self.problem.campaign
         self.n += 1
         raw = self.rig.run({**camp.fixed, **cond}, f"e{self.n:04d}", photons=self.problem.photons)
+        self.lab.append(lab_cost(raw, self.problem.photons))
         if raw.failure is not None:
             return Result({}, raw.failure.kind, 0.0)
         truth = raw.truth
@@ -385,6 +390,27 @@ def experiments_to_target(scores: list[float], best: float, budget: int, fractio
     return budget + 1
 
 
+def lab_cost(raw: Any, photons: bool) -> tuple[float, float]:
+    """(lab seconds, solvent mL) of one simulated run: the simulator's `lab_time` device-log
+    entry (`sdl.vocab.labtime`: settle + flush + measure) plus the photon acquisition of a
+    run that measured; (0, 0) for a run refused before anything moved."""
+    for e in raw.device_log or []:
+        if e.get("kind") == "lab_time":
+            v = e["value"]
+            acq = float(raw.metadata.get("acquisition_s", 0.0)) if photons and raw.failure is None else 0.0
+            return float(v["total_s"]) + acq, float(v["solvent_ml"])
+    return 0.0, 0.0
+
+
+def lab_to_target(labs: list[list[tuple[float, float]]], ett: list[int]) -> dict[str, Any]:
+    """`lab_seconds_to_target` and `solvent_ml_to_target` summaries: lab time and solvent
+    summed over each run's experiments up to its experiments_to_target (all of the budget
+    when censored)."""
+    secs = [round(sum(c[0] for c in lab[:n]), 1) for lab, n in zip(labs, ett, strict=True)]
+    ml = [round(sum(c[1] for c in lab[:n]), 3) for lab, n in zip(labs, ett, strict=True)]
+    return {"lab_seconds_to_target": _summary(secs), "solvent_ml_to_target": _summary(ml)}
+
+
 def _summary(values: list[int]) -> dict[str, Any]:
     q = np.percentile(values, [25, 50, 75])
     return {"median": float(q[1]), "iqr": [float(q[0]), float(q[2])], "values": values}
@@ -478,11 +504,13 @@ def main(argv: list[str]) -> int:
     }
     for problem in make_problems([p for p in args.problems.split(",") if p], sweep, args.acquisition_s):
         runs: dict[str, list[list[float]]] = {}
+        labs: dict[str, list[list[tuple[float, float]]]] = {}
         res: dict[str, Any] = {"best_score_sweep": round(problem.best, 4)}
         if problem.photons:
             res["acquisition_s"] = problem.campaign.fixed.get("acquisition_s")
         for method in methods:
             runs[method], secs = [], []
+            labs[method] = []
             for s in range(seeds):
                 seed = 1000 + s
                 t0 = time.perf_counter()
@@ -493,6 +521,7 @@ def main(argv: list[str]) -> int:
                 else:
                     scores, sec = run_baybe(problem, seed, budget)
                 runs[method].append(scores)
+                labs[method].append(list(BenchRig.last.lab))
                 secs.extend(sec)
                 print(f"{problem.name:14s} {method:7s} seed {seed}: best true score "
                       f"{max(scores):.3f} ({time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)
@@ -506,6 +535,7 @@ def main(argv: list[str]) -> int:
             res[method].update({"experiments_to_target": _summary(ett),
                                 "true_scores": [[round(x, 5) for x in sc] for sc in runs[method]],
                                 "reached": sum(v <= budget for v in ett) / len(ett)})
+            res[method].update(lab_to_target(labs[method], ett))
         if "sobol" in res:
             for m in methods:
                 res[m]["acceleration_factor_vs_sobol"] = round(
@@ -522,7 +552,8 @@ def main(argv: list[str]) -> int:
                 q = e["experiments_to_target"]
                 print(f"  {m:7s} median {q['median']:5.1f}  IQR {q['iqr'][0]:.1f}-{q['iqr'][1]:.1f}  "
                       f"reached {e['reached']:.0%}  accel {e.get('acceleration_factor_vs_sobol', float('nan')):.2f}  "
-                      f"{e['seconds_per_iteration']:.2f} s/iter")
+                      f"{e['seconds_per_iteration']:.2f} s/iter  "
+                      f"lab {e['lab_seconds_to_target']['median'] / 60:.0f} min to target")
         for t in report["timing"]:
             ax = f", Ax {t['ax_propose_seconds']:.2f} s" if "ax_propose_seconds" in t else ""
             print(f"timing n={t['n']} d=5 q=1: fit {t['fit_seconds']:.2f} s, propose {t['propose_seconds']:.2f} s{ax}")

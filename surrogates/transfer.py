@@ -81,9 +81,14 @@ def fit_multitask(X_tasks: Sequence[Any], Y_tasks: Sequence[Any],
     model = MultiTaskGP(X, Y, task_feature=-1, train_Yvar=Yvar, output_tasks=[0],
                         all_tasks=list(range(len(Xs))))
     mll = ExactMarginalLogLikelihood(model.likelihood, model)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fit_gpytorch_mll(mll)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # small matrices: threads only add contention (and last digits)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fit_gpytorch_mll(mll)
+    finally:
+        torch.set_num_threads(threads)
     model.eval()
     return model, task_correlation(model)
 

@@ -148,3 +148,28 @@ def lab_time(previous: Mapping[str, Any] | None, conditions: Mapping[str, Any],
                    acquisition_s=acq,
                    solvent_ml=float(flows.get("solvent", 0.0)) * pumped_s / 60.0 / 1000.0,
                    liquid_ml=q_total * pumped_s / 60.0 / 1000.0)
+
+
+def run_lab_time(full_conditions: list[Mapping[str, Any]], material: str,
+                 timing: FlowTiming = DEFAULT_TIMING, photons: bool = False) -> tuple[float, float]:
+    """(lab seconds, solvent mL) of experiments run in this order (complete conditions).
+
+    Conditions the material's stocks cannot deliver count their settling time only.
+    """
+    from sdl.vocab.flows import FlowInfeasible, flow_chemistry, flows_from_conditions
+
+    chem = flow_chemistry(material)
+    total_s = solvent_ml = 0.0
+    prev = None
+    for c in full_conditions:
+        try:
+            flows = flows_from_conditions(c, chem, timing.reactor_volume_ul)
+        except (FlowInfeasible, KeyError, ValueError, ZeroDivisionError):
+            total_s += settle_seconds(prev, c, timing)
+            prev = c
+            continue
+        lt = lab_time(prev, c, flows, timing, photons)
+        total_s += lt.total_s
+        solvent_ml += lt.solvent_ml
+        prev = c
+    return total_s, solvent_ml
