@@ -52,7 +52,9 @@ def main(argv: list[str]) -> int:
             tr = run_campaign(problem, camp, 1000 + s, budget)
             traces[arm].append(tr)
             print(f"batch {arm:9s} seed {1000 + s}: best true score {max(tr.scores):.3f}, "
-                  f"lab {sum(c[0] for c in tr.lab) / 60:.0f} min", file=sys.stderr, flush=True)
+                  f"lab {sum(c[0] for c in tr.lab) / 60:.0f} min; vs sweep best: experiments "
+                  f"{(n := experiments_to_target(tr.scores, problem.best, budget, args.target_fraction))}, "
+                  f"lab {sum(c[0] for c in tr.lab[:n]):.0f} s", file=sys.stderr, flush=True)
     best = max([problem.best] + [max(t.scores) for ts in traces.values() for t in ts])
     report: dict[str, Any] = {"problem": "cdse-colour", "batch": args.batch, "seeds": seeds,
                               "budget": budget, "target_fraction": args.target_fraction,

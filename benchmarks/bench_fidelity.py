@@ -71,7 +71,9 @@ def main(argv: list[str]) -> int:
             tr = run_campaign(problem, camp, 1000 + s, budget)
             traces[arm].append(tr)
             print(f"fidelity {arm:14s} seed {1000 + s}: best true score {max(tr.scores):.3f}, "
-                  f"instrument {sum(float(c.get('acquisition_s', HIGH_S)) for c in tr.conditions):.0f} s",
+                  f"instrument {sum(float(c.get('acquisition_s', HIGH_S)) for c in tr.conditions):.0f} s; "
+                  f"vs sweep best: (experiments, instrument s) "
+                  f"{to_target(tr.conditions, tr.scores, problem.best, args.target_fraction, budget)}",
                   file=sys.stderr, flush=True)
     best = max([problem.best] + [max(t.scores) for ts in traces.values() for t in ts])
     report: dict[str, Any] = {"problem": "single-photon", "seeds": seeds, "budget": budget,

@@ -100,7 +100,10 @@ def main(argv: list[str]) -> int:
             traces[arm].append(tr)
             rho = [i.details.get("transfer", {}).get("rho") for i in tr.infos if i.details.get("transfer")]
             print(f"transfer {arm:9s} seed {1000 + s}: best true score {max(tr.scores):.3f}"
-                  + (f", last rho {rho[-1]}" if rho else ""), file=sys.stderr, flush=True)
+                  + (f", last rho {rho[-1]}" if rho else "")
+                  + f"; vs sweep best: experiments "
+                  f"{experiments_to_target(tr.scores, problem.best, budget, args.target_fraction)}",
+                  file=sys.stderr, flush=True)
     best = max([problem.best] + [max(t.scores) for ts in traces.values() for t in ts])
     report: dict[str, Any] = {"problem": "CdSe pl_peak_nm 600 +/- 3 nm", "seeds": seeds,
                               "budget": budget, "related_experiments": RELATED_N,
