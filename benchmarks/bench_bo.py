@@ -6,8 +6,9 @@ Two problems, each the campaign file's parameters, fixed conditions and strategy
   (pl_peak_nm = 620 +/- 3 nm). True score of an experiment: 1 / (1 + ((pl - 620) / 3)^2)
   with pl the PL peak the reactor really produced.
 * **single-photon**: `campaigns/single_photon.toml` as is (minimise g2_zero subject to
-  plqy >= 0.3 and 600 <= pl_peak_nm <= 630). True score: 1 - g2_zero_expected (the
-  ensemble g2(0) at that excitation) when the true outcomes meet the constraints, else 0.
+  plqy >= 0.3, 600 <= pl_peak_nm <= 630 and count_rate_kcps >= 100). True score:
+  1 - g2_zero_expected (the ensemble g2(0) at that excitation) when the true outcomes meet
+  the campaign's constraints, else 0.
   Measured g2(0) comes from one dot's simulated HBT photon stream, analysed by the
   photon core (so it carries dot-to-dot scatter and shot noise, as in a lab).
 
@@ -105,11 +106,17 @@ def _colour_score(truth: dict[str, Any]) -> float:
     return 1.0 / (1.0 + ((pl - 620.0) / 3.0) ** 2)
 
 
+SP_CONSTRAINTS = (("plqy", 0.3, math.inf), ("pl_peak_nm", 600.0, 630.0),
+                  ("count_rate_kcps", 100.0, math.inf))   # campaigns/single_photon.toml
+SP_OUTCOMES = ("g2_zero", "plqy", "pl_peak_nm", "count_rate_kcps")
+
+
 def _sp_score(truth: dict[str, Any]) -> float:
-    g2, plqy, pl = (truth.get(k) for k in ("g2_zero_expected", "plqy", "pl_peak_nm"))
-    if any(v is None or not math.isfinite(v) for v in (g2, plqy, pl)):
+    g2 = truth.get("g2_zero_expected")
+    vals = [truth.get(name) for name, _, _ in SP_CONSTRAINTS]
+    if any(v is None or not math.isfinite(v) for v in (g2, *vals)):
         return 0.0
-    ok = plqy >= 0.3 and 600.0 <= pl <= 630.0
+    ok = all(lo <= v <= hi for v, (_, lo, hi) in zip(vals, SP_CONSTRAINTS, strict=True))
     return max(0.0, 1.0 - g2) if ok else 0.0
 
 
@@ -288,7 +295,7 @@ def _ax_client(problem: BenchProblem, seed: int) -> Any:
     ])
     if problem.name == "single-photon":
         client.configure_optimization(objective="-g2_zero", outcome_constraints=[
-            "plqy >= 0.3", "pl_peak_nm >= 600", "pl_peak_nm <= 630"])
+            "plqy >= 0.3", "pl_peak_nm >= 600", "pl_peak_nm <= 630", "count_rate_kcps >= 100"])
     else:
         client.configure_optimization(objective="desirability")
     # The initial design is attached as trials before the first get_next_trials; with a
@@ -309,8 +316,8 @@ def run_ax(problem, seed, budget) -> tuple[list[float], list[float]]:
         meas = r.outcomes
         if problem.name == "cdse-colour" and "pl_peak_nm" in meas:
             client.complete_trial(idx, raw_data={"desirability": _desirability(meas["pl_peak_nm"][0])})
-        elif problem.name != "cdse-colour" and all(k in meas for k in ("g2_zero", "plqy", "pl_peak_nm")):
-            client.complete_trial(idx, raw_data={k: meas[k] for k in ("g2_zero", "plqy", "pl_peak_nm")})
+        elif problem.name != "cdse-colour" and all(k in meas for k in SP_OUTCOMES):
+            client.complete_trial(idx, raw_data={k: meas[k] for k in SP_OUTCOMES})
         else:
             client.mark_trial_failed(idx)
 
@@ -358,13 +365,13 @@ def run_baybe(problem, seed, budget) -> tuple[list[float], list[float]]:
         r = rig.run(cond)
         scores.append(r.score)
         meas = r.outcomes
-        need = ("pl_peak_nm",) if problem.name == "cdse-colour" else ("g2_zero", "plqy", "pl_peak_nm")
+        need = ("pl_peak_nm",) if problem.name == "cdse-colour" else SP_OUTCOMES
         if not all(k in meas for k in need):
             y = min(seen) if seen else -10.0
         elif problem.name == "cdse-colour":
             y = _desirability(meas["pl_peak_nm"][0])
         else:
-            ok = meas["plqy"][0] >= 0.3 and 600 <= meas["pl_peak_nm"][0] <= 630
+            ok = all(lo <= meas[n][0] <= hi for n, lo, hi in SP_CONSTRAINTS)
             y = -meas["g2_zero"][0] - (0.0 if ok else 1.0)
         seen.append(y)
         row = to_baybe(cond)

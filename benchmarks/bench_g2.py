@@ -131,15 +131,9 @@ def run(quick: bool = False) -> dict:
             identical_counts_linear=bool(np.array_equal(pc_lin, ours_lin_sub)),
             identical_counts_log=bool(np.array_equal(pc_log, ours_log_sub)),
         )
-    try:
-        from benchmarks import bench_ptu
-    except ImportError:
-        bench_ptu = None
-    ptu = None
-    if bench_ptu is not None and hasattr(bench_ptu, "run"):
-        ptu = bench_ptu.run(quick)
-    if isinstance(ptu, dict):
-        out.update(ptu)
+    from benchmarks import bench_ptu
+
+    out.update(bench_ptu.run(quick))
     out.setdefault("ptu_speed_ratio_vs_tttrlib", None)
     return out
 

@@ -1,14 +1,27 @@
 """Typed exceptions of the hardware layer.
 
 Every error carries the data needed to diagnose it (the raw bytes, the alarm code, the
-device name) and says the next step. `HardwareError` is the base class; the loop and
-`sdl devices check` catch it and print `str(err)` on one line.
+device name) and says the next step. `HardwareLayerError` is the layer's base (the CLI
+maps it to one line and exit code 3, `sdl.errors.exit_code_of`); under it `HardwareError`
+(a device or port problem, which drivers retry and the loop and `sdl devices check` catch)
+and `RigUnavailable` (the rig as a whole cannot go on).
 """
 
 from __future__ import annotations
 
 
-class HardwareError(Exception):
+class HardwareLayerError(Exception):
+    """Base of every error of the hardware layer; exit code 3 (the rig needs attention)."""
+
+    exit_code = 3
+
+
+class RigUnavailable(HardwareLayerError):
+    """The rig as a whole cannot go on: a device that cannot be brought up, or one that
+    stayed silent after the reconnect policy. The message says what to do next."""
+
+
+class HardwareError(HardwareLayerError):
     """A device or port problem.
 
     Attributes:

@@ -1,5 +1,5 @@
 """Pure pieces of a FlowRig run plan: conditions -> inlet flows, flush time, and the
-detector stream of a photon file. No device I/O here."""
+photon stream of a photon file. No device I/O here."""
 
 from __future__ import annotations
 
@@ -29,29 +29,21 @@ def flush_seconds(flows: Mapping[str, float], reactor: Any) -> float:
     return reactor.flush_volumes * t * 60.0
 
 
-def detector_stream(data: Any) -> tuple[np.ndarray, np.ndarray, int]:
-    """Photon timestamps, detector index (0/1) and sync period from a parsed photon file.
+def photon_stream(data: Any) -> tuple[np.ndarray, np.ndarray, int]:
+    """Photon timestamps, channels and sync period of a parsed photon file, as recorded.
 
     Args:
         data: `sdl.analysis.photon_files.PhotonData`-like (timestamps_ps (N,) int64,
             channels (N,) uint8, sync_period_ps).
 
     Returns:
-        (timestamps_ps (M,) int64, channels (M,) uint8 in {0, 1}, sync_period_ps): the two
-        lowest detector inputs mapped to 0 and 1; channel 0 is dropped as the sync input
-        when more than two inputs are present (readers number detectors from 1).
+        (timestamps_ps (N,) int64, channels (N,) uint8 as the time tagger numbered them,
+        sync_period_ps). Which channels are detectors (and which one a time-tagged sync)
+        is decided at analysis time, by the photon front end (`sdl.analysis.photon_frontend`).
     """
-    ts = np.asarray(data.timestamps_ps, dtype=np.int64)
-    ch = np.asarray(data.channels)
-    detectors = sorted(int(c) for c in np.unique(ch))
-    if len(detectors) > 2 and detectors[0] == 0:
-        detectors = detectors[1:]
-    index = {c: i for i, c in enumerate(detectors[:2])}
-    keep = np.isin(ch, list(index))
-    mapped = np.zeros(int(keep.sum()), dtype=np.uint8)
-    for c, i in index.items():
-        mapped[ch[keep] == c] = i
-    return ts[keep], mapped, int(getattr(data, "sync_period_ps", 0) or 0)
+    return (np.asarray(data.timestamps_ps, dtype=np.int64),
+            np.asarray(data.channels, dtype=np.uint8),
+            int(getattr(data, "sync_period_ps", 0) or 0))
 
 
 def plan_lab_time(previous: Mapping[str, Any] | None, conditions: Mapping[str, Any],

@@ -27,7 +27,7 @@ Interlocks (`hardware.interlocks`) are checked on every poll (every `poll_s`) an
 between acquisitions. Device failures go through the drivers' retry policy first; a
 device still silent trips the interlock, then `reconnects` attempts are made to bring it
 back: if it returns, the experiment is failed and the campaign continues; if not,
-`DeviceLost` (an `sdl.errors.HardwareUnavailable`) is raised after the safe state and the
+`DeviceLost` (a `hardware.errors.RigUnavailable`) is raised after the safe state and the
 loop stops cleanly.
 
 Clock and sleep are injected (`clock() -> s`, `sleep(s)`): tests drive the emulators'
@@ -41,12 +41,13 @@ import math
 import threading
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from hardware.errors import CommandRejected, DeviceAlarm, HardwareError
-from hardware.flowplan import detector_stream, flush_seconds, plan_flows
+from hardware.flowplan import flush_seconds, photon_stream, plan_flows
 from hardware.interlocks import (
     PUMP_ALARM_CODES,
     DeviceLost,
@@ -123,6 +124,9 @@ class FlowRig:
         heat_timeout_s: extra time beyond the ramp to reach a stable temperature.
         measure_allowance_s: pump time planned for the measurement after the flush.
         photon_timeout_s: wait for a photon file.
+        photon_reader: parses a photon file (path -> object with timestamps_ps, channels,
+            sync_period_ps); needed when the rig has a photon_timer (`sdl.rigs` passes
+            `sdl.analysis.photon_files.read_photon_file`).
     """
 
     def __init__(self, rig_file: Any, *, clock: Callable[[], float] | None = None,
@@ -130,8 +134,10 @@ class FlowRig:
                  retry: RetryPolicy | None = None, reconnects: int = 2,
                  light_path: LightPath | None = None, material: str = "CdSe",
                  idle_setpoint_c: float = IDLE_SETPOINT_C, heat_timeout_s: float = 900.0,
-                 measure_allowance_s: float = 60.0, photon_timeout_s: float = 120.0):
+                 measure_allowance_s: float = 60.0, photon_timeout_s: float = 120.0,
+                 photon_reader: Callable[[Path], Any] | None = None):
         self.rig_file = rig_file
+        self.photon_reader = photon_reader
         optics = [d for d in rig_file.devices if d.role == "optics"]
         self._optics_dev = optics[0] if optics else None
         scale = self._optics_dev.time_scale if self._optics_dev is not None else 1.0
@@ -205,7 +211,11 @@ class FlowRig:
                                                              timeout_s=dev.timeout_s,
                                                              retry=self.retry, name=dev.name)
                 elif dev.role == "photon_timer" and self.photon_folder is None:
-                    self.photon_folder = PhotonFolder(dev.folder, settle_s=dev.settle_s,
+                    if self.photon_reader is None:
+                        raise RigNotReady(f"{dev.name}: a photon_timer needs a photon-file "
+                                          "reader (FlowRig(photon_reader=...))")
+                    self.photon_folder = PhotonFolder(dev.folder, reader=self.photon_reader,
+                                                      settle_s=dev.settle_s,
                                                       poll_s=self.poll_s, clock=self.clock,
                                                       sleep=self.sleep, name=dev.name)
                 elif dev.role == "optics" and self.light is None:
@@ -577,7 +587,7 @@ class FlowRig:
                     raise _Failed(Failure("device", f"photon_timeout:{name}", str(err)))
                 self.sleep(self.poll_s)
         self._set_light("dark")
-        ts, ch, sync = detector_stream(found.data)
+        ts, ch, sync = photon_stream(found.data)
         spectra["photon_timestamps_ps"], spectra["photon_channels"] = ts, ch
         spectra["sync_period_ps"] = sync
         span_ps = int(ts[-1] - ts[0]) if ts.size > 1 else 0

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from sdl.errors import HardwareUnavailable
+from hardware.errors import RigUnavailable
 
 # NE-1000 alarm letter -> interlock reason code.
 PUMP_ALARM_CODES = {"S": "pump_stall", "T": "lost_heartbeat", "R": "pump_reset",
@@ -268,7 +268,7 @@ def default_interlocks(max_temperature_c: float, heartbeat_s: float = 1.0) -> Su
                        PumpAlarm(), SpectrometerNotAnswering(), LostHeartbeat(heartbeat_s)])
 
 
-class DeviceLost(HardwareUnavailable):
+class DeviceLost(RigUnavailable):
     """A device stayed unreachable after the reconnect policy: the campaign must stop.
 
     Raised out of `FlowRig.run()` after the rig is in its safe state; the loop records
@@ -287,5 +287,5 @@ class DeviceLost(HardwareUnavailable):
             "cable, then `sdl resume` the run directory")
 
 
-class RigNotReady(HardwareUnavailable):
+class RigNotReady(RigUnavailable):
     """`FlowRig.prepare()` could not bring a device up, or the rig lacks a capability."""

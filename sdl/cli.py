@@ -2,8 +2,9 @@
 
 Each command module exposes `register(subparsers)`; it must import nothing heavy at
 module level (torch, numba kernels and drivers are imported inside the handler) so that
-`sdl --help` and `sdl validate` stay fast. Errors the user can act on (`SdlError`) print
-as one line on stderr and exit non-zero; a traceback is shown only with SDL_DEBUG=1.
+`sdl --help` and `sdl validate` stay fast. Errors the user can act on (any layer's error
+base, `sdl.errors.exit_code_of`) print as one line on stderr and exit non-zero; a
+traceback is shown only with SDL_DEBUG=1.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import os
 import sys
 
 from sdl import __version__
-from sdl.errors import SdlError
+from sdl.errors import exit_code_of
 
 COMMAND_MODULES = (
     "run",
@@ -60,15 +61,16 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         code = args.func(args)
-    except SdlError as e:
-        print(f"sdl {args.command}: error: {e}", file=sys.stderr)
-        return e.exit_code
     except KeyboardInterrupt:
         print(f"sdl {args.command}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 1
     except Exception as e:  # noqa: BLE001 - last line of defence: one line, not a traceback
+        user_code = exit_code_of(e)  # any layer's error base: the user can act on it
+        if user_code is not None:
+            print(f"sdl {args.command}: error: {e}", file=sys.stderr)
+            return user_code
         if os.environ.get("SDL_DEBUG"):
             raise
         print(

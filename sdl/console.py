@@ -4,8 +4,38 @@ and the ETA), a line while the optimiser is thinking, and a live progress bar
 
 from __future__ import annotations
 
+import math
 import sys
 from typing import Any
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """'1 experiment', '2 experiments' (`many` for irregular plurals)."""
+    return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
+def sig4(x: Any) -> str:
+    """A number for people: 4 significant digits (the record and --json keep full
+    precision); other values as they are."""
+    if isinstance(x, bool) or not isinstance(x, int | float):
+        return str(x)
+    if isinstance(x, int):
+        return str(x)
+    return f"{x:.4g}" if math.isfinite(x) else str(x)
+
+
+def estimate_text(o: Any) -> str:
+    """An outcome for people: '618.2 ± 0.4', '31' (no error bar given: no '± 0'), or its
+    marker ('flat_spectrum')."""
+    if not isinstance(o, dict):
+        return str(o)
+    v = o.get("value")
+    if v is None:
+        return str(o.get("no_outcome") or "n/a")
+    se = o.get("stderr")
+    if isinstance(se, int | float) and not isinstance(se, bool) and math.isfinite(se) and se > 0:
+        return f"{sig4(v)} ± {se:.2g}"
+    return sig4(v)
 
 
 class LoopConsole:
@@ -54,11 +84,13 @@ class LoopConsole:
         if session.budget_left() <= 0:
             return
         n_done = len(session.state.completed)
+        n_prior = sum(len(p.get("rows") or []) for p in getattr(session.state, "priors", []))
         kind = session.campaign.strategy.kind
         initial = session.campaign.strategy.initial
-        what = ("fitting models and choosing" if kind == "bo" and n_done >= initial
+        what = ("fitting models and choosing" if kind == "bo" and n_done + n_prior >= initial
                 else "choosing")
-        line = f"optimiser thinking: {what} {session.next_id()} ({n_done} results so far)..."
+        seen = f"{n_done} results so far" + (f" + {n_prior} prior" if n_prior else "")
+        line = f"optimiser thinking: {what} {session.next_id()} ({seen})..."
         if self._progress is not None:
             self._progress.update(self._task, best=line[:80])
         else:

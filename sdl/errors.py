@@ -1,10 +1,15 @@
-"""Typed exceptions of the `sdl` spine.
+"""Typed exceptions of the `sdl` spine, and the map from every layer's error base to an
+exit code.
 
-Every error the CLI can meet from bad user input derives from `SdlError`; the CLI prints
-its message on one line and exits with `exit_code`, never with a traceback.
+Each layer has its own base: `SdlError` (the spine, here), `sdl.analysis.errors.AnalysisError`,
+`hardware.errors.HardwareLayerError`, `surrogates.errors.SurrogateError`. None derives from
+another. The CLI and the loop print any of them on one line and exit with its `exit_code`
+(`exit_code_of`), never with a traceback.
 """
 
 from __future__ import annotations
+
+import functools
 
 
 class SdlError(Exception):
@@ -31,11 +36,37 @@ class RunDirectoryLocked(RecordError):
     """Another process holds the run directory's lock file."""
 
 
-class AnalysisInputError(SdlError):
-    """An input file for `sdl analyze` is malformed; the message names where."""
+class TellError(SdlError, ValueError):
+    """An ask/tell `tell()` was given outcomes the campaign cannot take; nothing recorded."""
+
+
+class ResumeRefused(SdlError):
+    """`sdl resume` (or `Campaign.resume`) will not continue this run: another kind of
+    driver made it. Nothing was recorded."""
+
+
+class RigIdentityChanged(SdlError):
+    """The devices answering are not the ones the run was recorded with."""
 
 
 class HardwareUnavailable(SdlError):
     """A device named in a rig file cannot be reached."""
 
     exit_code = 3
+
+
+@functools.cache
+def _layer_bases() -> tuple[type[BaseException], ...]:
+    from hardware.errors import HardwareLayerError
+    from sdl.analysis.errors import AnalysisError
+    from surrogates.errors import SurrogateError
+
+    return (SdlError, AnalysisError, HardwareLayerError, SurrogateError)
+
+
+def exit_code_of(exc: BaseException) -> int | None:
+    """The exit code of an error a user can act on (an instance of one layer's error
+    base: its `exit_code`), or None for anything else (a bug)."""
+    if isinstance(exc, _layer_bases()):
+        return int(getattr(exc, "exit_code", 2))
+    return None

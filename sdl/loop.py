@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sdl.critical import defer_if_critical
-from sdl.errors import SdlError
+from sdl.errors import exit_code_of
 from sdl.session import Session, Trial
 from sdl.utility import best_index, target_reached
 
@@ -98,6 +98,9 @@ def run_loop(session: Session, rig: Any, *, say: Callable[[str], None] = print,
     with _Signals(say) as sigs:
         try:
             rig.prepare()
+            from sdl.rigs import device_identities
+
+            session.identify_rig(device_identities(rig))  # hardware: same devices as recorded
             limits = rig.limits()
             faults: list[str] = []  # reasons of the rig faults in a row, this process
             for trial in recover(session, rig, photons, say):
@@ -136,8 +139,8 @@ def run_loop(session: Session, rig: Any, *, say: Callable[[str], None] = print,
                 # the StopRequested raised by the handler surfaced wrapped by library code
                 # (e.g. numba's SystemError, a driver's error): it is still the signal
                 result = _signal_result(sigs.signame, f" (surfaced as {type(e).__name__})")
-            elif isinstance(e, SdlError):
-                result = LoopResult("error", e.exit_code, str(e))
+            elif exit_code_of(e) is not None:
+                result = LoopResult("error", exit_code_of(e), str(e))
             else:
                 log.exception("loop failed")
                 result = LoopResult("error", 1, f"{type(e).__name__}: {e}")

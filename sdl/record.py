@@ -10,7 +10,8 @@ around them.
 
 Event kinds (payload keys in DESIGN.md / sdl.session):
 campaign_started, proposed, dispatched, measured, scored, failed, safe_state, resumed,
-stopped.
+stopped; rig_identified (device identities read after prepare), rig_changed (`sdl resume
+--rig NEW.toml`), budget_extended (`sdl resume --budget N`): see `sdl.provenance`.
 """
 
 from __future__ import annotations
@@ -38,6 +39,10 @@ EVENT_KINDS = (
     "safe_state",
     "resumed",
     "stopped",
+    "rig_identified",
+    "rig_changed",
+    "budget_extended",
+    "prior",  # earlier experiments seeding the optimiser (sdl.prior); not in the budget
 )
 GENESIS_HASH = "0" * 64
 

@@ -11,7 +11,7 @@ from typing import Any
 from sdl.record import Record
 from sdl.rundir import RECORD_NAME, require_run_dir
 from sdl.schema.load import campaign_from_dict, parse_toml_bytes
-from sdl.session import history_before, observations
+from sdl.session import prior_inputs, proposal_inputs, propose_batch
 from sdl.state import fold
 
 
@@ -42,10 +42,9 @@ def _load(run_dir: Path):
 
 
 def verify(run_dir: str | Path) -> VerifyResult:
-    """Call `surrogates.propose` again for every recorded batch and compare."""
+    """Recompute every recorded batch through the proposal step the loop used
+    (`sdl.session.propose_batch` on `proposal_inputs` just before the batch) and compare."""
     from sdl.session import library_versions
-    from surrogates import propose
-    from surrogates.types import Proposal
 
     run_dir = require_run_dir(run_dir)
     events, state, campaign = _load(run_dir)
@@ -64,16 +63,16 @@ def verify(run_dir: str | Path) -> VerifyResult:
             batches.setdefault(int(ev.payload["k"]), []).append(ev)
     for k, evs in sorted(batches.items()):
         first = evs[0]
-        finished, pending = history_before(state, first.seq)
+        finished, pending = proposal_inputs(state, first.seq)
         got_h = [e.experiment_id for e in finished]
         got_p = [e.experiment_id for e in pending]
         if got_h != first.payload.get("history_ids") or got_p != first.payload.get("pending_ids"):
             res.differences.append({"k": k, "experiment_id": first.experiment_id,
                                     "problem": "history or pending set differs from the record"})
             continue
-        pend = [Proposal(conditions=dict(e.conditions)) for e in pending]
-        proposals, _ = propose(campaign, observations(campaign, finished), k, pend,
-                               int(first.payload.get("n", len(evs))))
+        proposals, _ = propose_batch(campaign, finished, pending, k,
+                                     int(first.payload.get("n", len(evs))),
+                                     priors=prior_inputs(state, first.seq))
         res.decisions += len(evs)
         for ev, prop in zip(evs, proposals, strict=False):  # the budget may cut a batch
             if not _same(ev.payload["conditions"], prop.conditions):

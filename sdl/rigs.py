@@ -2,6 +2,9 @@
 
 With a rig file the loop never falls back silently: a missing device stops the run with
 a clear message unless the user asked for `--fallback-to-simulator`.
+
+This is where the layers meet: the hardware does not decode photon files (it imports no
+analysis), so the rig gets its photon-file reader here.
 """
 
 from __future__ import annotations
@@ -28,28 +31,41 @@ def hardware_rig(rig_path: str | Path, **options: Any) -> Any:
         rig_path: rig file.
         **options: passed to `hardware.flowrig.FlowRig` (clock, sleep, poll_s, material ...).
     """
+    from hardware.errors import HardwareError, RigUnavailable
+    from hardware.flowrig import FlowRig
+    from sdl.analysis.photon_files import read_photon_file
     from sdl.schema.load import load_rig
 
     rig_file = load_rig(rig_path)
-    try:
-        from hardware.errors import HardwareError
-        from hardware.flowrig import FlowRig
-    except ModuleNotFoundError:
-        raise HardwareUnavailable(
-            f"hardware support (FlowRig) is not available in this version, so the devices in "
-            f"{rig_path} cannot be driven; run without --rig to use the simulator, or add "
-            "--fallback-to-simulator"
-        ) from None
+    options.setdefault("photon_reader", read_photon_file)
     rig = FlowRig(rig_file, **options)
     try:
         rig.probe()
-    except (HardwareError, HardwareUnavailable) as e:
+    except (HardwareError, RigUnavailable) as e:
         try:
             rig.close()  # release the ports that did open
         except Exception:  # noqa: BLE001 - the device is already unreachable
             pass
-        if isinstance(e, HardwareUnavailable):
-            raise
+        if isinstance(e, RigUnavailable):
+            raise HardwareUnavailable(str(e)) from None
         raise HardwareUnavailable(
             f"device {e.device or '?'} of {rig_path} is unavailable: {e}") from None
     return rig
+
+
+def device_identities(rig: Any) -> dict[str, str] | None:
+    """{device name: identity (model, serial, firmware)} when the rig can tell, else None.
+
+    Uses `rig.device_identities()` (FlowRig, after `probe()`/`prepare()`); a rig without
+    it, or one that cannot tell yet, gives None (the loop asks again after `prepare()`).
+    """
+    fn = getattr(rig, "device_identities", None)
+    if fn is None:
+        return None
+    try:
+        ids = fn()
+    except Exception:  # noqa: BLE001 - not readable yet (before prepare): asked again later
+        return None
+    if not ids:
+        return None
+    return {str(k): str(v) for k, v in dict(ids).items()}

@@ -2,8 +2,10 @@
 raw/<exp>.h5, report.html and LOCK.
 
 One writer per run directory: the writer holds an exclusive `flock` on LOCK for its whole
-life. The kernel drops the lock when the process dies (even by kill -9), so `sdl resume`
-never needs a stale-lock cleanup, and a second writer fails at once with a clear message.
+life and removes the file when it stops cleanly. The kernel drops the lock when the process
+dies (even by kill -9): the LOCK file left behind is stale, and the next writer reclaims it
+safely (the flock, not the file's presence, decides) and says so. A second writer while the
+first is alive fails at once with a clear message.
 """
 
 from __future__ import annotations
@@ -63,33 +65,61 @@ def require_run_dir(d: str | Path) -> Path:
 
 
 class RunLock:
-    """Exclusive writer lock on `<run>/LOCK` (context manager)."""
+    """Exclusive writer lock on `<run>/LOCK` (context manager).
+
+    Attributes:
+        note: after `acquire`, a line for the user when a stale LOCK was reclaimed.
+    """
 
     def __init__(self, run_dir: str | Path):
         self.path = Path(run_dir) / LOCK_NAME
         self._fd: int | None = None
+        self.note: str | None = None
 
     def acquire(self) -> RunLock:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        for _ in range(100):  # retried only when another process removed LOCK meanwhile
+            existed = self.path.exists()
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
             try:
-                holder = os.read(fd, 64).decode(errors="replace").strip() or "another process"
-            finally:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                try:
+                    holder = os.read(fd, 64).decode(errors="replace").strip() or "another process"
+                finally:
+                    os.close(fd)
+                raise RunDirectoryLocked(
+                    f"{self.path.parent} is in use by pid {holder}; only one writer per run "
+                    "directory (wait for it to finish, or stop it first)"
+                ) from None
+            # A writer that stopped cleanly unlinks LOCK while holding it: if the file we
+            # locked is no longer the one at the path, lock the new one instead.
+            try:
+                same = os.fstat(fd).st_ino == os.stat(self.path).st_ino
+            except FileNotFoundError:
+                same = False
+            if not same:
                 os.close(fd)
-            raise RunDirectoryLocked(
-                f"{self.path.parent} is in use by pid {holder}; only one writer per run "
-                "directory (wait for it to finish, or stop it first)"
-            ) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
-        os.fsync(fd)
-        self._fd = fd
-        return self
+                continue
+            old = os.read(fd, 64).decode(errors="replace").strip()
+            if existed and old:
+                self.note = (f"reclaimed a stale LOCK in {self.path.parent}: its writer (pid "
+                             f"{old}) is no longer running; nothing else holds the run")
+            os.lseek(fd, 0, os.SEEK_SET)
+            os.ftruncate(fd, 0)
+            os.write(fd, str(os.getpid()).encode())
+            os.fsync(fd)
+            self._fd = fd
+            return self
+        raise RunDirectoryLocked(f"{self.path.parent}: cannot take the LOCK (it keeps changing)")
 
-    def release(self) -> None:
+    def release(self, *, remove: bool = True) -> None:
+        """Release the lock; by default remove LOCK first (a clean stop leaves none)."""
         if self._fd is not None:
+            if remove:
+                try:
+                    self.path.unlink()
+                except FileNotFoundError:
+                    pass
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None

@@ -7,8 +7,9 @@ score, record `scored` or `failed`), `tell_outcomes` (for labs driving their own
 makes `sdl resume` exactly-once: see `sdl.loop.recover`.
 
 Randomness: the strategy's iteration index `k` and the campaign seed determine every
-proposal (`surrogates.propose(campaign, history, k, pending, n)`), and the recorded
-`history_ids` / `pending_ids` let `sdl replay --verify` rebuild the exact inputs.
+proposal through one function, `propose_batch(campaign, *proposal_inputs(state), k, n)`,
+which `ask` (so `run` and `resume`) and `sdl replay --verify` share; the recorded
+`history_ids` / `pending_ids` let replay rebuild the exact inputs.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from sdl.critical import critical
-from sdl.errors import RecordError
+from sdl.errors import RecordError, TellError
 from sdl.record import Record
 from sdl.rundir import (
     CAMPAIGN_NAME,
@@ -87,12 +88,45 @@ def observations(campaign: Campaign, experiments: list[ExperimentState]):
     return obs
 
 
-def history_before(state: RunState, seq: int) -> tuple[list[ExperimentState], list[ExperimentState]]:
-    """(finished, pending) experiments as they stood just before event `seq`."""
-    finished = [e for e in state.completed if e.terminal_seq is not None and e.terminal_seq < seq]
+def proposal_inputs(state: RunState, seq: int | None = None
+                    ) -> tuple[list[ExperimentState], list[ExperimentState]]:
+    """(finished, pending) experiments as they stood just before event `seq` (None: now):
+    what the proposal of the next batch is computed from (`propose_batch`).
+
+    finished: terminal (scored or failed) experiments in the order they finished;
+    pending: proposed experiments not terminal yet, in proposal order.
+    """
+    before = float("inf") if seq is None else seq
+    finished = [e for e in state.completed if e.terminal_seq is not None and e.terminal_seq < before]
     pending = [e for e in state.experiments.values()
-               if e.proposed_seq < seq and not (e.terminal_seq is not None and e.terminal_seq < seq)]
+               if e.proposed_seq < before and not (e.terminal_seq is not None
+                                                   and e.terminal_seq < before)]
     return finished, pending
+
+
+def prior_inputs(state: RunState, seq: int | None = None) -> list[dict[str, Any]]:
+    """The recorded `prior` events (as folded by `sdl.state`) that precede event `seq`
+    (None: now): earlier experiments that seed the optimiser's history."""
+    before = float("inf") if seq is None else seq
+    return [p for p in state.priors if p["seq"] < before]
+
+
+def propose_batch(campaign: Campaign, finished: list[ExperimentState],
+                  pending: list[ExperimentState], k: int, n: int,
+                  priors: list[dict[str, Any]] = ()):
+    """The one proposal step, shared by `Session.ask` (hence `run` and `resume`) and
+    `sdl replay --verify`: `surrogates.propose(campaign, prior rows + observations(finished),
+    k, pending proposals, n)`. Returns (proposals, StrategyInfo)."""
+    from surrogates import propose
+    from surrogates.types import Proposal
+
+    history = observations(campaign, finished)
+    if priors:
+        from sdl.prior import prior_observations
+
+        history = prior_observations(list(priors)) + history
+    pend = [Proposal(conditions=dict(e.conditions)) for e in pending]
+    return propose(campaign, history, k, pend, n)
 
 
 class Session:
@@ -120,11 +154,23 @@ class Session:
     @classmethod
     def create(cls, campaign_path: str | Path, *, out: str | Path | None = None,
                base: str | Path = "runs", rig_path: str | Path | None = None,
-               rig_kind: str = "simulator", budget: int | None = None) -> Session:
-        """Start a new run directory from a campaign file (and optional rig file)."""
+               rig_kind: str = "simulator", budget: int | None = None,
+               driver: dict[str, Any] | None = None) -> Session:
+        """Start a new run directory from a campaign file (and optional rig file).
+
+        Args:
+            driver: what drives the run (`sdl.provenance`); by default derived from
+                `rig_kind` ("simulator", "flowrig", "simulator-fallback", "external").
+        """
+        from sdl.schema.semantics import check_campaign
+
         campaign_text = Path(campaign_path).read_bytes()
         campaign = campaign_from_dict(parse_toml_bytes(campaign_text, str(campaign_path)),
                                       str(campaign_path))
+        check_campaign(campaign, str(campaign_path), budget=budget)
+        rig_bytes = Path(rig_path).read_bytes() if rig_path is not None else None
+        if driver is None:
+            driver = _driver_for(rig_kind, campaign, rig_bytes)
         extra: dict[str, Any] = {}
         if campaign.strategy.related:  # transfer learning: what the proposals will depend on
             from sdl.related import related_digests
@@ -133,17 +179,16 @@ class Session:
         run_dir = prepare_out_dir(out) if out else new_run_dir(base, campaign.name)
         lock = RunLock(run_dir).acquire()
         (run_dir / CAMPAIGN_NAME).write_bytes(campaign_text)
-        rig_text = None
-        if rig_path is not None:
-            rig_text = Path(rig_path).read_text()
-            (run_dir / RIG_NAME).write_text(rig_text)
+        if rig_bytes is not None:
+            (run_dir / RIG_NAME).write_bytes(rig_bytes)
         record = Record(run_dir / RECORD_NAME)
         record.append(
             "campaign_started",
             campaign=campaign.model_dump(mode="json"),
             campaign_toml=campaign_text.decode("utf-8"),
-            rig_toml=rig_text,
+            rig_toml=None if rig_bytes is None else rig_bytes.decode("utf-8"),
             rig_kind=rig_kind,
+            driver=driver,
             seed=campaign.seed,
             budget_experiments=int(budget or campaign.budget.experiments),
             versions=library_versions(),
@@ -168,9 +213,22 @@ class Session:
             raise
         return cls(run_dir, campaign, record, lock)
 
+    @property
+    def lock_note(self) -> str | None:
+        """A line to show when a stale LOCK (dead writer) was reclaimed on opening."""
+        return self._lock.note
+
     def close(self) -> None:
+        """Close the record and release the writer lock (the LOCK file is removed)."""
         self.record.close()
         self._lock.release()
+
+    @property
+    def driver(self) -> dict[str, Any]:
+        """What drives this run (its first session's driver, `sdl.provenance`)."""
+        from sdl.provenance import driver_of_started
+
+        return driver_of_started(self.state.started)
 
     # --- record plumbing -------------------------------------------------------------
     def _append(self, kind: str, experiment_id: str | None = None, /, **payload: Any) -> None:
@@ -195,21 +253,15 @@ class Session:
     def ask(self, n: int | None = None) -> list[Trial]:
         """Propose up to `n` (default: the campaign's batch) new experiments and record
         them as `proposed`. Returns [] when the experiment budget is used up."""
-        from surrogates import propose
-
         n = min(n or self.campaign.strategy.batch, self.budget_left())
         if n <= 0:
             return []
         st = self.state
-        finished = st.completed
-        pending = st.unfinished
-        history = observations(self.campaign, finished)
-        from surrogates.types import Proposal
-
-        pend = [Proposal(conditions=dict(e.conditions)) for e in pending]
+        finished, pending = proposal_inputs(st)
         k = st.next_k
         with self.timed("strategy"):
-            proposals, info = propose(self.campaign, history, k, pend, n)
+            proposals, info = propose_batch(self.campaign, finished, pending, k, n,
+                                            priors=prior_inputs(st))
         trials = []
         for i, prop in enumerate(proposals[:n]):
             eid = self.next_id()
@@ -279,40 +331,142 @@ class Session:
         return outcomes
 
     def tell_outcomes(self, experiment_id: str, outcomes: Mapping[str, Any] | None = None, *,
-                      failure: tuple[str, str] | None = None) -> None:
+                      failure: tuple[str, str] | None = None,
+                      missing: Mapping[str, str] | None = None) -> None:
         """Ask/tell for labs with their own hardware loop: report outcomes directly.
 
+        Everything is checked before anything is recorded: on a `TellError` the record is
+        unchanged.
+
         Args:
-            outcomes: name -> value or (value, stderr) for this campaign's outcome names.
+            outcomes: outcome name -> value or (value, stderr), numbers only, for this
+                campaign's outcomes (objectives and constrained outcomes). A value without
+                an error bar is recorded without one (stderr None), not as "± 0".
             failure: (kind, reason) instead of outcomes when the run produced no sample.
+            missing: outcome name -> why it was not measured, for each of this campaign's
+                outcomes not in `outcomes` (recorded as the marker `not_measured`).
+
+        Raises:
+            TellError: unknown names, non-numbers, a missing outcome without a reason.
+            RecordError: no such experiment, or it is already scored/failed.
         """
         e = self._experiment(experiment_id)
         if e.done:
             raise RecordError(f"{experiment_id} is already {e.status}")
-        clean = self._clean_outcomes(outcomes) if failure is None else {}
+        if failure is not None:
+            kind, reason = _check_failure(experiment_id, failure)
+            if outcomes is not None or missing:
+                raise TellError(f"tell({experiment_id!r}): give outcomes or failure=, not both")
+            clean = {}
+        else:
+            clean = self._clean_outcomes(experiment_id, outcomes, missing)
         if e.status != "measured":
             self._append("measured", experiment_id, raw_file=None, sha256=None, failure=None,
                          source="external")
         if failure is not None:
-            self._append("failed", experiment_id, kind=failure[0], reason=failure[1], detail="")
+            self._append("failed", experiment_id, kind=kind, reason=reason, detail="")
             return
         self._append("scored", experiment_id, outcomes=clean)
 
-    def _clean_outcomes(self, outcomes: Mapping[str, Any] | None) -> dict[str, dict[str, float]]:
-        clean = {}
-        for name, v in (outcomes or {}).items():
-            if name not in self.campaign.outcome_names:
-                raise RecordError(f"outcome {name!r} is not in this campaign "
-                                  f"({', '.join(self.campaign.outcome_names)})")
-            value, se = (v if isinstance(v, tuple | list) else (v, 0.0))
-            clean[name] = {"value": float(value), "stderr": float(se)}
-        return clean
+    def _clean_outcomes(self, experiment_id: str, outcomes: Mapping[str, Any] | None,
+                        missing: Mapping[str, str] | None) -> dict[str, dict[str, Any]]:
+        where = f"tell({experiment_id!r})"
+        names = self.campaign.outcome_names
+        allowed = ", ".join(names)
+        if outcomes is None:
+            outcomes = {}
+        if not isinstance(outcomes, Mapping):
+            raise TellError(f"{where}: outcomes must be a mapping name -> value or (value, "
+                            f"stderr), got {type(outcomes).__name__}")
+        if missing is not None and not isinstance(missing, Mapping):
+            raise TellError(f"{where}: missing= must be a mapping outcome name -> reason")
+        missing = dict(missing or {})
+        for name in [*outcomes, *missing]:
+            if name not in names:
+                raise TellError(f"{where}: outcome {name!r} is not in this campaign; "
+                                f"allowed: {allowed}")
+        clean: dict[str, dict[str, Any]] = {}
+        for name, v in outcomes.items():
+            if name in missing:
+                raise TellError(f"{where}: {name!r} is given both a value and a missing= reason")
+            clean[name] = _estimate(where, name, v)
+        for name, why in missing.items():
+            if not isinstance(why, str) or not why.strip():
+                raise TellError(f"{where}: missing[{name!r}] needs a reason (a non-empty "
+                                f"string), got {why!r}")
+            clean[name] = {"no_outcome": "not_measured", "detail": why.strip()}
+        absent = [n for n in names if n not in clean]
+        if absent:
+            raise TellError(
+                f"{where}: no value for {', '.join(absent)}; give "
+                f"{'it' if len(absent) == 1 else 'them'}, or missing={{{absent[0]!r}: 'why'}} "
+                "for each one not measured, or failure=(kind, reason) if the run produced "
+                "no sample")
+        return {n: clean[n] for n in names}
+
+    def add_prior(self, prior: Any) -> None:
+        """Record earlier experiments (a `sdl.prior.PriorData`) as optimiser history; only
+        before the first proposal, so every decision of the run sees the same priors."""
+        if self.state.experiments:
+            raise RecordError("prior data can only be added before the first proposal")
+        self._append("prior", **prior.payload())
 
     def safe_state_recorded(self, detail: str) -> None:
         self._append("safe_state", detail=detail)
 
-    def resumed(self, **payload: Any) -> None:
-        self._append("resumed", **payload)
+    def resumed(self, *, driver: dict[str, Any], **payload: Any) -> None:
+        """Record the start of a new session, with what drives it (`sdl.provenance`)."""
+        self._append("resumed", driver=driver, **payload)
+
+    def extend_budget(self, total: int, *, by: str) -> None:
+        """Raise the experiment budget to `total` (recorded as `budget_extended`).
+
+        Raises:
+            RecordError: `total` is not above the budget in force.
+        """
+        if isinstance(total, bool) or not isinstance(total, int):
+            raise RecordError(f"budget must be a whole number of experiments, got {total!r}")
+        if total <= self.budget:
+            raise RecordError(
+                f"budget {total} is not above this run's budget of {self.budget} "
+                f"({len(self.state.experiments)} proposed); give the new total, e.g. "
+                f"{self.budget + 10}")
+        self._append("budget_extended", from_experiments=self.budget, to_experiments=int(total),
+                     by=by)
+
+    def rig_changed(self, rig_bytes: bytes, rig_name: str, *, reason: str) -> None:
+        """Record that the run continues on another rig file (`sdl resume --rig NEW`) and
+        write it as the run directory's rig.toml."""
+        from sdl.provenance import expected_rig, sha256_bytes
+
+        _, old_sha, _ = expected_rig(self.record.events())
+        self._append("rig_changed", from_sha256=old_sha, to_sha256=sha256_bytes(rig_bytes),
+                     rig_name=rig_name, rig_toml=rig_bytes.decode("utf-8"), reason=reason)
+        (self.run_dir / RIG_NAME).write_bytes(rig_bytes)
+
+    def identify_rig(self, devices: Mapping[str, str] | None) -> None:
+        """Check the identities of the devices answering now against the record.
+
+        The first identification of a hardware run is recorded (`rig_identified`); later
+        ones must match it, unless a `rig_changed` event came in between.
+
+        Raises:
+            RigIdentityChanged: other devices answer than the ones the run was started on.
+        """
+        from sdl.errors import RigIdentityChanged
+        from sdl.provenance import _diff, expected_rig
+
+        if devices is None or self.driver.get("kind") != "hardware":
+            return
+        devices = {str(k): str(v) for k, v in devices.items()}
+        _, _, expected = expected_rig(self.record.events())
+        if expected is None:
+            self._append("rig_identified", devices=devices)
+        elif expected != devices:
+            raise RigIdentityChanged(
+                f"the devices answering are not the ones this run was recorded with "
+                f"({_diff(expected, devices)}); if the rig was changed on purpose, continue "
+                f"with `sdl resume {self.run_dir} --rig RIG.toml` to record the change")
 
     def stop(self, reason: str, detail: str = "") -> None:
         self._append("stopped", reason=reason, detail=detail,
@@ -324,6 +478,63 @@ class Session:
             return self.state.experiments[experiment_id]
         except KeyError:
             raise RecordError(f"no experiment {experiment_id!r} in this run") from None
+
+
+def _estimate(where: str, name: str, v: Any) -> dict[str, Any]:
+    """{"value", "stderr"} from a number or a (value, stderr) pair; TellError otherwise."""
+    if isinstance(v, tuple | list):
+        if len(v) != 2:
+            raise TellError(f"{where}: {name} = {v!r}: expected a number or (value, stderr)")
+        value = _number(where, name, v[0], "value")
+        se = _number(where, name, v[1], "stderr")
+        if se < 0:
+            raise TellError(f"{where}: {name} stderr = {se!r}: must be >= 0")
+        return {"value": value, "stderr": se}
+    return {"value": _number(where, name, v, "value"), "stderr": None}
+
+
+def _number(where: str, name: str, x: Any, what: str) -> float:
+    import math
+    import numbers
+
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TellError(f"{where}: {name} {what} = {x!r}: expected a number, not "
+                        f"{type(x).__name__} (no strings or booleans)")
+    x = float(x)
+    if not math.isfinite(x):
+        raise TellError(f"{where}: {name} {what} = {x!r}: must be finite; for an outcome not "
+                        f"measured use missing={{{name!r}: 'why'}}")
+    return x
+
+
+def _check_failure(experiment_id: str, failure: Any) -> tuple[str, str]:
+    ok = (isinstance(failure, tuple | list) and len(failure) == 2
+          and all(isinstance(x, str) and x.strip() for x in failure))
+    if not ok:
+        raise TellError(f"tell({experiment_id!r}): failure= must be (kind, reason), two "
+                        f"non-empty strings, e.g. ('clog', 'clog:observed'); got {failure!r}")
+    return failure[0].strip(), failure[1].strip()
+
+
+def _driver_for(rig_kind: str, campaign: Campaign, rig_bytes: bytes | None) -> dict[str, Any]:
+    from sdl.provenance import EXTERNAL_DRIVER, hardware_driver, sha256_bytes, simulator_driver
+
+    material, seed = campaign.campaign.material, campaign.seed
+    if rig_kind == "external":
+        return dict(EXTERNAL_DRIVER)
+    if rig_kind == "flowrig" and rig_bytes is not None:
+        return hardware_driver(rig_bytes, _rig_name(rig_bytes), None)
+    if rig_kind == "simulator-fallback":
+        return simulator_driver(material, seed, fallback_reason="--fallback-to-simulator",
+                                fallback_for_rig_sha256=sha256_bytes(rig_bytes or b""))
+    return simulator_driver(material, seed)
+
+
+def _rig_name(rig_bytes: bytes) -> str:
+    try:
+        return str(parse_toml_bytes(rig_bytes).get("rig", {}).get("name", ""))
+    except Exception:  # noqa: BLE001 - the name is a label only; the file is validated elsewhere
+        return ""
 
 
 def _failure_dict(raw: RawMeasurement) -> dict[str, str] | None:

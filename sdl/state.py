@@ -53,6 +53,8 @@ class RunState:
     last_ts: str | None = None
     n_events: int = 0
     safe_states: int = 0
+    budget_extensions: list[dict[str, Any]] = field(default_factory=list)  # budget_extended payloads
+    priors: list[dict[str, Any]] = field(default_factory=list)  # {"seq", "source", "rows", ...}
 
     @property
     def next_k(self) -> int:
@@ -60,6 +62,9 @@ class RunState:
 
     @property
     def budget(self) -> int:
+        """The experiment budget in force: the started one, or the latest extension."""
+        if self.budget_extensions:
+            return int(self.budget_extensions[-1]["to_experiments"])
         return int(self.started["budget_experiments"]) if self.started else 0
 
     @property
@@ -138,6 +143,10 @@ def apply_event(st: RunState, ev: Event) -> RunState:
                 st.terminal_order.append(ev.experiment_id)
     elif ev.kind == "safe_state":
         st.safe_states += 1
+    elif ev.kind == "budget_extended":
+        st.budget_extensions.append(p)
+    elif ev.kind == "prior":  # seeding data (sdl.prior): history, never experiments
+        st.priors.append({"seq": ev.seq, **p})
     if ev.kind == "stopped":
         st.stopped = p
     elif ev.kind not in ("safe_state",):
@@ -155,4 +164,8 @@ def run_phase(st: RunState, live: bool) -> str:
         return "running"
     if st.stopped is None:
         return "crashed"
-    return "complete" if st.stopped.get("reason") in ("budget", "target_reached", "hours") else "stopped"
+    return "complete" if st.stopped.get("reason") in COMPLETE_REASONS else "stopped"
+
+
+#: `stopped` reasons after which a run is complete (anything else can be continued).
+COMPLETE_REASONS = ("budget", "target_reached", "hours")

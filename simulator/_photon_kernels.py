@@ -27,37 +27,44 @@ KIND_AFTERPULSE = 3
 
 
 @njit(cache=True)
-def _grow_i8(a, n):
-    """Return `a` or a copy with twice the capacity, so that index `n` is writable."""
+def _grow(a, n):
+    """Return `a` or a copy (same dtype) with twice the capacity, so index `n` is writable."""
     if n < a.shape[0]:
         return a
-    b = np.empty(max(2 * a.shape[0], 64), np.int64)
+    b = np.empty(max(2 * a.shape[0], 64), a.dtype)
     b[:n] = a[:n]
     return b
 
 
 @njit(cache=True)
-def _grow_u1(a, n):
-    if n < a.shape[0]:
-        return a
-    b = np.empty(max(2 * a.shape[0], 64), np.uint8)
-    b[:n] = a[:n]
-    return b
-
-
-@njit(cache=True)
-def _grow_f8(a, n):
-    if n < a.shape[0]:
-        return a
-    b = np.empty(max(2 * a.shape[0], 64), np.float64)
-    b[:n] = a[:n]
-    return b
+def _extend(a, n, src):
+    """Append `src` to the first `n` entries of `a` (growing it); returns (array, new n)."""
+    for i in range(src.shape[0]):
+        a = _grow(a, n)
+        a[n] = src[i]
+        n += 1
+    return a, n
 
 
 @njit(cache=True)
 def _round_i8(x):
     """Nearest integer (half up) of a float, as int64."""
     return np.int64(np.floor(x + 0.5))
+
+
+@njit(cache=True)
+def _poisson_excess(n_mean, p2):
+    """Excitations beyond two, k - 2, for k ~ Poisson(n_mean) conditioned on k >= 2 (p2 =
+    P(k >= 2) > 0), by inverse CDF from k = 2."""
+    u = np.random.random() * p2
+    pk = np.exp(-n_mean) * n_mean * n_mean / 2.0
+    k = 2
+    acc = pk
+    while acc < u and k < 1000:
+        k += 1
+        pk *= n_mean / k
+        acc += pk
+    return k - 2
 
 
 @njit(cache=True)
@@ -120,18 +127,18 @@ def _blink_trajectory(duration_ps, alpha_on, alpha_off, t_min_s, t_max_s):
     while t < dur_s:
         if on:
             d = _tpl_sample(alpha_on, t_min_s, t_max_s)
-            on_d = _grow_f8(on_d, n_on)
+            on_d = _grow(on_d, n_on)
             on_d[n_on] = d
             n_on += 1
             on_time += min(t + d, dur_s) - t
         else:
             d = _tpl_sample(alpha_off, t_min_s, t_max_s)
-            off_d = _grow_f8(off_d, n_off)
+            off_d = _grow(off_d, n_off)
             off_d[n_off] = d
             n_off += 1
         t += d
         if t < dur_s:
-            sw = _grow_i8(sw, nsw)
+            sw = _grow(sw, nsw)
             sw[nsw] = _round_i8(t * 1e12)
             nsw += 1
             on = not on
@@ -165,18 +172,9 @@ def _blink_all(n_dots, blinking, duration_ps, alpha_on, alpha_off, t_min_s, t_ma
             )
             start_on[dot] = state0
             on_fraction[dot] = frac
-            for i in range(sw.shape[0]):
-                sw_all = _grow_i8(sw_all, n_sw)
-                sw_all[n_sw] = sw[i]
-                n_sw += 1
-            for i in range(on_d.shape[0]):
-                on_all = _grow_f8(on_all, n_on_all)
-                on_all[n_on_all] = on_d[i]
-                n_on_all += 1
-            for i in range(off_d.shape[0]):
-                off_all = _grow_f8(off_all, n_off_all)
-                off_all[n_off_all] = off_d[i]
-                n_off_all += 1
+            sw_all, n_sw = _extend(sw_all, n_sw, sw)
+            on_all, n_on_all = _extend(on_all, n_on_all, on_d)
+            off_all, n_off_all = _extend(off_all, n_off_all, off_d)
         off[dot + 1] = n_sw
     return (
         sw_all[:n_sw].copy(),
@@ -205,8 +203,8 @@ def _detect(base_ps, delay_ps, p_det, jitter_ps, duration_ps, out_t, out_ch, n_o
     t = base_ps + _round_i8(dt)
     if t < 0 or t >= duration_ps:
         return out_t, out_ch, n_out
-    out_t = _grow_i8(out_t, n_out)
-    out_ch = _grow_u1(out_ch, n_out)
+    out_t = _grow(out_t, n_out)
+    out_ch = _grow(out_ch, n_out)
     out_t[n_out] = t
     out_ch[n_out] = ch
     return out_t, out_ch, n_out + 1
@@ -216,32 +214,17 @@ def _detect(base_ps, delay_ps, p_det, jitter_ps, duration_ps, out_t, out_ch, n_o
 
 
 @njit(cache=True)
-def _pulsed_kernel(
-    seed,
-    n_dots,
-    n_pulses,
-    period_ps,
-    p1,
-    p2,
-    eta_x,
-    eta_xx,
-    tau_x_ps,
-    tau_xx_ps,
-    blinking,
-    alpha_on,
-    alpha_off,
-    t_min_s,
-    t_max_s,
-    off_scale,
-    p_det,
-    jitter_ps,
-):
+def _pulsed_kernel(seed, n_dots, n_pulses, period_ps, p1, p2, n_mean, ladder, eta_x, eta_xx,
+                   tau_x_ps, tau_xx_ps, blinking, alpha_on, alpha_off, t_min_s, t_max_s,
+                   off_scale, p_det, jitter_ps):
     """Pulsed excitation of `n_dots` independent dots; detected photons before detector effects.
 
     Pulse k fires at k * period_ps. A dot is excited by a pulse with probability p1 = P(N>=1)
     (Poisson <N>); the next excited pulse is found by a geometric skip, so empty pulses cost
-    nothing. Given >= 1 excitation, the dot holds a biexciton with probability p2 / p1
-    (higher multiexcitons relax to XX first, the usual saturation at two). Cascade: XX decays
+    nothing. Given >= 1 excitation, the dot holds a biexciton with probability p2 / p1.
+    Without `ladder` higher multiexcitons relax to XX silently (saturation at two); with it,
+    each of the k - 2 excitations beyond XX (k ~ Poisson(n_mean) given k >= 2) emits first,
+    after Exp(tau_xx) each, with probability eta_xx (`simulator.dot`). Cascade: XX decays
     after Exp(tau_xx), emitting with probability eta_xx; then X decays after Exp(tau_x),
     emitting with probability eta_x. In the off state of the blinking trajectory both yields
     are multiplied by off_scale (state taken at the pulse time).
@@ -292,7 +275,16 @@ def _pulsed_kernel(
             stats[0] += 1
             if np.random.random() < q2:
                 stats[1] += 1
-                d_xx = np.random.exponential(tau_xx_ps)
+                d_xx = 0.0
+                if ladder:
+                    for _ in range(_poisson_excess(n_mean, p2)):
+                        d_xx += np.random.exponential(tau_xx_ps)
+                        if np.random.random() < eta_xx * sc:
+                            stats[3] += 1
+                            out_t, out_ch, n_out = _detect(
+                                t0, d_xx, p_det, jitter_ps, duration_ps, out_t, out_ch, n_out
+                            )
+                d_xx += np.random.exponential(tau_xx_ps)
                 if np.random.random() < eta_xx * sc:
                     stats[3] += 1
                     out_t, out_ch, n_out = _detect(
@@ -306,38 +298,13 @@ def _pulsed_kernel(
                 out_t, out_ch, n_out = _detect(
                     t0, d_x, p_det, jitter_ps, duration_ps, out_t, out_ch, n_out
                 )
-    return (
-        out_t[:n_out].copy(),
-        out_ch[:n_out].copy(),
-        sw_all,
-        sw_off,
-        start_on,
-        on_all,
-        off_all,
-        on_fraction,
-        stats,
-    )
+    return (out_t[:n_out].copy(), out_ch[:n_out].copy(), sw_all, sw_off, start_on, on_all,
+            off_all, on_fraction, stats)
 
 
 @njit(cache=True)
-def _cw_kernel(
-    seed,
-    n_dots,
-    duration_ps,
-    k_exc_per_ps,
-    eta_x,
-    eta_xx,
-    tau_x_ps,
-    tau_xx_ps,
-    blinking,
-    alpha_on,
-    alpha_off,
-    t_min_s,
-    t_max_s,
-    off_scale,
-    p_det,
-    jitter_ps,
-):
+def _cw_kernel(seed, n_dots, duration_ps, k_exc_per_ps, eta_x, eta_xx, tau_x_ps, tau_xx_ps,
+               blinking, alpha_on, alpha_off, t_min_s, t_max_s, off_scale, p_det, jitter_ps):
     """CW excitation: three-level (0 / X / XX) Markov chain per dot, simulated exactly (Gillespie).
 
     Rates: 0 -> X at k_exc; X -> 0 at 1/tau_x (photon with probability eta_x); X -> XX at
@@ -408,17 +375,8 @@ def _cw_kernel(
                 out_t, out_ch, n_out = _detect(
                     np.int64(0), t, p_det, jitter_ps, duration_ps, out_t, out_ch, n_out
                 )
-    return (
-        out_t[:n_out].copy(),
-        out_ch[:n_out].copy(),
-        sw_all,
-        sw_off,
-        start_on,
-        on_all,
-        off_all,
-        on_fraction,
-        stats,
-    )
+    return (out_t[:n_out].copy(), out_ch[:n_out].copy(), sw_all, sw_off, start_on, on_all,
+            off_all, on_fraction, stats)
 
 
 # ----------------------------------------------------------------------------- detectors
@@ -426,7 +384,7 @@ def _cw_kernel(
 
 @njit(cache=True)
 def _heap_push(heap, size, value):
-    heap = _grow_i8(heap, size)
+    heap = _grow(heap, size)
     i = size
     heap[i] = value
     while i > 0:
@@ -506,8 +464,8 @@ def _detector_kernel(seed, cand_t, cand_k, duration_ps, dead_ps, ap_prob, ap_mea
         else:
             break
         if n_out == 0 or te - last >= dead_ps:
-            out_t = _grow_i8(out_t, n_out)
-            out_k = _grow_u1(out_k, n_out)
+            out_t = _grow(out_t, n_out)
+            out_k = _grow(out_k, n_out)
             out_t[n_out] = te
             out_k[n_out] = ke
             n_out += 1

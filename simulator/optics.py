@@ -20,9 +20,11 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from simulator import dot
+
 HC_EV_NM = 1239.841984
 FWHM_PER_SIGMA = 2.0 * math.sqrt(2.0 * math.log(2.0))
-AUGER_PS_PER_NM3 = 1.0       # Auger time ~1 ps per nm^3 of dot volume (DOMAIN s7)
+AUGER_PS_PER_NM3 = 1.0       # CdSe Auger time ~1 ps per nm^3 (Klimov 2000); presets carry their own
 
 
 # ---------------------------------------------------------------- sizing curves
@@ -67,14 +69,31 @@ def e1s_ev(optics: Mapping, d_nm, gap_shift_ev: float = 0.0):
 
 
 def stokes_ev(optics: Mapping, d_nm):
-    """Stokes shift, eV: large + coef / D^2 (II-VI) or large + coef / D (perovskite)."""
+    """Stokes shift, eV: large + coef / D^p (`stokes_mev_coef`, `stokes_size_exponent`;
+    CdSe p = 1.5), or large + coef / D^2 or + coef / D (older preset keys)."""
     d = np.maximum(np.asarray(d_nm, dtype=np.float64), 0.5)
     s = optics["stokes_mev_large"]
     if "stokes_mev_per_inv_nm2" in optics:
         s = s + optics["stokes_mev_per_inv_nm2"] / d**2
     if "stokes_mev_per_inv_nm" in optics:
         s = s + optics["stokes_mev_per_inv_nm"] / d
+    if "stokes_mev_coef" in optics:
+        s = s + optics["stokes_mev_coef"] / d ** optics.get("stokes_size_exponent", 1.0)
     return 1e-3 * s
+
+
+def shell_red_shift_ev(e1_core_ev, bulk_gap_ev: float, shell: Mapping | None, shell_nm: float):
+    """Red shift of the 1S on shelling, eV (>= 0), bounded by the core's confinement energy.
+
+    dE = f (E_1S(D) - E_g,bulk)(1 - exp(-h / L)) (van Embden, Jasieniak & Mulvaney, JACS 131,
+    14299 (2009)): f ~0.5-0.6 for CdS (the electron leaks into the shell), ~0.1 for ZnS.
+    Since f < 1, the shelled 1S stays above the bulk gap.
+    """
+    e1 = np.asarray(e1_core_ev, dtype=np.float64)
+    if shell is None or shell_nm <= 0:
+        return np.zeros_like(e1)
+    f = shell["red_shift_fraction"] * -math.expm1(-shell_nm / shell["red_shift_length_nm"])
+    return f * np.maximum(e1 - bulk_gap_ev, 0.0)
 
 
 def eps_1s(optics: Mapping, d_nm):
@@ -194,71 +213,79 @@ def _bands_kernel(energy, centre, sigma, weight, out):
 
 @dataclass(frozen=True)
 class QYModel:
-    """Per-bin exciton QY and the Poisson trap counts behind it."""
+    """Per-bin ensemble exciton QY, the on-state QY behind it and the mean quenching events.
 
-    qy_x: np.ndarray        # (n,) exciton QY per bin
-    mean_traps: np.ndarray  # (n,) Poisson mean of quenching traps per dot
+    Attributes:
+        qy_x: (n,) ensemble exciton QY per bin = qy_on x exp(-mean_traps).
+        mean_traps: (n,) Poisson mean of static quenching events per dot (dark/off dots).
+        qy_on: on-state QY_X of a single dot, k_r / (k_r + k_nr,X) (dynamic channels only).
+    """
+
+    qy_x: np.ndarray
+    mean_traps: np.ndarray
+    qy_on: float = 1.0
 
 
 def exciton_qy(optics: Mapping, d_nm: np.ndarray, ligand_to_metal: float,
                growth_temperature_c: float, shell: Mapping | None, shell_nm: float,
                extra_traps: float = 0.0) -> QYModel:
-    """QY_X per dot = qy_max exp(-mean traps) (Poisson traps; one trap quenches; DOMAIN s5).
+    """Ensemble QY_X per bin = qy_on exp(-lambda): static quenching (dark or off dots, Poisson).
 
-    Mean traps = surface traps (density x area x (1 - ligand coverage) x exp(-h / L_pass);
-    coverage = theta_max L / (L + L_half), Langmuir in the ligand:metal ratio L, capped
-    below 1 because ligands alone never passivate every site)
-    + strain defects for shells beyond the critical thickness (density x outer area x
-    (h - h_c)^2 / nm^2 x (mismatch / 0.12)^2) + internal defects annealed by hotter growth
-    (Arrhenius) + `extra_traps` (surface Mn, secondary nucleation). Interior optimum vs
-    shell: passivation falls exponentially, strain rises quadratically.
+    lambda = surface capture + strain + internal defects + `extra_traps`:
+    * surface capture ~ the exciton's surface probability density (1 - theta) / D:
+      c_5nm (1 - theta)(5 nm / D) exp(-h / L_pass), theta = theta_max L / (L + L_half)
+      (Langmuir in the ligand:metal ratio L). Not the surface area: the fall with size is
+      mild (Talapin et al., Nano Lett. 1, 207 (2001): 40-60 % for amine-passivated cores;
+      Qu & Peng, JACS 124, 2049 (2002): up to 85 %).
+    * strain (shells): s_max (1 - exp(-(h - h_c) / L_s)) (mismatch / 0.12)^2, saturating
+      (Dabbousi et al., J. Phys. Chem. B 101, 9463 (1997): peak at 1.3-1.6 ML ZnS and a
+      moderate decline after it). Interior optimum vs shell: passivation falls
+      exponentially while strain rises and saturates.
+    * internal defects annealed by hotter growth (Arrhenius), surface Mn, secondary nuclei.
+    qy_on = `qy_max` (dynamic channels only; the single measured dot is an on-state dot).
     """
-    d = np.asarray(d_nm, dtype=np.float64)
+    d = np.maximum(np.asarray(d_nm, dtype=np.float64), 0.3)
     theta = optics.get("ligand_coverage_max", 1.0) * ligand_to_metal / (
         ligand_to_metal + optics.get("ligand_coverage_half", 1.5))
-    area = math.pi * d**2
-    surf = optics["trap_density_per_nm2"] * area * (1.0 - theta)
-    strain = np.zeros_like(d)
+    surf = optics["surface_capture_5nm"] * (1.0 - theta) * 5.0 / d
+    strain = 0.0
     if shell is not None and shell_nm > 0:
         surf = surf * math.exp(-shell_nm / shell["passivation_length_nm"])
         over = max(shell_nm - shell["strain_critical_nm"], 0.0)
-        outer = math.pi * (d + 2 * shell_nm) ** 2
-        strain = (shell["strain_defects_per_nm2"] * outer * over**2
+        strain = (shell["strain_traps_max"] * -math.expm1(-over / shell["strain_length_nm"])
                   * (shell["lattice_mismatch"] / 0.12) ** 2)
     t_k = growth_temperature_c + 273.15
     core = optics.get("core_defects_ref", 0.0) * math.exp(
         optics.get("core_defect_ea_kj_mol", 0.0) * 1e3 / 8.314462618 * (1 / t_k - 1 / 533.15))
     traps = surf + strain + core + extra_traps
-    return QYModel(qy_x=optics["qy_max"] * np.exp(-traps), mean_traps=traps)
+    qy_on = float(optics["qy_max"])
+    return QYModel(qy_x=qy_on * np.exp(-traps), mean_traps=traps, qy_on=qy_on)
 
 
-def g2_zero_pulsed(qy_x: float, qy_xx: float, mean_excitations: float) -> float:
-    """Pulsed g2(0) = 2 eta_X eta_XX p2 / (eta_X p1 + eta_XX p2)^2 (SIMULATOR.md).
+def g2_zero_pulsed(qy_x: float, qy_xx: float, mean_excitations: float,
+                   ladder: bool = False) -> float:
+    """Pulsed g2(0) of one dot (`simulator.dot.g2_zero_pulsed`).
 
-    p1, p2: probabilities of >= 1 and >= 2 Poisson excitations with mean <N>.
-    Tends to eta_XX / eta_X at low power.
+    ladder=False: 2 eta_X eta_XX p2 / (eta_X p1 + eta_XX p2)^2 (SIMULATOR.md), p1, p2 the
+    probabilities of >= 1 and >= 2 Poisson excitations with mean <N>; -> eta_XX / eta_X at
+    low power. ladder=True adds the higher multiexcitons (rises to 1 at high power).
     """
-    n = mean_excitations
-    p1 = -math.expm1(-n)
-    p2 = 1.0 - math.exp(-n) * (1.0 + n)
-    if n < 1e-4:
-        p2 = 0.5 * n * n
-    if qy_x <= 0 or p1 <= 0:
+    if qy_x <= 0:
         return float("nan")
-    return 2.0 * qy_x * qy_xx * p2 / (qy_x * p1 + qy_xx * p2) ** 2
+    return dot.g2_zero_pulsed(qy_x, qy_xx, mean_excitations, ladder)
 
 
 def biexciton_qy(qy_x: float, radiative_lifetime_ns: float, total_volume_nm3: float,
-                 auger_ps_per_nm3: float = AUGER_PS_PER_NM3) -> float:
-    """QY_XX = k_rXX / (k_rXX + k_Auger) with k_rXX = 4 k_rX (Nair 2011).
+                 auger_ps_per_nm3: float = AUGER_PS_PER_NM3, *, nr_scaling: float = 4.0,
+                 shell_nm: float = 0.0, slowdown_length_nm: float | None = None) -> float:
+    """QY_XX = 4 k_r / (4 k_r + k_A + s k_nr,X) of an on-state dot (Nair 2011; `simulator.dot`).
 
-    k_Auger = 1 / (auger_ps_per_nm3 x V) (Auger time ~ total volume, DOMAIN s7);
-    k_rX = 1 / radiative lifetime. Same convention as `simulator.photons.emitter_from_dot`.
-    `qy_x` is accepted for symmetry (the biexciton is Auger-limited).
+    k_r = 1 / radiative lifetime, k_nr,X = k_r (1/qy_x - 1) with `qy_x` the on-state QY,
+    k_A = 1 / tau_A, tau_A = auger_ps_per_nm3 x V (1 + h / L_slow). With s = 4,
+    QY_XX / QY_X <= 1 for any volume.
     """
-    k_r = 1.0 / radiative_lifetime_ns
-    k_a = 1.0 / (auger_ps_per_nm3 * total_volume_nm3 * 1e-3)
-    return 4 * k_r / (4 * k_r + k_a)
+    tau_a = dot.auger_time_ns(auger_ps_per_nm3, total_volume_nm3, shell_nm, slowdown_length_nm)
+    return float(dot.biexciton_yield(qy_x, radiative_lifetime_ns, tau_a, nr_scaling))
 
 
 def spectral_photons(energy_ev: np.ndarray, wavelengths_nm: np.ndarray, centre_ev,

@@ -2,8 +2,8 @@
 
 Pipeline (SIMULATOR.md item 6, DOMAIN.md §7):
 laser pulses (pulsed: period 1/rep_rate) or a CW Poisson excitation process
--> exciton / biexciton cascade (XX photon with probability eta_XX after Exp(tau_XX), then
-X photon with probability eta_X after Exp(tau_X))
+-> multiexciton cascade (optional ladder: each excitation above XX emits with eta_XX; then
+XX photon with probability eta_XX after Exp(tau_XX), X photon with eta_X after Exp(tau_X))
 -> blinking gate (alternating on/off, truncated power-law dwell times, alpha ~1.5)
 -> 50/50 beamsplitter -> per detector: collection x detection efficiency, Gaussian jitter,
 uncorrelated background, dark counts, non-paralysable dead time, afterpulsing
@@ -11,13 +11,13 @@ uncorrelated background, dark counts, non-paralysable dead time, afterpulsing
 
 Sources:
 - Nair, Zhao, Bawendi, Nano Lett. 11, 1136 (2011): low-fluence pulsed g2(0) ≈ QY_XX/QY_X,
-  QY_XX = k_rXX / (k_rXX + k_Auger), k_rXX ≈ 4 k_rX.
+  QY_XX = k_rXX / (k_rXX + k_Auger + k_nr,XX), k_rXX ≈ 4 k_rX (`simulator.dot`).
 - Pulsed g2(0) with Poisson excitation: g2(0) = 2 eta_X eta_XX p2 / (eta_X p1 + eta_XX p2)^2,
   p1 = P(N >= 1), p2 = P(N >= 2) (SIMULATOR.md, "Pulsed g2 formula").
 - Brouri et al., Opt. Lett. 25, 1294 (2000): background, g2_meas = 1 - rho^2 (1 - g2).
 - Beyler et al., Nano Lett. 14, 4295 (2014) / PRL 111, 177401 (2013): several dots in focus.
-- Auger time ∝ total volume, ~1 ps/nm^3 (DOMAIN.md §7; Klimov et al., Science 287, 1011
-  (2000) for the volume scaling).
+- Auger time ∝ total volume, per material (CdSe ~1 ps/nm^3: Klimov et al., Science 287,
+  1011 (2000)), slowed by shells; multiexciton ladder from Klimov's tau_2/tau_3 ~ (3/2)^2.
 - Blinking: Kuno et al., J. Chem. Phys. 115, 1028 (2001); power-law MLE: Clauset, Shalizi,
   Newman, SIAM Rev. 51, 661 (2009).
 
@@ -28,10 +28,26 @@ jitted on the first call of `photon_stream`.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from simulator import dot as dotphys
+from simulator.dot import poisson_p1_p2
+from simulator.photon_params import (
+    DetectorParams,
+    EmitterParams,
+    Excitation,
+    PhotonStream,
+    check_real,
+    validate_detectors,
+    validate_emitter,
+    validate_excitation,
+)
+
+__all__ = ["DetectorParams", "EmitterParams", "Excitation", "PhotonStream", "dopant_emitter",
+           "emitter_for_dot",
+           "emitter_from_dot", "expected_g2_zero", "photon_stream", "poisson_p1_p2"]
 
 # Largest expected number of detector candidate clicks (both channels) per stream; beyond
 # this the arrays would take gigabytes. Lower the acquisition time or the rates.
@@ -41,190 +57,7 @@ MAX_EXPECTED_CLICKS = 50_000_000
 MAX_PULSES = 10**12
 
 
-@dataclass(frozen=True)
-class EmitterParams:
-    """One quantum dot.
-
-    Attributes:
-        tau_x_ns: exciton lifetime, ns, [1e-9, 1e6].
-        eta_x: exciton emission quantum yield in the on state, [0, 1].
-        eta_xx: biexciton emission quantum yield k_rXX / (k_rXX + k_Auger), [0, 1].
-        tau_xx_ns: biexciton lifetime 1 / (k_rXX + k_Auger), ns, [1e-9, 1e6].
-        blinking: gate the yields by an on/off blinking trajectory.
-        alpha_on, alpha_off: exponents of the truncated power-law dwell-time densities
-            p(t) ∝ t^-alpha on [t_min_s, t_max_s] (> 0; ~1.5, range 1.2–2.0).
-        t_min_s, t_max_s: truncation of the dwell times, s (0 < t_min < t_max).
-        off_eta_scale: multiplier of both yields in the off state, [0, 1].
-    """
-
-    tau_x_ns: float
-    eta_x: float
-    eta_xx: float
-    tau_xx_ns: float
-    blinking: bool = True
-    alpha_on: float = 1.5
-    alpha_off: float = 1.5
-    t_min_s: float = 1e-4
-    t_max_s: float = 10.0
-    off_eta_scale: float = 0.0
-
-
-@dataclass(frozen=True)
-class Excitation:
-    """Laser excitation.
-
-    Attributes:
-        mode: "pulsed" or "cw".
-        rep_rate_hz: pulse repetition rate, Hz (> 0 for pulsed; ignored for cw).
-        mean_excitations: pulsed: mean number of excitations per pulse <N> (Poisson);
-            cw: mean excitations per exciton lifetime (excitation rate = <N> / tau_X). >= 0.
-    """
-
-    mode: str
-    rep_rate_hz: float
-    mean_excitations: float
-
-
-@dataclass(frozen=True)
-class DetectorParams:
-    """Hanbury Brown–Twiss setup: two identical detectors behind a 50/50 beamsplitter.
-
-    Attributes:
-        collection_efficiency: fraction of emitted photons reaching the beamsplitter, [0, 1].
-        detector_efficiency: detection efficiency of each detector, [0, 1].
-        jitter_ps: Gaussian timing jitter (sigma) per click, ps (>= 0).
-        dead_time_ns: non-paralysable dead time per detector, ns (>= 0).
-        dark_rate_hz: dark-count rate per detector, Hz (>= 0).
-        afterpulse_prob: probability that a click is followed by an afterpulse, [0, 1).
-        afterpulse_delay_ns: mean of the exponential afterpulse delay, ns (> 0). Afterpulses
-            falling inside the dead time are lost, as on a real detector.
-        background_rate_hz: uncorrelated background clicks per detector (before dead time), Hz.
-        cable_delay_ps: extra fixed delay added to every channel-1 time tag, ps (int >= 0).
-    """
-
-    collection_efficiency: float = 0.05
-    detector_efficiency: float = 0.6
-    jitter_ps: float = 50.0
-    dead_time_ns: float = 22.0
-    dark_rate_hz: float = 100.0
-    afterpulse_prob: float = 0.005
-    afterpulse_delay_ns: float = 100.0
-    background_rate_hz: float = 0.0
-    cable_delay_ps: int = 0
-
-
-@dataclass(frozen=True)
-class PhotonStream:
-    """A simulated time-tagged photon stream.
-
-    Attributes:
-        timestamps_ps: (N,) int64 detection times, ps from the start, non-decreasing.
-        channels: (N,) uint8 detector index 0 or 1.
-        sync_period_ps: laser period, ps (pulse k fires at k * sync_period_ps); 0 for cw.
-        duration_s: simulated span, s (pulsed: a whole number of laser periods, <= the
-            requested duration); clicks lie in [0, duration) plus the channel-1 cable delay.
-        truth: hidden ground truth (see `photon_stream`).
-    """
-
-    timestamps_ps: np.ndarray
-    channels: np.ndarray
-    sync_period_ps: int
-    duration_s: float
-    truth: dict[str, Any]
-
-
-# ----------------------------------------------------------------------------- validation
-
-
-def _check_real(name: str, value: Any, *, low: float | None = None, high: float | None = None,
-                low_open: bool = False, high_open: bool = False) -> float:
-    """Return value as float or raise ValueError naming the parameter and the allowed range."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{name} must be a real number, got {value!r}")
-    v = float(value)
-    lo_s = "(" if low_open else "["
-    hi_s = ")" if high_open else "]"
-    rng = f"{lo_s}{'-inf' if low is None else low}, {'inf' if high is None else high}{hi_s}"
-    if not math.isfinite(v):
-        raise ValueError(f"{name} must be finite, got {value!r}; allowed {rng}")
-    if low is not None and (v < low or (low_open and v == low)):
-        raise ValueError(f"{name} = {value!r} is out of range; allowed {rng}")
-    if high is not None and (v > high or (high_open and v == high)):
-        raise ValueError(f"{name} = {value!r} is out of range; allowed {rng}")
-    return v
-
-
-def _validate_emitter(e: EmitterParams) -> None:
-    if not isinstance(e, EmitterParams):
-        raise ValueError(f"emitter must be an EmitterParams, got {type(e).__name__}")
-    _check_real("emitter.tau_x_ns", e.tau_x_ns, low=1e-9, high=1e6)
-    _check_real("emitter.eta_x", e.eta_x, low=0.0, high=1.0)
-    _check_real("emitter.eta_xx", e.eta_xx, low=0.0, high=1.0)
-    _check_real("emitter.tau_xx_ns", e.tau_xx_ns, low=1e-9, high=1e6)
-    if not isinstance(e.blinking, (bool, np.bool_)):
-        raise ValueError(f"emitter.blinking must be a bool, got {e.blinking!r}")
-    _check_real("emitter.alpha_on", e.alpha_on, low=0.0, high=10.0, low_open=True)
-    _check_real("emitter.alpha_off", e.alpha_off, low=0.0, high=10.0, low_open=True)
-    t_min = _check_real("emitter.t_min_s", e.t_min_s, low=0.0, low_open=True)
-    t_max = _check_real("emitter.t_max_s", e.t_max_s, low=0.0, low_open=True)
-    if not t_min < t_max:
-        raise ValueError(f"emitter.t_min_s ({t_min}) must be smaller than t_max_s ({t_max})")
-    if t_min < 1e-9:
-        raise ValueError(f"emitter.t_min_s = {t_min} s is below 1 ns; allowed [1e-9, t_max_s)")
-    _check_real("emitter.off_eta_scale", e.off_eta_scale, low=0.0, high=1.0)
-
-
-def _validate_excitation(x: Excitation) -> None:
-    if not isinstance(x, Excitation):
-        raise ValueError(f"excitation must be an Excitation, got {type(x).__name__}")
-    if x.mode not in ("pulsed", "cw"):
-        raise ValueError(f"excitation.mode must be 'pulsed' or 'cw', got {x.mode!r}")
-    if x.mode == "pulsed":
-        _check_real("excitation.rep_rate_hz", x.rep_rate_hz, low=0.0, high=1e11, low_open=True)
-    else:
-        _check_real("excitation.rep_rate_hz", x.rep_rate_hz, low=0.0)
-    _check_real("excitation.mean_excitations", x.mean_excitations, low=0.0, high=1e3)
-
-
-def _validate_detectors(d: DetectorParams) -> None:
-    if not isinstance(d, DetectorParams):
-        raise ValueError(f"detectors must be a DetectorParams, got {type(d).__name__}")
-    _check_real("detectors.collection_efficiency", d.collection_efficiency, low=0.0, high=1.0)
-    _check_real("detectors.detector_efficiency", d.detector_efficiency, low=0.0, high=1.0)
-    _check_real("detectors.jitter_ps", d.jitter_ps, low=0.0, high=1e6)
-    _check_real("detectors.dead_time_ns", d.dead_time_ns, low=0.0, high=1e9)
-    _check_real("detectors.dark_rate_hz", d.dark_rate_hz, low=0.0)
-    _check_real("detectors.afterpulse_prob", d.afterpulse_prob, low=0.0, high=1.0, high_open=True)
-    _check_real("detectors.afterpulse_delay_ns", d.afterpulse_delay_ns, low=0.0, low_open=True)
-    _check_real("detectors.background_rate_hz", d.background_rate_hz, low=0.0)
-    if isinstance(d.cable_delay_ps, bool) or not isinstance(d.cable_delay_ps, (int, np.integer)):
-        raise ValueError(f"detectors.cable_delay_ps must be an int (ps), got {d.cable_delay_ps!r}")
-    if not 0 <= int(d.cable_delay_ps) <= 10**12:
-        raise ValueError(
-            f"detectors.cable_delay_ps = {d.cable_delay_ps} is out of range; allowed [0, 1e12] ps"
-        )
-
-
 # ----------------------------------------------------------------------------- physics
-
-
-def poisson_p1_p2(mean_excitations: float) -> tuple[float, float]:
-    """P(N >= 1) and P(N >= 2) for N ~ Poisson(mean_excitations), accurate at small means.
-
-    Args:
-        mean_excitations: <N> >= 0.
-
-    Returns:
-        (p1, p2).
-    """
-    n = float(mean_excitations)
-    p1 = -math.expm1(-n)
-    if n < 1e-3:
-        # series of 1 - e^-n (1 + n), avoids cancellation
-        p2 = n * n / 2.0 - n**3 / 3.0 + n**4 / 8.0
-    else:
-        p2 = p1 - n * math.exp(-n)
-    return p1, max(p2, 0.0)
 
 
 def _cw_stationary(emitter: EmitterParams, mean_excitations: float) -> tuple[float, float, float]:
@@ -243,6 +76,8 @@ def expected_g2_zero(emitter: EmitterParams, excitation: Excitation) -> float:
     Pulsed (SIMULATOR.md; Nair, Zhao, Bawendi 2011): the centre-to-side peak-area ratio
         g2(0) = 2 eta_X eta_XX p2 / (eta_X p1 + eta_XX p2)^2,
     p1 = P(N >= 1), p2 = P(N >= 2), N ~ Poisson(<N>); -> eta_XX / eta_X as <N> -> 0.
+    With `multiexciton_ladder` the higher multiexcitons add photons and g2(0) rises to 1 at
+    high power (`simulator.dot.pulsed_photon_moments`).
 
     CW: zero-delay value of the three-level (0 / X / XX) chain of `photon_stream`,
         g2(0) = (eta_XX k_XX P_XX)(eta_X k_X) / R^2,  R = eta_X k_X P_X + eta_XX k_XX P_XX,
@@ -258,15 +93,12 @@ def expected_g2_zero(emitter: EmitterParams, excitation: Excitation) -> float:
     Returns:
         g2(0), dimensionless (nan when the dot emits nothing).
     """
-    _validate_emitter(emitter)
-    _validate_excitation(excitation)
+    validate_emitter(emitter)
+    validate_excitation(excitation)
     ex, exx = emitter.eta_x, emitter.eta_xx
     if excitation.mode == "pulsed":
-        p1, p2 = poisson_p1_p2(excitation.mean_excitations)
-        s1 = ex * p1 + exx * p2
-        if s1 <= 0.0:
-            return math.nan
-        return 2.0 * ex * exx * p2 / (s1 * s1)
+        return dotphys.g2_zero_pulsed(ex, exx, excitation.mean_excitations,
+                                      bool(emitter.multiexciton_ladder))
     _, px, pxx = _cw_stationary(emitter, excitation.mean_excitations)
     k_x = 1.0 / emitter.tau_x_ns
     k_xx = 1.0 / emitter.tau_xx_ns
@@ -284,21 +116,33 @@ def emitter_from_dot(
     *,
     auger_ps_per_nm3: float = 1.0,
     blinking: bool = True,
+    nr_xx_scaling: float = 4.0,
+    shape: str = "sphere",
+    auger_slowdown_length_nm: float = 0.0,
+    off_eta_scale: float = 0.0,
+    multiexciton_ladder: bool = True,
 ) -> EmitterParams:
-    """Emitter parameters of a core/shell dot from its size, exciton QY and lifetime.
+    """Emitter parameters of an on-state core/shell dot from its size, QY_X and lifetime.
 
-    Auger time tau_A = auger_ps_per_nm3 * V with V = 4/3 pi (r_core + h_shell)^3 the total
-    dot volume (DOMAIN.md §7: ~1 ps/nm^3). Radiative rates k_rX = QY_X / tau_X and
-    k_rXX ≈ 4 k_rX (Nair, Zhao, Bawendi 2011); eta_XX = k_rXX / (k_rXX + k_A),
-    tau_XX = 1 / (k_rXX + k_A).
+    Rates (Nair, Zhao, Bawendi 2011; `simulator.dot`): k_r = QY_X / tau_X,
+    k_nr,X = (1 - QY_X) / tau_X, k_rXX = 4 k_r, k_nr,XX = nr_xx_scaling x k_nr,X,
+    k_A = 1 / tau_A with tau_A = auger_ps_per_nm3 x V x (1 + h / L_slow), V the total
+    volume (sphere pi/6 (2r + 2h)^3 or cube (2r + 2h)^3; DOMAIN.md §7: ~1 ps/nm^3 for
+    CdSe, Klimov et al., Science 287, 1011 (2000)). eta_XX = k_rXX / (k_rXX + k_A + k_nr,XX),
+    tau_XX = 1 / (k_rXX + k_A + k_nr,XX); with nr_xx_scaling >= 4, eta_XX <= eta_X.
 
     Args:
-        core_radius_nm: core radius, nm, [0.1, 100].
+        core_radius_nm: core radius (half the cube edge for cubes), nm, [0.1, 100].
         shell_thickness_nm: shell thickness, nm (>= 0).
-        qy_x: exciton quantum yield, (0, 1].
+        qy_x: on-state exciton quantum yield, (0, 1].
         tau_x_ns: exciton lifetime, ns, [1e-9, 1e6].
         auger_ps_per_nm3: Auger time per unit total volume, ps/nm^3, [1e-3, 1e3].
         blinking: whether the dot blinks (defaults for the dwell statistics).
+        nr_xx_scaling: k_nr,XX / k_nr,X, [2, 16].
+        shape: "sphere" or "cube".
+        auger_slowdown_length_nm: L_slow of the shell, nm (0: no slowdown).
+        off_eta_scale: off-state brightness relative to on, [0, 1] (thick shells -> 1).
+        multiexciton_ladder: pulsed: levels above XX emit with eta_XX (g2 rises with <N>).
 
     Returns:
         The EmitterParams.
@@ -306,23 +150,48 @@ def emitter_from_dot(
     Raises:
         ValueError: on out-of-range input.
     """
-    r = _check_real("core_radius_nm", core_radius_nm, low=0.1, high=100.0)
-    h = _check_real("shell_thickness_nm", shell_thickness_nm, low=0.0, high=100.0)
-    qy = _check_real("qy_x", qy_x, low=0.0, high=1.0, low_open=True)
-    tau = _check_real("tau_x_ns", tau_x_ns, low=0.0, low_open=True)
-    a = _check_real("auger_ps_per_nm3", auger_ps_per_nm3, low=1e-3, high=1e3)
-    volume_nm3 = 4.0 / 3.0 * math.pi * (r + h) ** 3
-    tau_auger_ns = a * volume_nm3 * 1e-3
-    k_rx = qy / tau
-    k_rxx = 4.0 * k_rx
-    k_a = 1.0 / tau_auger_ns
+    r = check_real("core_radius_nm", core_radius_nm, low=0.1, high=100.0)
+    h = check_real("shell_thickness_nm", shell_thickness_nm, low=0.0, high=100.0)
+    qy = check_real("qy_x", qy_x, low=0.0, high=1.0, low_open=True)
+    tau = check_real("tau_x_ns", tau_x_ns, low=0.0, low_open=True)
+    a = check_real("auger_ps_per_nm3", auger_ps_per_nm3, low=1e-3, high=1e3)
+    s_nr = check_real("nr_xx_scaling", nr_xx_scaling, low=2.0, high=16.0)
+    slow = check_real("auger_slowdown_length_nm", auger_slowdown_length_nm, low=0.0)
+    off = check_real("off_eta_scale", off_eta_scale, low=0.0, high=1.0)
+    volume_nm3 = float(dotphys.volume_nm3(2.0 * (r + h), shape))
+    tau_auger_ns = float(dotphys.auger_time_ns(a, volume_nm3, h, slow or None))
+    k_r = qy / tau
+    k_xx = 4.0 * k_r + 1.0 / tau_auger_ns + s_nr * (1.0 - qy) / tau
     return EmitterParams(
         tau_x_ns=tau,
         eta_x=qy,
-        eta_xx=k_rxx / (k_rxx + k_a),
-        tau_xx_ns=1.0 / (k_rxx + k_a),
+        eta_xx=4.0 * k_r / k_xx,
+        tau_xx_ns=1.0 / k_xx,
         blinking=bool(blinking),
+        off_eta_scale=off,
+        multiexciton_ladder=bool(multiexciton_ladder),
     )
+
+
+def emitter_for_dot(dot: dict[str, Any], *, blinking: bool = True) -> EmitterParams:
+    """`emitter_from_dot` for a dot drawn by `simulator.outlet.sample_dot` (all its keys)."""
+    return emitter_from_dot(
+        dot["core_radius_nm"], dot["shell_nm"], dot["qy_x"], dot["tau_x_ns"],
+        auger_ps_per_nm3=dot.get("auger_ps_per_nm3", 1.0), blinking=blinking,
+        nr_xx_scaling=dot.get("nr_xx_scaling", 4.0), shape=dot.get("shape", "sphere"),
+        auger_slowdown_length_nm=dot.get("auger_slowdown_length_nm", 0.0),
+        off_eta_scale=dot.get("off_eta_scale", 0.0),
+    )
+
+
+def dopant_emitter(dopant: Any) -> EmitterParams:
+    """Mn2+ emitter of a doped dot for the photon generator: the 4T1 -> 6A1 emission with
+    the preset's ms lifetime (`mn_lifetime_ms`) and single-Mn QY, no biexciton, no blinking.
+    Its decay is measured like any other with `sdl.analysis.lifetime` at a laser period
+    much longer than the lifetime (e.g. 200 Hz for 0.3 ms)."""
+    return EmitterParams(tau_x_ns=float(dopant["mn_lifetime_ms"]) * 1e6,
+                         eta_x=float(dopant["mn_qy_single"]), eta_xx=0.0, tau_xx_ns=1.0,
+                         blinking=False)
 
 
 def _blink_moments(
@@ -450,10 +319,10 @@ def photon_stream(
     Raises:
         ValueError: on out-of-range input or a stream too large to hold in memory.
     """
-    _validate_emitter(emitter)
-    _validate_excitation(excitation)
-    _validate_detectors(detectors)
-    duration = _check_real("duration_s", duration_s, low=0.0, high=1e5, low_open=True)
+    validate_emitter(emitter)
+    validate_excitation(excitation)
+    validate_detectors(detectors)
+    duration = check_real("duration_s", duration_s, low=0.0, high=1e5, low_open=True)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or int(seed) < 0:
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
     if isinstance(n_dots, bool) or not isinstance(n_dots, (int, np.integer)):
@@ -480,7 +349,8 @@ def photon_stream(
         if n_pulses > MAX_PULSES:
             raise ValueError(f"{n_pulses} pulses exceed the limit {MAX_PULSES}; shorten duration_s")
         duration_ps = n_pulses * period_ps
-        photons_per_dot = n_pulses * (e.eta_x * p1 + e.eta_xx * p2)
+        photons_per_dot = n_pulses * dotphys.pulsed_photon_moments(
+            e.eta_x, e.eta_xx, x.mean_excitations, bool(e.multiexciton_ladder))[0]
     else:
         if not 1e-9 <= duration <= 3600.0:
             raise ValueError(f"duration_s = {duration} is out of range for cw; allowed [1e-9, 3600] s")
@@ -529,7 +399,7 @@ def photon_stream(
     if x.mode == "pulsed":
         t_sig, ch_sig, sw, sw_off, start_on, on_dw, off_dw, on_frac, stats = k._pulsed_kernel(
             s_emit, n_dots, np.int64(n_pulses), np.int64(period_ps), p1, p2,
-            float(e.eta_x), float(e.eta_xx), tau_x_ps, tau_xx_ps, bool(e.blinking),
+            float(x.mean_excitations), bool(e.multiexciton_ladder), float(e.eta_x), float(e.eta_xx), tau_x_ps, tau_xx_ps, bool(e.blinking),
             float(e.alpha_on), float(e.alpha_off), float(e.t_min_s), float(e.t_max_s),
             float(e.off_eta_scale), p_det, float(d.jitter_ps),
         )  # fmt: skip

@@ -13,7 +13,7 @@ Modules, one job each:
     acquisition  qLogNEI / qLogNEHVI, feasibility and proximal weighting, optimisation.
     bo           one BO step: data -> models -> acquisition -> decoded proposals.
     strategies   `propose`: sobol, random and bo behind one function.
-    errors       typed errors (SdlError subclasses: one-line CLI messages).
+    errors       typed errors (base SurrogateError: one-line CLI messages, exit 2).
 """
 
 from __future__ import annotations

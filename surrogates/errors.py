@@ -1,16 +1,16 @@
 """Typed errors of the optimiser layer.
 
-Every error a user can act on derives from `sdl.errors.SdlError`, so the CLI prints it on
-one line and exits with code 2 instead of a traceback.
+`SurrogateError` is the layer's base; the CLI maps it (`sdl.errors.exit_code_of`) to one
+line on stderr and exit code 2 instead of a traceback.
 """
 
 from __future__ import annotations
 
-from sdl.errors import SdlError
 
-
-class SurrogateError(SdlError):
+class SurrogateError(Exception):
     """Base class of errors raised by `surrogates`."""
+
+    exit_code = 2
 
 
 class EncodingError(SurrogateError):

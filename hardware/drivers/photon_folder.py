@@ -2,8 +2,9 @@
 
 Time taggers are USB devices with vendor libraries; the lab-portable interface is the file
 they write (PROTOCOLS.md, "Photon timing"). A file counts as complete only when its size
-has been stable for `settle_s` AND it parses (`sdl.analysis.photon_files.read_photon_file`),
-so a half-written file is never returned.
+has been stable for `settle_s` AND it parses, so a half-written file is never returned.
+The parser is given by the caller: the hardware layer does not decode photon files
+(`sdl.rigs` passes `sdl.analysis.photon_files.read_photon_file`).
 """
 
 from __future__ import annotations
@@ -17,15 +18,6 @@ from typing import Any
 from hardware.errors import DeviceTimeout, HardwareError
 
 SUFFIXES = (".ptu", ".h5", ".hdf5")
-
-
-def _default_reader(path: Path) -> Any:
-    try:
-        from sdl.analysis.photon_files import read_photon_file
-    except ImportError:
-        raise HardwareError("photon-file reader sdl.analysis.photon_files is not installed",
-                            device=str(path), next_step="update the package") from None
-    return read_photon_file(path)
 
 
 @dataclass(frozen=True)
@@ -45,21 +37,21 @@ class PhotonFolder:
         poll_s: polling interval.
         clock: monotonic time source, seconds (injectable for tests).
         sleep: sleep function (injectable for tests).
-        reader: parses a file; raises on an incomplete/corrupt file. Defaults to
-            `sdl.analysis.photon_files.read_photon_file`.
+        reader: parses a file; raises on an incomplete/corrupt file (e.g.
+            `sdl.analysis.photon_files.read_photon_file`).
         name: device name in errors.
     """
 
-    def __init__(self, folder: str | Path, *, settle_s: float = 2.0, poll_s: float = 0.2,
+    def __init__(self, folder: str | Path, *, reader: Callable[[Path], Any],
+                 settle_s: float = 2.0, poll_s: float = 0.2,
                  clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep,
-                 reader: Callable[[Path], Any] | None = None, name: str = ""):
+                 sleep: Callable[[float], None] = time.sleep, name: str = ""):
         self.folder = Path(folder)
         self.settle_s = settle_s
         self.poll_s = poll_s
         self.clock = clock
         self.sleep = sleep
-        self.reader = reader or _default_reader
+        self.reader = reader
         self.name = name or f"photon_folder:{folder}"
         self._seen: set[Path] = set()
         self._sizes: dict[Path, tuple[int, float]] = {}

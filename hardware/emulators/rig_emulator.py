@@ -149,7 +149,8 @@ class EmulatedRig:
     """
 
     def __init__(self, rig, *, clock: Clock | None = None, seed: int = 0, material: str = "CdSe",
-                 photon_folder: str | Path | None = None):
+                 photon_folder: str | Path | None = None,
+                 photon_writer: Callable[..., Any] | None = None):
         self.rig = rig
         self.world = EmulatedWorld(clock, material=material, reactor_volume_ul=rig.reactor.volume_ul,
                                    seed=seed)
@@ -177,7 +178,11 @@ class EmulatedRig:
                 if photon_folder is None:
                     self._tmp = tempfile.TemporaryDirectory(prefix="sdl-emu-photons-")
                     photon_folder = self._tmp.name
-                self.tagger = TaggerEmulator(self.world, photon_folder, name=dev.name)
+                if photon_writer is None:
+                    raise ValueError(f"{dev.name}: an emulated photon_timer needs a photon-file "
+                                     "writer (EmulatedRig(photon_writer=...))")
+                self.tagger = TaggerEmulator(self.world, photon_folder, writer=photon_writer,
+                                             name=dev.name)
                 self.devices[dev.name] = self.tagger
                 continue
             kind = {"pump": Ne1000Bus, "heater": ModbusBus, "spectrometer": None}[dev.role]

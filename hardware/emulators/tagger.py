@@ -1,34 +1,26 @@
 """Emulated time tagger: writes PicoQuant PTU files into the watched photon folder.
 
-With the simulator present, one dot is drawn from the current outlet
-(`simulator.rig.sample_dot`) and its HBT stream simulated (`simulator.photons`:
-exciton/biexciton cascade, blinking, detectors), so g2(0) in the files follows the
-chemistry set on the emulated pumps and heater. Without it, two uncorrelated Poisson
-channels (g2 = 1) at a rate following the PL. Files are written under a temporary name and
-renamed when complete, like vendor software; detectors are channels 1 and 2.
+One dot is drawn from the current outlet (`simulator.rig.sample_dot`) and its HBT stream
+simulated (`simulator.photons`: exciton/biexciton cascade, blinking, detectors), so g2(0)
+in the files follows the chemistry set on the emulated pumps and heater. With no sample in
+the cell the detectors see only dark counts (two uncorrelated Poisson channels). Files are
+written under a temporary name and renamed when complete, like vendor software; detectors
+are channels 1 and 2. The file writer is given by the caller (`sdl` passes
+`sdl.analysis.photon_files.write_ptu`): the hardware layer does not encode photon files.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from sdl.vocab.conditions import defaults
-
-
-def _simulator_photons() -> tuple[Any, Any] | None:
-    """(sample_dot, simulator.photons module) when the simulator provides them."""
-    try:
-        rig = importlib.import_module("simulator.rig")
-        photons = importlib.import_module("simulator.photons")
-    except ImportError:
-        return None
-    sample_dot = getattr(rig, "sample_dot", None)
-    return None if sample_dot is None else (sample_dot, photons)
+from simulator import photons as ph
+from simulator.rig import sample_dot
 
 
 class TaggerEmulator:
@@ -37,19 +29,23 @@ class TaggerEmulator:
     Args:
         world: shared `EmulatedWorld`.
         folder: output folder (the rig file's photon_timer folder).
-        rate_hz: Poisson fallback: total count rate for a bright sample.
+        writer: `write_ptu(path, timestamps_ps, channels, *, record_type, resolution_ps,
+            sync_period_ps)`, e.g. `sdl.analysis.photon_files.write_ptu`.
+        dark_rate_hz: total dark-count rate of the two detectors, no sample in the cell.
         name: device name (file prefix).
 
     Attributes:
         excitation: photon-statistics settings (condition names `photon_mode`,
             `rep_rate_mhz`, `excitation_mean`), defaults from `sdl.vocab.conditions`.
-        last_source: "simulator.photons", "poisson" or "no dot" for the last file.
+        last_source: "simulator.photons", "dark counts" or "no dot" for the last file.
     """
 
-    def __init__(self, world, folder: str | Path, *, rate_hz: float = 20_000.0, name: str = "hbt"):
+    def __init__(self, world, folder: str | Path, *, writer: Callable[..., Any],
+                 dark_rate_hz: float = 1_000.0, name: str = "hbt"):
         self.world = world
         self.folder = Path(folder)
-        self.rate_hz = rate_hz
+        self.writer = writer
+        self.dark_rate_hz = dark_rate_hz
         self.name = name
         self.files = 0
         d = defaults()
@@ -64,9 +60,7 @@ class TaggerEmulator:
 
     def _stream(self, duration_s: float, rng: np.random.Generator,
                 optics: Any = None) -> tuple[np.ndarray, np.ndarray, int]:
-        sim = _simulator_photons()
-        if sim is not None and optics is not None and optics.state is not None:
-            sample_dot, ph = sim
+        if optics is not None and optics.state is not None:
             dot = sample_dot(optics.state, rng)
             if dot is None:
                 self.last_source = "no dot"
@@ -81,18 +75,13 @@ class TaggerEmulator:
             self.last_source = "simulator.photons"
             return (np.asarray(ps.timestamps_ps, np.int64), np.asarray(ps.channels, np.uint8) + 1,
                     int(ps.sync_period_ps))
-        brightness = 0.05
-        if optics is not None:
-            brightness = min(max(float(optics.pl_photon_rate.max()) / 1e-3, 0.05), 1.0)
-        n = int(rng.poisson(self.rate_hz * brightness * duration_s))
+        n = int(rng.poisson(self.dark_rate_hz * duration_s))
         t = np.sort(rng.integers(0, int(duration_s * 1e12), n)).astype(np.int64)
-        self.last_source = "poisson"
+        self.last_source = "dark counts"
         return t, rng.integers(1, 3, n).astype(np.uint8), 0
 
     def acquire(self, duration_s: float = 1.0) -> Path:
         """Write one file of `duration_s` seconds of photons; return its path."""
-        from sdl.analysis.photon_files import write_ptu
-
         self.files += 1
         rng = np.random.default_rng([self.world.seed, 7, self.files])
         with self.world.lock:  # only the outlet snapshot: the other devices keep answering
@@ -101,6 +90,7 @@ class TaggerEmulator:
         self.folder.mkdir(parents=True, exist_ok=True)
         final = self.folder / f"{self.name}_{self.files:05d}.ptu"
         tmp = self.folder / f".{final.name}.part"
-        write_ptu(tmp, t, ch, record_type="HydraHarp2T2", resolution_ps=1.0, sync_period_ps=sync_ps)
+        self.writer(tmp, t, ch, record_type="HydraHarp2T2", resolution_ps=1.0,
+                    sync_period_ps=sync_ps)
         os.replace(tmp, final)
         return final

@@ -5,15 +5,14 @@ emulated spectrometer sees spectra for the flows and temperature currently set o
 emulated devices. Time comes from an injectable clock (`ManualClock` in tests: no
 wall-clock sleeps for device physics).
 
-The only dependency on the physics simulator is `outlet_optics()`: it calls
-`simulator.rig.outlet_state(material, conditions, seed)` when that exists, and otherwise
-falls back to a documented stand-in (Gaussian exciton absorption / PL whose position follows
-temperature and residence time), so the emulators work before the simulator lands.
+The chemistry comes from the physics simulator (emulators may import it; the rest of
+`hardware` may not): `outlet_optics()` calls `simulator.rig.outlet_state(material,
+conditions, seed)` and `reference_dye_rate()` `simulator.spectrometer.dye_photon_rate`.
+Pump flows become conditions through the shared vocabulary (`sdl.vocab.flows`).
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
 import time
@@ -22,6 +21,12 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
+
+from sdl.vocab.conditions import CONDITIONS, complete
+from sdl.vocab.flows import FlowInfeasible, conditions_from_flows, flow_chemistry
+from simulator.materials import load_material
+from simulator.rig import outlet_state
+from simulator.spectrometer import dye_photon_rate
 
 PIXELS = 1024
 log = logging.getLogger(__name__)
@@ -72,8 +77,7 @@ class OutletOptics:
         absorbance: decadic absorbance of the sample over the cell path.
         pl_photon_rate: PL photons per pixel per excitation photon (simulator units; peak
             ~1e-3 for a bright sample).
-        source: "simulator.rig.outlet_state", "fallback", "no sample" or why the
-            simulator refused.
+        source: "simulator.rig.outlet_state", "no sample" or why the simulator refused.
         state: the simulator's `OutletState` when `source` is the simulator (used by the
             emulated time tagger to draw a dot), else None.
     """
@@ -90,32 +94,12 @@ def sts_wavelength_coefficients() -> list[float]:
     return [350.0, 0.4600, -1.5e-5, 1.0e-9]
 
 
-def _simulator_outlet() -> Callable[..., Any] | None:
-    """`simulator.rig.outlet_state` if the simulator provides it, else None."""
-    try:
-        mod = importlib.import_module("simulator.rig")
-    except ImportError:
-        return None
-    return getattr(mod, "outlet_state", None)
-
-
-def _simulator_inverse_flows() -> Callable[..., dict[str, float]] | None:
-    """`conditions_from_flows` with the material's flow chemistry, stocks overridden."""
-    from sdl.vocab.flows import conditions_from_flows, flow_chemistry
-
-    def call(flows, material, volume_ul, stocks):
-        return conditions_from_flows(flows, flow_chemistry(material, stocks), volume_ul)
-    return call
-
-
 def clip_to_bounds(conditions: Mapping[str, Any]) -> dict[str, Any]:
     """Clip numeric conditions into their physical bounds (`sdl.vocab.conditions`).
 
     An emulated rig can be driven anywhere (e.g. no ligand flow at all); the simulator only
     accepts conditions inside the vocabulary's bounds, so the emulator clips at the edge.
     """
-    from sdl.vocab.conditions import CONDITIONS
-
     out: dict[str, Any] = {}
     for k, v in conditions.items():
         spec = CONDITIONS.get(k)
@@ -127,13 +111,9 @@ def clip_to_bounds(conditions: Mapping[str, Any]) -> dict[str, Any]:
 
 def outlet_optics(material: str, conditions: Mapping[str, Any], seed: int,
                   wavelengths_nm: np.ndarray, reactor_volume_ul: float = 500.0) -> OutletOptics:
-    """Absorbance and PL at the outlet for `conditions` (the one simulator dependency).
-
-    No metal flowing (metal_conc_mm <= 0) means solvent only: zero absorbance and PL.
-    Otherwise uses `simulator.rig.outlet_state` when available (conditions clipped into
-    bounds), else the fallback: first-exciton Gaussian at 480 + 0.4*(T-200) +
-    15*log10(t_res/10) nm (clipped 450-680 nm), amplitude proportional to metal
-    concentration, PL 15 nm redder. The fallback is a placeholder for rehearsals, not physics.
+    """Absorbance and PL at the outlet for `conditions`, from `simulator.rig.outlet_state`
+    (conditions clipped into bounds). No metal flowing (metal_conc_mm <= 0) means solvent
+    only: zero absorbance and PL; chemistry the simulator refuses forms nothing either.
     """
     wl = np.asarray(wavelengths_nm, dtype=np.float64)
     zero = np.zeros_like(wl)
@@ -141,30 +121,17 @@ def outlet_optics(material: str, conditions: Mapping[str, Any], seed: int,
     tres = float(conditions.get("residence_time_s", 0.0))
     if conc <= 0 or tres <= 0:
         return OutletOptics(wl, zero, zero, "no sample")
-    fn = _simulator_outlet()
-    if fn is not None:
-        from sdl.vocab.conditions import complete
-
-        try:
-            state = fn(material, complete(clip_to_bounds(conditions)), seed, wavelengths_nm=wl,
-                       reactor_volume_ul=reactor_volume_ul)
-        except ValueError as e:  # infeasible chemistry: nothing forms
-            log.warning("simulator.rig.outlet_state refused %s: %s", dict(conditions), e)
-            return OutletOptics(wl, zero, zero, f"simulator refused: {e}")
-        src_wl = np.asarray(state.wavelengths_nm, dtype=np.float64)
-        return OutletOptics(wl,
-                            np.interp(wl, src_wl, np.asarray(state.absorbance, dtype=np.float64)),
-                            np.interp(wl, src_wl, np.asarray(state.pl_photon_rate, dtype=np.float64)),
-                            "simulator.rig.outlet_state", state)
-    t = float(conditions.get("temperature_c", 25.0))
-    if t < 150:
-        return OutletOptics(wl, zero, zero, "fallback")
-    peak = float(np.clip(480 + 0.4 * (t - 200) + 15 * np.log10(max(tres, 1e-3) / 10), 450, 680))
-    amp = 0.02 * conc
-    absorbance = amp * (np.exp(-0.5 * ((wl - peak) / 12) ** 2)
-                        + 0.6 * np.clip((peak - wl) / 150, 0, None))
-    pl = 1e-3 * np.exp(-0.5 * ((wl - peak - 15) / 14) ** 2) * min(1.0, conc / 20)
-    return OutletOptics(wl, absorbance, pl, "fallback")
+    try:
+        state = outlet_state(material, complete(clip_to_bounds(conditions)), seed,
+                             wavelengths_nm=wl, reactor_volume_ul=reactor_volume_ul)
+    except ValueError as e:  # infeasible chemistry: nothing forms
+        log.warning("simulator.rig.outlet_state refused %s: %s", dict(conditions), e)
+        return OutletOptics(wl, zero, zero, f"simulator refused: {e}")
+    src_wl = np.asarray(state.wavelengths_nm, dtype=np.float64)
+    return OutletOptics(wl,
+                        np.interp(wl, src_wl, np.asarray(state.absorbance, dtype=np.float64)),
+                        np.interp(wl, src_wl, np.asarray(state.pl_photon_rate, dtype=np.float64)),
+                        "simulator.rig.outlet_state", state)
 
 
 def reference_dye_rate(material: str, wavelengths_nm: np.ndarray,
@@ -172,54 +139,13 @@ def reference_dye_rate(material: str, wavelengths_nm: np.ndarray,
     """PL photon rate of the reference dye in the cell selector's "reference" position, in
     the units of `OutletOptics.pl_photon_rate`: `simulator.spectrometer.dye_photon_rate`
     for the material preset's dye, with `overrides` (reference_plqy, reference_absorbance,
-    reference_solvent_index: what the rig file declares) replacing the preset's values.
-    Without the simulator: a Gaussian at 552 nm, 38 nm wide, with the same scaling."""
+    reference_solvent_index: what the rig file declares) replacing the preset's values."""
     wl = np.asarray(wavelengths_nm, dtype=np.float64)
-    ox: dict[str, Any] = {"reference_peak_nm": 552.0, "reference_fwhm_nm": 38.0,
-                          "reference_plqy": 0.95, "reference_absorbance": 0.05,
-                          "reference_solvent_index": 1.361}
-    try:
-        mats = importlib.import_module("simulator.materials")
-        spec = importlib.import_module("simulator.spectrometer")
-        ox.update({k: v for k, v in mats.load_material(material).optics.items() if k in ox})
-        rate_fn = spec.dye_photon_rate
-    except (ImportError, AttributeError, ValueError, KeyError):
-        rate_fn = None
+    keys = ("reference_peak_nm", "reference_fwhm_nm", "reference_plqy", "reference_absorbance",
+            "reference_solvent_index")
+    ox = {k: float(load_material(material).optics[k]) for k in keys}
     ox.update({k: float(v) for k, v in (overrides or {}).items() if v is not None})
-    if rate_fn is not None:
-        return np.asarray(rate_fn(wl, ox["reference_peak_nm"], ox["reference_fwhm_nm"],
-                                  ox["reference_plqy"], ox["reference_absorbance"],
-                                  ox["reference_solvent_index"]), dtype=np.float64)
-    shape = np.exp(-0.5 * ((wl - ox["reference_peak_nm"]) / (ox["reference_fwhm_nm"] / 2.3548)) ** 2)
-    shape /= max(float(shape.sum()), 1e-300)
-    absorbed = 1.0 - 10.0 ** (-ox["reference_absorbance"])
-    return absorbed * ox["reference_plqy"] * shape / ox["reference_solvent_index"] ** 2
-
-
-def flows_to_conditions(flows_ul_min: Mapping[str, float], stock_molar: Mapping[str, float],
-                        reactor_volume_ul: float, temperature_c: float) -> dict[str, float]:
-    """Fallback inversion of inlet flows into the condition vocabulary.
-
-    Q_total = sum of flows; residence_time_s = 60 V / Q_total; concentrations after mixing
-    c_i = stock_i * Q_i / Q_total; ratios are molar feed ratios. Used when
-    `sdl.vocab.flows.conditions_from_flows` is not available.
-    """
-    q = sum(max(v, 0.0) for v in flows_ul_min.values())
-    out: dict[str, float] = {"temperature_c": float(temperature_c)}
-    if q <= 0:
-        out["residence_time_s"] = 0.0
-        out["metal_conc_mm"] = 0.0
-        return out
-    out["residence_time_s"] = 60.0 * reactor_volume_ul / q
-    mol = {k: stock_molar.get(k, 0.0) * max(v, 0.0) / q for k, v in flows_ul_min.items()}
-    metal = mol.get("metal", 0.0)
-    out["metal_conc_mm"] = 1000.0 * metal
-    if metal > 0:
-        if "anion" in mol:
-            out["se_to_cd"] = mol["anion"] / metal
-        if "ligand" in mol:
-            out["ligand_to_metal"] = mol["ligand"] / metal
-    return out
+    return np.asarray(dye_photon_rate(wl, *(ox[k] for k in keys)), dtype=np.float64)
 
 
 class EmulatedWorld:
@@ -313,24 +239,20 @@ class EmulatedWorld:
         """The conditions the reactor currently realises, from pump flows and heaters.
 
         Uses `sdl.vocab.flows.conditions_from_flows` (rig stock concentrations where the
-        rig file gives them) when available, else `flows_to_conditions`. No metal flow:
-        metal_conc_mm = 0 (solvent only).
+        rig file gives them, else the material's preset). No metal flow: metal_conc_mm = 0
+        (solvent only).
         """
         flows = self.inlet_flows_ul_min()
-        inverse = _simulator_inverse_flows()
+        stocks = {k: v for k, v in self.stock_molar.items() if v > 0}
         out: dict[str, float]
-        if inverse is None:
-            out = flows_to_conditions(flows, self.stock_molar, self.reactor_volume_ul,
-                                      self.temperature_c())
-        else:
-            stocks = {k: v for k, v in self.stock_molar.items() if v > 0}
-            try:
-                out = inverse(flows, self.material, self.reactor_volume_ul, stocks)
-            except ValueError:  # no core or metal flow
-                q = sum(flows.values())
-                out = {"residence_time_s": 60.0 * self.reactor_volume_ul / q if q > 0 else 0.0,
-                       "metal_conc_mm": 0.0}
-            out["temperature_c"] = self.temperature_c()
+        try:
+            out = conditions_from_flows(flows, flow_chemistry(self.material, stocks),
+                                        self.reactor_volume_ul)
+        except FlowInfeasible:  # no core or metal flow
+            q = sum(flows.values())
+            out = {"residence_time_s": 60.0 * self.reactor_volume_ul / q if q > 0 else 0.0,
+                   "metal_conc_mm": 0.0}
+        out["temperature_c"] = self.temperature_c()
         if self.stage2_heater:
             out["shell_temperature_c"] = self.temperature_c(self.stage2_heater)
         return out

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from sdl.errors import AnalysisInputError
+from sdl.analysis.errors import AnalysisInputError
 
 #: Flag bits of `AbsorbanceSpectrum.flags`.
 SATURATED = 1

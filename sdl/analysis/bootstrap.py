@@ -23,7 +23,8 @@ from scipy import stats
 
 from sdl.analysis.g2_kernels import cross_correlation_counts
 
-__all__ = ["BootstrapResult", "block_histograms", "block_bootstrap_pulsed", "block_bootstrap_cw"]
+__all__ = ["BootstrapResult", "block_histograms", "block_bootstrap_pulsed", "block_bootstrap_cw",
+           "bootstrap_g2"]
 
 
 @dataclass(frozen=True)
@@ -248,3 +249,25 @@ def block_bootstrap_cw(
         n_boot,
         seed,
     )
+
+
+def bootstrap_g2(result, t1: np.ndarray, t2: np.ndarray, period_ps: int,
+                 n_blocks: int) -> BootstrapResult | None:
+    """Block bootstrap of the estimator that produced `result` (a `sdl.analysis.g2.G2Result`):
+    the pulsed area ratio or the CW antibunching fit; None for other methods or when the
+    blocks cannot be analysed.
+
+    Args:
+        t1, t2: int64 time tags, ps, of the two detectors (`g2.detector_streams`).
+        period_ps: laser period (pulsed), ps. n_blocks: time blocks (>= 2).
+    """
+    try:
+        if result.method == "pulsed_area_ratio":
+            return block_bootstrap_pulsed(t1, t2, period_ps, offset_ps=result.details["delay_ps"],
+                                          n_blocks=n_blocks)
+        if result.method == "cw_antibunching_fit":
+            return block_bootstrap_cw(t1, t2, result.edges_ps, n_blocks=n_blocks, n_boot=30,
+                                      jitter_ps=max(float(result.details["jitter_ps"]), 1.0))
+    except (ValueError, np.linalg.LinAlgError):
+        return None
+    return None

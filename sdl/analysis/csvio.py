@@ -1,6 +1,6 @@
 """Read a two-column spectrum CSV: a header line, then `wavelength_nm,value` rows.
 
-Rules (every violation raises `sdl.errors.AnalysisInputError` naming the file and line):
+Rules (every violation raises `sdl.analysis.errors.AnalysisInputError` naming the file and line):
 - UTF-8 text; blank lines and lines starting with '#' are ignored anywhere.
 - The first other line is the header: exactly two comma-separated names, the first
   starting with "wavelength" (e.g. `wavelength_nm,absorbance`).
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sdl.errors import AnalysisInputError
+from sdl.analysis.errors import AnalysisInputError
 
 MIN_ROWS = 20
 MAX_BYTES = 50_000_000

@@ -3,7 +3,7 @@
 Mn2+ d-d emission is a ~0.2 eV wide band near 585-600 nm, nearly size independent, seen
 when the host exciton lies above ~2.1 eV (ZnSe, ZnS, CsPbCl3) [DOMAIN.md §6; Kagan et
 al., Chem. Rev. 121, 3186 (2021)]. Each band's area is its Gaussian-equivalent area
-(fitted peak density x FWHM x sqrt(pi / 4 ln 2), in photons, see `peaks.PlBand`), which
+(fitted peak density x FWHM x sqrt(pi / 4 ln 2), in photons, see `pl_band.PlBand`), which
 keeps a broad trap-emission band lying between them out of both. The metric is
 `area(Mn) / area(exciton)`. When no Mn band is detectable the Mn area is the plain sum
 of counts in the Mn window (about zero, with its Poisson error), so an undoped sample
@@ -18,7 +18,7 @@ import numpy as np
 
 from sdl.analysis.estimate import Estimate, NoOutcome
 from sdl.analysis.measurement import HC_EV_NM
-from sdl.analysis.peaks import pl_band
+from sdl.analysis.pl_band import pl_band
 
 #: Mn2+ 4T1 -> 6A1 emission centre, nm (DOMAIN.md §6: 585-600 nm).
 MN_BAND_NM = 590.0

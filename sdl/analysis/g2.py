@@ -20,6 +20,7 @@ import numpy as np
 
 from sdl.analysis.estimate import Estimate, NoOutcome
 from sdl.analysis.g2_kernels import cross_correlation_counts, linear_edges
+from sdl.analysis.photon_frontend import PhotonStream, g2_detectors
 
 __all__ = [
     "detector_streams",
@@ -53,8 +54,8 @@ def detector_streams(
     Args:
         timestamps_ps: (N,) int64 time tags, ps, non-decreasing.
         channels: (N,) uint8 (or integer) channel of each tag.
-        detectors: the two channel numbers (start, stop); default (0, 1) when both are
-            present, else the two most populated channels in ascending order.
+        detectors: the two channel numbers (start, stop); default: the photon front end's
+            choice (`sdl.analysis.photon_frontend.g2_detectors`, no sync period known here).
 
     Returns:
         (t1, t2, (c1, c2)): int64 time tags of each detector (each non-decreasing).
@@ -62,6 +63,24 @@ def detector_streams(
     Raises:
         ValueError: bad dtype/shape/order, or fewer than two channels.
     """
+    t, ch = _check_stream(timestamps_ps, channels)
+    if detectors is None:
+        detectors = g2_detectors(PhotonStream(t, ch))
+        if detectors is None:
+            raise ValueError("g2 needs photons on two detector channels, found "
+                             f"{np.unique(ch).tolist()}")
+    c1, c2 = int(detectors[0]), int(detectors[1])
+    t1 = np.ascontiguousarray(t[ch == c1])
+    t2 = np.ascontiguousarray(t[ch == c2])
+    for name, tt in ((f"channel {c1}", t1), (f"channel {c2}", t2)):
+        if tt.size > 1 and np.any(tt[1:] < tt[:-1]):
+            raise ValueError(
+                f"time tags of {name} are not monotonic (non-decreasing) — check the file reader"
+            )
+    return t1, t2, (c1, c2)
+
+
+def _check_stream(timestamps_ps: np.ndarray, channels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     t = np.asarray(timestamps_ps)
     ch = np.asarray(channels)
     if t.ndim != 1 or ch.ndim != 1 or t.shape != ch.shape:
@@ -72,26 +91,7 @@ def detector_streams(
         raise ValueError(f"timestamps_ps must be int64 picoseconds, got {t.dtype}")
     if not np.issubdtype(ch.dtype, np.integer):
         raise ValueError(f"channels must be an integer array (uint8), got {ch.dtype}")
-    if detectors is None:
-        vals, cnt = np.unique(ch, return_counts=True)
-        if 0 in vals and 1 in vals:
-            detectors = (0, 1)
-        elif vals.size >= 2:
-            top = np.sort(vals[np.argsort(cnt)[::-1][:2]])
-            detectors = (int(top[0]), int(top[1]))
-        elif vals.size == 1:
-            detectors = (int(vals[0]), int(vals[0]) + 1)
-        else:
-            detectors = (0, 1)
-    c1, c2 = int(detectors[0]), int(detectors[1])
-    t1 = np.ascontiguousarray(t[ch == c1])
-    t2 = np.ascontiguousarray(t[ch == c2])
-    for name, tt in ((f"channel {c1}", t1), (f"channel {c2}", t2)):
-        if tt.size > 1 and np.any(tt[1:] < tt[:-1]):
-            raise ValueError(
-                f"time tags of {name} are not monotonic (non-decreasing) — check the file reader"
-            )
-    return t1, t2, (c1, c2)
+    return t, ch
 
 
 def normalize_cw(
@@ -472,7 +472,8 @@ def analyze_g2(
         sync_period_ps: laser period in ps; 0 = CW.
         duration_s: acquisition time (default: span of the tags).
         mode: "cw" or "pulsed" (default: pulsed iff sync_period_ps > 0).
-        detectors: the two detector channels (default see `detector_streams`).
+        detectors: the two detector channels (default: the photon front end's choice,
+            `sdl.analysis.photon_frontend.g2_detectors`, which leaves a time-tagged sync out).
         overlap: force (True) or forbid (False) the overlapping-peak fit (pulsed).
         jitter_ps: fix the Gaussian jitter in the CW fit (default: fitted).
 
@@ -489,7 +490,13 @@ def analyze_g2(
         raise ValueError(f"mode must be 'cw' or 'pulsed', got {mode!r}")
     if mode == "pulsed" and not (sync_period_ps and sync_period_ps > 0):
         raise ValueError("pulsed mode needs the repetition period (sync_period_ps > 0)")
-    t1, t2, _ = detector_streams(timestamps_ps, channels, detectors)
+    t, ch = _check_stream(timestamps_ps, channels)
+    if detectors is None:
+        detectors = g2_detectors(PhotonStream(t, ch, int(sync_period_ps)))
+        if detectors is None:
+            return NoOutcome("no_photons", "photons on fewer than two detector channels "
+                             f"({np.unique(ch).tolist()})")
+    t1, t2, _ = detector_streams(t, ch, detectors)
     if t1.size == 0 or t2.size == 0:
         return NoOutcome(
             "no_photons", f"detector photon counts {t1.size} and {t2.size}: need both > 0"

@@ -15,6 +15,7 @@ sharing intermediate results (absorbance spectrum, 1S peak, PL band). Outcome na
 | plqy            | relative to the reference dye (`plqy.relative_plqy`)         |
 | mn_ratio        | Mn / exciton PL band areas (`dopant.mn_exciton_ratio`)       |
 | g2_zero         | photon stream (`sdl.analysis.g2.g2_zero_from_stream`)        |
+| count_rate_kcps | photon stream: detected photons / acquisition_s / 1000       |
 
 Rules: a measurement with `failure` set gives NoOutcome("failure:<reason>") for every
 outcome; a missing metadata key needed by an outcome gives
@@ -33,9 +34,11 @@ from typing import Any
 import numpy as np
 
 from sdl.analysis.absorbance import AbsorbanceSpectrum, absorbance_from_counts
+from sdl.analysis.errors import AnalysisInputError
 from sdl.analysis.estimate import Estimate, NoOutcome, Outcome
+from sdl.analysis.exciton_peak import ExcitonPeak, first_exciton_peak
 from sdl.analysis.measurement import meta_float
-from sdl.analysis.peaks import ExcitonPeak, PlBand, first_exciton_peak, pl_band
+from sdl.analysis.pl_band import PlBand, pl_band
 from sdl.analysis.sizing import (
     SizingCurve,
     chemical_yield,
@@ -43,7 +46,7 @@ from sdl.analysis.sizing import (
     size_dispersion,
     sizing_curve,
 )
-from sdl.errors import AnalysisInputError
+from sdl.analysis.spectral_kernels import wpolyfit
 
 #: Outcome names this module can produce.
 SPECTRAL_OUTCOMES = (
@@ -57,6 +60,7 @@ SPECTRAL_OUTCOMES = (
     "mn_ratio",
     "yield",
     "g2_zero",
+    "count_rate_kcps",
 )
 
 #: PL analysis starts this far (nm) above the excitation line (scattered laser).
@@ -65,6 +69,11 @@ EXCITATION_MARGIN_NM = 15.0
 DOPED_EXCITON_MAX_NM = 540.0
 #: Half width (nm) of the window for the absorbance at the excitation wavelength.
 EXCITATION_WINDOW_NM = 3.0
+#: Integrated PL must exceed this many standard errors (Poisson) for a PLQY.
+PL_SIGNIFICANCE = 5.0
+#: Largest g2(0) standard error worth recording: beyond it the value cannot tell a single
+#: emitter (g2 < 0.5) from a classical source (g2 >= 1).
+MAX_G2_STDERR = 0.25
 
 
 def score(raw: Any, outcomes: Sequence[str], material: str | None = None) -> dict[str, Outcome]:
@@ -94,6 +103,34 @@ def score(raw: Any, outcomes: Sequence[str], material: str | None = None) -> dic
             continue
         out[name] = fn(ctx)
     return out
+
+
+#: Markers of the PL band outcomes that mean "no emission above noise".
+NO_BAND_MARKERS = frozenset({"flat_spectrum", "no_peak", "too_few_pixels"})
+
+
+def consistency_problems(outcomes: dict[str, Outcome | dict]) -> list[str]:
+    """Contradictions between the outcomes of one measurement ([] when they agree):
+    a PLQY or g2(0) value beside a PL band marked as absent, or "no absorbance at
+    excitation" beside a measured PL peak. Takes Outcome objects or their JSON."""
+    def reason(name: str) -> str | None:
+        o = outcomes.get(name)
+        if isinstance(o, NoOutcome):
+            return o.reason
+        return o.get("no_outcome") if isinstance(o, dict) else None
+
+    def has_value(name: str) -> bool:
+        o = outcomes.get(name)
+        return isinstance(o, Estimate) or (isinstance(o, dict) and o.get("value") is not None)
+
+    problems = []
+    band_absent = reason("pl_peak_nm") in NO_BAND_MARKERS
+    for name in ("plqy", "g2_zero"):
+        if band_absent and has_value(name):
+            problems.append(f"{name} has a value beside pl_peak_nm={reason('pl_peak_nm')}")
+    if has_value("pl_peak_nm") and reason("plqy") == "no_absorbance_at_excitation":
+        problems.append("plqy=no_absorbance_at_excitation beside a measured PL peak")
+    return problems
 
 
 class _Context:
@@ -276,8 +313,17 @@ def _fwhm_mev(ctx: _Context) -> Outcome:
 
 
 def _plqy(ctx: _Context) -> Outcome:
+    """PLQY only from a PL band significantly above noise and a measurable absorbance at
+    the excitation wavelength; never beside `flat_spectrum` (see `consistency_problems`)."""
     from sdl.analysis.plqy import integrated_counts, relative_plqy
 
+    band = ctx.pl()
+    if isinstance(band, NoOutcome):
+        if band.reason in NO_BAND_MARKERS:
+            return NoOutcome("no_pl_band", f"no PL band to give a yield for ({band.reason}: "
+                             f"{band.detail})")
+        if band.reason != "fit_failed":  # a band is there, only its shape is unclean
+            return band
     vals = {}
     for key in ("excitation_nm", "reference_plqy", "reference_absorbance", "solvent_index",
                 "reference_solvent_index"):
@@ -301,17 +347,27 @@ def _plqy(ctx: _Context) -> Outcome:
     if np.any(ref_counts[wl >= low] >= ctx.saturation()):
         return NoOutcome("saturated", "reference dye PL at detector full scale")
     f = integrated_counts(wl, raw.pl_sample_counts, raw.pl_dark_counts, low_nm=low)
+    if not f.value > PL_SIGNIFICANCE * f.stderr:
+        return NoOutcome("no_pl_band", f"integrated PL {f.value:.3g} +- {f.stderr:.2g} counts "
+                         f"is not {PL_SIGNIFICANCE:g} sigma above noise")
     f_ref = integrated_counts(wl, ref_counts, raw.pl_dark_counts, low_nm=low)
-    return relative_plqy(f, f_ref, a_exc, Estimate(vals["reference_absorbance"], 0.0),
-                         vals["reference_plqy"], vals["solvent_index"],
-                         vals["reference_solvent_index"])
+    out = relative_plqy(f, f_ref, a_exc, Estimate(vals["reference_absorbance"], 0.0),
+                        vals["reference_plqy"], vals["solvent_index"],
+                        vals["reference_solvent_index"])
+    if isinstance(out, NoOutcome) and out.reason == "no_absorbance_at_excitation":
+        # The sample emits (a PL band was found) yet its absorbance is below noise: say
+        # why instead of the contradictory "no absorbance" next to a PL peak.
+        where = f"at {band.peak_nm.value:.1f} nm" if isinstance(band, PlBand) else "found"
+        return NoOutcome("weak_absorbance_at_excitation",
+                         f"PL band {where}, but the absorbance at "
+                         f"{vals['excitation_nm']:.0f} nm ({a_exc.value:.3g} +- "
+                         f"{a_exc.stderr:.2g}) is below 3 sigma: {out.detail}")
+    return out
 
 
 def _absorbance_at(spec: AbsorbanceSpectrum, wavelength_nm: float) -> Estimate | NoOutcome:
     """Absorbance at one wavelength: weighted straight line through the good pixels within
     +-EXCITATION_WINDOW_NM (at least the two nearest pixels)."""
-    from sdl.analysis.peaks import _wpolyfit
-
     wl = spec.wavelengths_nm
     if not wl[0] <= wavelength_nm <= wl[-1]:
         return NoOutcome("excitation_outside_range",
@@ -327,7 +383,7 @@ def _absorbance_at(spec: AbsorbanceSpectrum, wavelength_nm: float) -> Estimate |
     idx = np.flatnonzero(near)
     lo, hi = int(idx[0]), int(idx[-1]) + 1
     var = spec.stderr**2
-    coef, cov, npts, _ = _wpolyfit(wl, spec.absorbance, var, lo, hi, wavelength_nm, 1.0, 1)
+    coef, cov, npts, _ = wpolyfit(wl, spec.absorbance, var, lo, hi, wavelength_nm, 1.0, 1)
     if npts < 2 or not np.isfinite(coef[0]):
         return NoOutcome("opaque_at_excitation", "too few pixels at the excitation wavelength")
     return Estimate(float(coef[0]), float(np.sqrt(cov[0, 0])))
@@ -345,21 +401,46 @@ def _mn_ratio(ctx: _Context) -> Outcome:
 
 
 def _g2_zero(ctx: _Context) -> Outcome:
+    """g2(0) only from a stream of an emitting sample (a PL band above noise) with enough
+    coincidences for a stderr below MAX_G2_STDERR."""
     raw = ctx.raw
     ts = getattr(raw, "photon_timestamps_ps", None)
     ch = getattr(raw, "photon_channels", None)
     if ts is None or ch is None or len(ts) == 0:
         return NoOutcome("no_photons", "the measurement has no photon stream")
-    try:
-        from sdl.analysis.g2 import g2_zero_from_stream
-    except ImportError as e:  # the photon core is optional for spectral scoring
-        return NoOutcome("g2_unavailable", f"photon analysis not importable: {e}")
+    band = ctx.pl()
+    if isinstance(band, NoOutcome) and band.reason in NO_BAND_MARKERS:
+        return NoOutcome("no_emission", f"the sample shows no PL band ({band.reason}), so the "
+                         "photon stream is background, not emission from the dots")
+    from sdl.analysis.g2 import g2_zero_from_stream
+
     duration = ctx.meta.get("acquisition_s")
-    return g2_zero_from_stream(
+    g2 = g2_zero_from_stream(
         np.asarray(ts, dtype=np.int64), np.asarray(ch, dtype=np.uint8),
         int(getattr(raw, "sync_period_ps", 0) or 0),
         duration_s=None if duration is None else float(duration),
     )
+    if isinstance(g2, Estimate) and not g2.stderr <= MAX_G2_STDERR:
+        return NoOutcome("too_few_counts", f"g2(0) = {g2.value:.3g} +- {g2.stderr:.2g}: too "
+                         f"few coincidences for a stderr below {MAX_G2_STDERR:g}")
+    return g2
+
+
+def _count_rate_kcps(ctx: _Context) -> Outcome:
+    """Detected photons (both detectors) per second of acquisition, in kcps; Poisson
+    stderr sqrt(N) / T (an empty stream of known length gives 0 +- 1 / T)."""
+    raw = ctx.raw
+    ts = getattr(raw, "photon_timestamps_ps", None)
+    if ts is None or getattr(raw, "photon_channels", None) is None:
+        return NoOutcome("no_photons", "the measurement has no photon stream")
+    duration = ctx.meta.get("acquisition_s")
+    if duration is None:
+        return NoOutcome("missing_metadata:acquisition_s", "count rate needs the acquisition time")
+    t = float(duration)
+    if not t > 0:
+        return NoOutcome("missing_metadata:acquisition_s", f"acquisition_s = {duration!r}")
+    n = len(ts)
+    return Estimate(n / t / 1e3, max(np.sqrt(n), 1.0) / t / 1e3)
 
 
 _HANDLERS = {
@@ -373,6 +454,7 @@ _HANDLERS = {
     "plqy": _plqy,
     "mn_ratio": _mn_ratio,
     "g2_zero": _g2_zero,
+    "count_rate_kcps": _count_rate_kcps,
 }
 
 

@@ -1,6 +1,7 @@
 """Spectral core, one import: absorbance, peaks, sizing, PLQY, dopant ratio, scoring.
 
-The work is split by concept into `absorbance`, `peaks`, `sizing` (+ `sizing_curves.toml`),
+The work is split by concept into `absorbance`, `exciton_peak`, `pl_band`
+(kernels in `spectral_kernels`), `sizing` (+ `sizing_curves.toml`),
 `plqy`, `dopant`, `csvio` and `score`; this module re-exports their public API.
 """
 
@@ -15,13 +16,8 @@ from sdl.analysis.absorbance import (
     absorptance,
 )
 from sdl.analysis.dopant import mn_exciton_ratio
-from sdl.analysis.peaks import (
-    ExcitonPeak,
-    PlBand,
-    first_exciton_peak,
-    pl_band,
-    wavelength_to_energy,
-)
+from sdl.analysis.exciton_peak import ExcitonPeak, first_exciton_peak
+from sdl.analysis.pl_band import PlBand, pl_band
 from sdl.analysis.plqy import absorptance_estimate, integrated_counts, relative_plqy
 from sdl.analysis.score import SPECTRAL_OUTCOMES, score
 from sdl.analysis.sizing import (
@@ -33,6 +29,7 @@ from sdl.analysis.sizing import (
     size_dispersion,
     sizing_curve,
 )
+from sdl.analysis.spectral_kernels import wavelength_to_energy
 
 __all__ = [
     "NO_LIGHT",

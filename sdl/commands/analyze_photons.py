@@ -4,10 +4,11 @@
     sdl analyze lifetime FILE [--rep-rate HZ] [--n-exp N] [--json] [--plot PNG]
     sdl analyze blinking FILE [--method change_point|threshold] [--json] [--plot PNG]
 
-Detector channels: by default all channels except a time-tagged laser sync (a channel
-whose events are spaced by whole laser periods); g2 uses the two most populated ones
-(`--channels A B` to choose). Heavy imports (numba kernels, scipy, matplotlib) happen in
-the handlers only.
+Argument handling and printing only: sync detection, detector choice, the background
+fraction and detector alignment are the photon front end's (`sdl.analysis.photon_frontend`,
+the same rules scoring uses): by default every channel but a time-tagged laser sync, g2 on
+the two most populated ones (`--channels A B` to choose). Heavy imports (numba kernels,
+scipy, matplotlib) happen in the handlers only.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from sdl.errors import AnalysisInputError, SdlError
+from sdl.analysis.errors import AnalysisInputError
 
 
 def register(kinds: argparse._SubParsersAction) -> None:
@@ -56,7 +57,8 @@ def register(kinds: argparse._SubParsersAction) -> None:
         "blinking", help="on/off blinking statistics of a single-emitter photon file"
     )
     _common(b)
-    b.add_argument("--method", choices=("change_point", "threshold"), default="change_point")
+    b.add_argument("--method", choices=("change_point", "threshold"), default="change_point",
+                   help="intensity-level method (default change_point)")
     b.add_argument(
         "--bin-ms", type=float, default=1.0, help="trace bin, ms (threshold method, plot)"
     )
@@ -80,56 +82,47 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def _load(args: argparse.Namespace):
-    try:
-        from sdl.analysis.photon_files import read_photon_file
-    except ImportError as e:  # pragma: no cover - only before the reader landed
-        raise SdlError(f"photon file reading is not available in this version yet ({e})") from None
+    """(data, stream): the file as read and its `PhotonStream` (period from `--rep-rate`)."""
+    from sdl.analysis.photon_files import read_photon_file
+    from sdl.analysis.photon_frontend import PhotonStream
+
     data = read_photon_file(args.file)
     period = int(data.sync_period_ps)
     if args.rep_rate is not None:
         if not (args.rep_rate > 0):
             raise AnalysisInputError(f"--rep-rate must be > 0 Hz, got {args.rep_rate}")
         period = int(round(1e12 / args.rep_rate))
-    return data, period
+    return data, PhotonStream.from_file(data, period)
 
 
-def sync_channel(timestamps_ps, channels, period_ps: int, resolution_ps: float = 1.0) -> int | None:
-    """The channel of time-tagged laser sync events, if any (T2 files), else None.
-
-    A channel is the sync if it is channel 0 and its first (up to 1000) intervals are
-    whole multiples of the laser period within max(2 resolution, 0.1 % of P).
-    """
+def _detectors(data, stream, chosen) -> list[int]:
     import numpy as np
 
-    if period_ps <= 0:
-        return None
-    s = timestamps_ps[channels == 0][:1001]
-    if s.size < 3:
-        return None
-    d = np.diff(s).astype(np.float64)
-    r = d - np.round(d / period_ps) * period_ps
-    tol = max(2 * resolution_ps, 1e-3 * period_ps)
-    return 0 if bool(np.all(np.abs(r) <= tol) and np.all(d > 0)) else None
+    from sdl.analysis.photon_frontend import detector_channels
 
-
-def _detectors(data, period: int, chosen) -> list[int]:
-    import numpy as np
-
-    vals, cnt = np.unique(data.channels, return_counts=True)
-    sync = (
-        None
-        if data.is_t3
-        else sync_channel(data.timestamps_ps, data.channels, period, data.resolution_ps)
-    )
     if chosen:
+        vals = np.unique(stream.channels)
         missing = [c for c in chosen if c not in vals]
         if missing:
             raise AnalysisInputError(
                 f"{data_name(data)}: channel(s) {missing} not in the file (has {vals.tolist()})"
             )
         return list(chosen)
-    order = np.argsort(cnt)[::-1]
-    return [int(vals[i]) for i in order if int(vals[i]) != sync]
+    return detector_channels(stream)
+
+
+def _save_plot(path: str, draw, size=(7, 4)) -> None:
+    """Draw on a fresh Agg figure with `draw(ax)` and save it as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=size)
+    draw(ax)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
 
 
 def data_name(data) -> str:
@@ -164,7 +157,7 @@ def _f(x) -> float | None:
     return x if math.isfinite(x) else None
 
 
-def _value_error(args, e: ValueError) -> SdlError:
+def _value_error(args, e: ValueError) -> AnalysisInputError:
     return AnalysisInputError(f"{args.file}: {e}")
 
 
@@ -172,18 +165,20 @@ def _value_error(args, e: ValueError) -> SdlError:
 
 
 def run_g2(args: argparse.Namespace) -> int:
-    import numpy as np
 
+    from sdl.analysis.bootstrap import bootstrap_g2
     from sdl.analysis.estimate import NoOutcome
-    from sdl.analysis.g2 import analyze_g2, brouri_correct
+    from sdl.analysis.g2 import analyze_g2, brouri_correct, detector_streams
+    from sdl.analysis.photon_frontend import signal_fraction_from_decay
 
-    data, period = _load(args)
+    data, stream = _load(args)
+    period = stream.sync_period_ps
     mode = args.mode or ("pulsed" if period > 0 else "cw")
     if mode == "pulsed" and period <= 0:
         raise AnalysisInputError(
             f"{args.file}: pulsed mode needs the repetition rate: the file has none, give --rep-rate HZ"
         )
-    dets = _detectors(data, period, args.channels)
+    dets = _detectors(data, stream, args.channels)
     if len(dets) < 2:
         raise AnalysisInputError(f"{args.file}: g2 needs two detector channels, found {dets}")
     a, b = sorted(dets[:2]) if not args.channels else dets[:2]
@@ -193,14 +188,8 @@ def run_g2(args: argparse.Namespace) -> int:
     if data.timestamps_ps.size > 1:
         duration_s = float(data.timestamps_ps[-1] - data.timestamps_ps[0]) * 1e-12 or None
     try:
-        r = analyze_g2(
-            ts,
-            ch,
-            period if mode == "pulsed" else 0,
-            duration_s=duration_s,
-            mode=mode,
-            detectors=(a, b),
-        )
+        r = analyze_g2(ts, ch, period if mode == "pulsed" else 0, duration_s=duration_s,
+                       mode=mode, detectors=(a, b))
     except ValueError as e:
         raise _value_error(args, e) from None
     base = {"file": args.file, "mode": mode, "channels": [a, b], "sync_period_ps": period}
@@ -211,21 +200,22 @@ def run_g2(args: argparse.Namespace) -> int:
 
     rho, rho_source = args.rho, "--rho" if args.rho is not None else None
     if rho is None and mode == "pulsed":
-        rho, rho_source = _rho_from_decay(data, period, (a, b))
+        rho = signal_fraction_from_decay(stream, (a, b))
+        rho_source = None if rho is None else "tcspc_decay_floor"
     corrected = None
     if rho is not None:
         try:
             v, s = brouri_correct(r.g2_zero, rho, r.g2_zero_stderr)
-            corrected = {
-                "g2_zero": v,
-                "g2_zero_stderr": s,
-                "rho": rho,
-                "rho_source": rho_source,
-                "method": "brouri2000",
-            }
         except ValueError as e:
             raise _value_error(args, e) from None
-    boot = None if args.no_bootstrap else _bootstrap(args, r, ts, ch, (a, b), period, mode)
+        corrected = {"g2_zero": v, "g2_zero_stderr": s, "rho": rho, "rho_source": rho_source,
+                     "method": "brouri2000"}
+    boot = None
+    if not args.no_bootstrap:
+        if args.blocks < 2:
+            raise AnalysisInputError(f"--blocks must be >= 2, got {args.blocks}")
+        t1, t2, _ = detector_streams(ts, ch, (a, b))
+        boot = bootstrap_g2(r, t1, t2, period, args.blocks)
     out = {
         **base,
         "g2_zero": _f(r.g2_zero),
@@ -257,14 +247,18 @@ def run_g2(args: argparse.Namespace) -> int:
         lines.append(
             f"  block bootstrap ({boot.n_blocks} blocks): stderr {boot.stderr:.4f} "
             f"(analytic {boot.analytic_stderr:.4f}); "
-            + (
-                "stationary"
-                if boot.stationary
-                else "NON-STATIONARY (blinking or drift): trust the bootstrap error"
-            )
+            + ("stationary" if boot.stationary
+               else "NON-STATIONARY (blinking or drift): trust the bootstrap error")
         )
     if args.plot:
-        _plot_g2(args.plot, r, np)
+        def draw(ax):
+            x = 0.5 * (r.edges_ps[:-1] + r.edges_ps[1:]) * 1e-3
+            ax.plot(x, r.g2_curve, lw=0.8, drawstyle="steps-mid")
+            ax.set_xlabel("delay (ns)")
+            ax.set_ylabel("g2 (normalised)" if r.mode == "cw" else "coincidences / mean side peak")
+            ax.set_title(f"g2(0) = {r.g2_zero:.3f} ± {r.g2_zero_stderr:.3f} ({r.method})")
+
+        _save_plot(args.plot, draw)
         lines.append(f"  plot: {args.plot}")
     _emit(args, out, lines)
     return 0
@@ -281,127 +275,29 @@ def _window_text(r) -> str:
     )
 
 
-def _bootstrap(args, r, ts, ch, dets, period, mode):
-    """Block bootstrap of the same estimator (pulsed area ratio or CW fit); None if not applicable."""
-    import numpy as np
-
-    from sdl.analysis.bootstrap import block_bootstrap_cw, block_bootstrap_pulsed
-    from sdl.analysis.g2 import detector_streams
-
-    if args.blocks < 2:
-        raise AnalysisInputError(f"--blocks must be >= 2, got {args.blocks}")
-    t1, t2, _ = detector_streams(ts, ch, dets)
-    try:
-        if r.method == "pulsed_area_ratio":
-            return block_bootstrap_pulsed(
-                t1, t2, period, offset_ps=r.details["delay_ps"], n_blocks=args.blocks
-            )
-        if r.method == "cw_antibunching_fit":
-            return block_bootstrap_cw(
-                t1,
-                t2,
-                r.edges_ps,
-                n_blocks=args.blocks,
-                n_boot=30,
-                jitter_ps=max(float(r.details["jitter_ps"]), 1.0),
-            )
-    except (ValueError, np.linalg.LinAlgError):
-        return None
-    return None
-
-
-def _rho_from_decay(data, period: int, dets) -> tuple[float | None, str | None]:
-    """Signal fraction per detector from the flat floor of the TCSPC decay; rho = sqrt(r1 r2)."""
-    import numpy as np
-
-    from sdl.analysis.lifetime import decay_delays, decay_histogram, fit_lifetime
-
-    sync = (
-        None
-        if data.is_t3
-        else sync_channel(data.timestamps_ps, data.channels, period, data.resolution_ps)
-    )
-    rs = []
-    for d in dets:
-        try:
-            dl = decay_delays(
-                data.timestamps_ps,
-                data.channels,
-                period,
-                dtime_ps=data.dtime_ps,
-                sync_channel=sync,
-                detectors=(d,),
-            )
-            if dl.size < 100:
-                return None, None
-            e, c = decay_histogram(dl, period, max(1, period // 512))
-            fit = fit_lifetime(c, e, period)
-        except ValueError:
-            return None, None
-        if not (0 < fit.signal_fraction <= 1):
-            return None, None
-        rs.append(fit.signal_fraction)
-    return float(np.sqrt(rs[0] * rs[1])), "tcspc_decay_floor"
-
-
-def _plot_g2(path, r, np) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    x = 0.5 * (r.edges_ps[:-1] + r.edges_ps[1:]) * 1e-3
-    fig, ax = plt.subplots(figsize=(7, 4))
-    ax.plot(x, r.g2_curve, lw=0.8, drawstyle="steps-mid")
-    ax.set_xlabel("delay (ns)")
-    ax.set_ylabel("g2 (normalised)" if r.mode == "cw" else "coincidences / mean side peak")
-    ax.set_title(f"g2(0) = {r.g2_zero:.3f} ± {r.g2_zero_stderr:.3f} ({r.method})")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-
-
 # ----------------------------------------------------------------------------- lifetime
 
 
 def run_lifetime(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from sdl.analysis.lifetime import decay_delays, decay_histogram, fit_lifetime
+    from sdl.analysis.lifetime import decay_histogram, fit_lifetime
+    from sdl.analysis.photon_frontend import aligned_decay_delays
 
-    data, period = _load(args)
+    data, stream = _load(args)
+    period = stream.sync_period_ps
     if period <= 0:
         raise AnalysisInputError(
             f"{args.file}: a lifetime needs pulsed data: the file has no sync period, give --rep-rate HZ"
         )
-    dets = _detectors(data, period, args.channels)
-    sync = (
-        None
-        if data.is_t3
-        else sync_channel(data.timestamps_ps, data.channels, period, data.resolution_ps)
-    )
+    dets = _detectors(data, stream, args.channels)
     try:
         bin_ps = args.bin_ps or int(
             max(round(data.resolution_ps) if data.is_t3 else 1, period // 1024, 1)
         )
-        per_det = [
-            decay_delays(
-                data.timestamps_ps,
-                data.channels,
-                period,
-                dtime_ps=data.dtime_ps,
-                sync_channel=sync,
-                detectors=(d,),
-            )
-            for d in dets
-        ]
-        dl, shifts = _align_detectors(per_det, period, bin_ps)
+        dl, shifts, phase_reference = aligned_decay_delays(stream, dets, bin_ps)
         if dl.size < 50:
-            out = {
-                "file": args.file,
-                "no_outcome": "too_few_counts",
-                "detail": f"{dl.size} photons",
-            }
+            out = {"file": args.file, "no_outcome": "too_few_counts", "detail": f"{dl.size} photons"}
             _emit(args, out, [f"lifetime: no outcome (too_few_counts): {dl.size} photons"])
             return 1
         e, c = decay_histogram(dl, period, bin_ps)
@@ -413,9 +309,7 @@ def run_lifetime(args: argparse.Namespace) -> int:
         "sync_period_ps": period,
         "channels": dets,
         "bin_ps": bin_ps,
-        "phase_reference": "dtime"
-        if data.is_t3
-        else ("sync_channel" if sync is not None else "timestamp_mod_period"),
+        "phase_reference": phase_reference,
         "detector_shifts_ps": shifts,
         "method": "poisson_ml_gaussian_irf",
         **fit.to_json(),
@@ -432,48 +326,16 @@ def run_lifetime(args: argparse.Namespace) -> int:
         f"chi2/dof {fit.chi2_dof:.3f}",
     ]
     if args.plot:
-        import matplotlib
+        def draw(ax):
+            ax.semilogy(0.5 * (e[:-1] + e[1:]) * 1e-3, np.maximum(c, 0.5), ".", ms=2)
+            ax.set_xlabel("delay (ns)")
+            ax.set_ylabel("counts")
+            ax.set_title(f"tau_amp = {fit.tau_amp_ps / 1e3:.3g} ns")
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        fig, ax = plt.subplots(figsize=(7, 4))
-        ax.semilogy(0.5 * (e[:-1] + e[1:]) * 1e-3, np.maximum(c, 0.5), ".", ms=2)
-        ax.set_xlabel("delay (ns)")
-        ax.set_ylabel("counts")
-        ax.set_title(f"tau_amp = {fit.tau_amp_ps / 1e3:.3g} ns")
-        fig.tight_layout()
-        fig.savefig(args.plot, dpi=120)
-        plt.close(fig)
+        _save_plot(args.plot, draw)
         lines.append(f"  plot: {args.plot}")
     _emit(args, out, lines)
     return 0
-
-
-def _align_detectors(per_det, period: int, bin_ps: int):
-    """Merge per-detector delays after removing their relative cable delays.
-
-    Each detector's histogram is circularly cross-correlated (FFT) with the most populated
-    one; its delays are shifted by the best lag (whole bins). Returns (delays, shifts_ps).
-    """
-    import numpy as np
-
-    from sdl.analysis.lifetime import decay_histogram
-
-    ref = int(np.argmax([d.size for d in per_det]))
-    _, h_ref = decay_histogram(per_det[ref], period, bin_ps)
-    f_ref = np.fft.rfft(h_ref.astype(np.float64))
-    out, shifts = [], []
-    for d in per_det:
-        _, h = decay_histogram(d, period, bin_ps)
-        xc = np.fft.irfft(f_ref * np.conj(np.fft.rfft(h.astype(np.float64))), h.size)
-        lag = int(np.argmax(xc))
-        if lag > h.size // 2:
-            lag -= h.size
-        s = lag * bin_ps
-        shifts.append(s)
-        out.append(np.mod(d + s, period))
-    return np.concatenate(out) if out else np.zeros(0, np.int64), shifts
 
 
 # ----------------------------------------------------------------------------- blinking
@@ -484,18 +346,14 @@ def run_blinking(args: argparse.Namespace) -> int:
 
     from sdl.analysis.blinking import analyze_blinking
 
-    data, period = _load(args)
-    dets = _detectors(data, period, args.channels)
+    data, stream = _load(args)
+    dets = _detectors(data, stream, args.channels)
     sel = np.isin(data.channels, np.asarray(dets))
     if not (args.bin_ms > 0):
         raise AnalysisInputError(f"--bin-ms must be > 0, got {args.bin_ms}")
     try:
-        r = analyze_blinking(
-            data.timestamps_ps[sel],
-            method=args.method,
-            bin_ps=int(round(args.bin_ms * 1e9)),
-            alpha=args.alpha,
-        )
+        r = analyze_blinking(data.timestamps_ps[sel], method=args.method,
+                             bin_ps=int(round(args.bin_ms * 1e9)), alpha=args.alpha)
     except ValueError as e:
         raise _value_error(args, e) from None
     out = {"file": args.file, "channels": dets, **r.to_json()}
@@ -515,25 +373,17 @@ def run_blinking(args: argparse.Namespace) -> int:
     if r.levels is not None:
         lv = ", ".join(
             f"{rate:.4g} cps ({occ:.0%}, {'on' if on else 'off'})"
-            for rate, occ, on in zip(
-                r.levels.rates_cps, r.levels.occupancy, r.level_on, strict=True
-            )
+            for rate, occ, on in zip(r.levels.rates_cps, r.levels.occupancy, r.level_on, strict=True)
         )
         lines.insert(1, f"  {r.levels.n_levels} intensity level(s) by BIC: {lv}")
     if args.plot:
-        import matplotlib
+        def draw(ax):
+            x = (r.trace_edges_ps[:-1] - r.trace_edges_ps[0]) * 1e-12
+            ax.plot(x, r.trace_counts, lw=0.5)
+            ax.set_xlabel("time (s)")
+            ax.set_ylabel(f"counts / {args.bin_ms:g} ms")
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        fig, ax = plt.subplots(figsize=(8, 3))
-        x = (r.trace_edges_ps[:-1] - r.trace_edges_ps[0]) * 1e-12
-        ax.plot(x, r.trace_counts, lw=0.5)
-        ax.set_xlabel("time (s)")
-        ax.set_ylabel(f"counts / {args.bin_ms:g} ms")
-        fig.tight_layout()
-        fig.savefig(args.plot, dpi=120)
-        plt.close(fig)
+        _save_plot(args.plot, draw, size=(8, 3))
         lines.append(f"  plot: {args.plot}")
     _emit(args, out, lines)
     return 0

@@ -13,7 +13,7 @@ import argparse
 import json
 import sys
 
-from sdl.errors import AnalysisInputError
+from sdl.analysis.errors import AnalysisInputError
 
 MATERIALS = ("CdSe", "CsPbBr3", "Mn:ZnSe", "CdTe", "CdS", "PbS")
 
@@ -31,11 +31,13 @@ def register(kinds: argparse._SubParsersAction) -> None:
             "the noise is estimated from the spectrum's own scatter."
         ),
     )
-    p.add_argument("file", metavar="FILE.csv")
+    p.add_argument("file", metavar="FILE.csv|RAW.h5",
+                   help="spectrum CSV, or a run's raw/<exp>.h5 file (absorbance from the "
+                        "dark/reference/sample counts, PL = sample - dark)")
     p.add_argument("--kind", choices=("absorbance", "pl"), required=True,
                    help="absorbance (decadic) or pl (dark-subtracted intensity)")
-    p.add_argument("--material", choices=MATERIALS, default="CdSe",
-                   help="sizing-curve material (default CdSe)")
+    p.add_argument("--material", choices=MATERIALS, default=None,
+                   help="sizing-curve material (default: the raw file's, else CdSe)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--plot", metavar="PNG", help="write a plot of the spectrum and the fit")
     p.set_defaults(func=run)
@@ -46,7 +48,12 @@ def run(args: argparse.Namespace) -> int:
     from sdl.analysis.estimate import Estimate
     from sdl.analysis.score import score_spectrum
 
-    spec = read_spectrum_csv(args.file)
+    if args.file.lower().endswith((".h5", ".hdf5")):
+        spec, material = _raw_spectrum(args.file, args.kind)
+        args.material = args.material or material
+    else:
+        spec = read_spectrum_csv(args.file)
+    args.material = args.material or "CdSe"
     if spec.reversed:
         print(f"note: {args.file}: wavelengths were in decreasing order; reversed",
               file=sys.stderr)
@@ -63,6 +70,33 @@ def run(args: argparse.Namespace) -> int:
         else:
             print(f"{name:16s} no outcome: {v.reason}" + (f" ({v.detail})" if v.detail else ""))
     return 0
+
+
+def _raw_spectrum(path: str, kind: str):
+    """A `read_spectrum_csv`-like spectrum from a run's raw file (finite pixels only),
+    and the material recorded in it (or None)."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from sdl.errors import RecordError
+    from sdl.rawfile import load_raw
+    from sdl.report.raw import absorbance, pl_counts
+
+    try:
+        raw = load_raw(path)
+    except RecordError as e:
+        raise AnalysisInputError(str(e)) from None
+    values = absorbance(raw) if kind == "absorbance" else pl_counts(raw)
+    ok = np.isfinite(values)
+    if ok.sum() < 20:
+        raise AnalysisInputError(f"{path}: only {int(ok.sum())} pixels with a defined "
+                                 f"{kind} (need 20)")
+    header = ("wavelength_nm", "absorbance" if kind == "absorbance" else "pl_counts")
+    spec = SimpleNamespace(wavelengths_nm=np.asarray(raw.wavelengths_nm, np.float64)[ok],
+                           values=values[ok], reversed=False, header=header)
+    material = (raw.metadata or {}).get("material")
+    return spec, material if material in MATERIALS else None
 
 
 def _plot(path: str, kind: str, spec, outcomes) -> None:

@@ -8,14 +8,18 @@ import json
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("audit", help="verify a run directory has not been altered")
-    p.add_argument("run_dir")
-    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("audit", help="verify a run directory has not been altered",
+                       description="Verify a run: SQLite integrity, hash chain, event order, "
+                       "raw-file sha256, budget, and what produced every experiment "
+                       "(provenance). Exit 0 only when clean.")
+    p.add_argument("run_dir", help="run directory to check (read-only)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from sdl.audit import audit
+    from sdl.console import plural
 
     res = audit(args.run_dir)
     if args.json:
@@ -25,7 +29,17 @@ def run(args: argparse.Namespace) -> int:
             print(f"PROBLEM {p}")
         for n in res.notes:
             print(f"note    {n}")
-        verdict = "clean" if res.clean else f"{len(res.problems)} problem(s)"
-        print(f"{args.run_dir}: {verdict}; {res.events} events, {res.raw_files} raw files, "
+        from sdl.provenance import describe
+
+        print(f"driven by: {describe(res.driver)}")
+        by: dict[str, list[str]] = {}
+        for eid, what in res.produced_by.items():
+            by.setdefault(what, []).append(eid)
+        for what, ids in by.items():
+            span = ids[0] if len(ids) == 1 else f"{ids[0]}..{ids[-1]}"
+            print(f"  {span} ({plural(len(ids), 'experiment')}): {what}")
+        verdict = "clean" if res.clean else plural(len(res.problems), "problem")
+        print(f"{args.run_dir}: {verdict}; {plural(res.events, 'event')}, "
+              f"{plural(res.raw_files, 'raw file')}, "
               f"head hash {res.head_hash}")
     return 0 if res.clean else 1

@@ -70,8 +70,10 @@ def probe(dev: Any, timeout_s: float | None = None) -> dict[str, Any]:
             detail = f"serial {serial}, {len(wl)} px, {wl[0]:.1f}-{wl[-1]:.1f} nm"
         elif dev.role == "photon_timer":
             from hardware.drivers.photon_folder import PhotonFolder
+            from sdl.analysis.photon_files import read_photon_file
 
-            folder = PhotonFolder(dev.folder, settle_s=dev.settle_s, name=dev.name)
+            folder = PhotonFolder(dev.folder, reader=read_photon_file, settle_s=dev.settle_s,
+                                  name=dev.name)
             folder.check()
             detail = f"folder {dev.folder} exists"
         elif dev.role == "optics":

@@ -68,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
     from hardware.emulators.control import ControlServer
     from hardware.emulators.rig_emulator import EmulatedRig, parse_fault_spec
     from hardware.emulators.world import WallClock
+    from sdl.analysis.photon_files import write_ptu
     from sdl.schema.load import load_rig
 
     rig = load_rig(args.rig)
@@ -89,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
     photons = Path(workdir.name) / "photons"
     photons.mkdir()
     emu = EmulatedRig(rig, clock=WallClock(args.speed), seed=args.seed, material=args.material,
-                      photon_folder=photons)
+                      photon_folder=photons, photon_writer=write_ptu)
     control = None
     try:
         for f in faults:

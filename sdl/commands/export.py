@@ -11,7 +11,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     from sdl.export import FORMATS
 
     p = sub.add_parser("export", help="export a run's experiments (CSV, Parquet, JSON)")
-    p.add_argument("run_dir", metavar="RUN")
+    p.add_argument("run_dir", metavar="RUN", help="run directory")
     p.add_argument("--format", choices=FORMATS, default="csv", help="default csv")
     p.add_argument("--out", metavar="FILE", help="write here (default: stdout; parquet needs it)")
     p.set_defaults(func=run)

@@ -8,7 +8,7 @@ import json
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("schema", help="print the JSON Schema of campaign or rig files")
-    p.add_argument("kind", choices=["campaign", "rig"])
+    p.add_argument("kind", choices=["campaign", "rig"], help="which file schema to print")
     p.set_defaults(func=run)
 
 

@@ -16,7 +16,7 @@ CSV_HEADER = ("wavelength_nm", "abs_dark", "abs_reference", "abs_sample", "absor
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("show", help="one experiment: outcomes, raw spectra and photons")
-    p.add_argument("run_dir", metavar="RUN")
+    p.add_argument("run_dir", metavar="RUN", help="run directory")
     p.add_argument("experiment_id", metavar="EXP_ID", help="e.g. e0007")
     p.add_argument("--plot", metavar="PNG", help="write spectra (and g2) to this PNG")
     p.add_argument("--csv", metavar="FILE", help="write the spectra to this CSV")

@@ -20,13 +20,13 @@ from sdl.errors import SdlError
 MATERIALS = ("CdSe", "CsPbBr3", "Mn:ZnSe")
 SUMMARY_KEYS = ("mean_diameter_nm", "size_dispersion", "abs_peak_nm", "pl_peak_nm", "fwhm_nm",
                 "fwhm_mev", "plqy", "g2_zero_expected", "mn_ratio", "yield",
-                "shell_thickness_nm", "unviable")
+                "shell_thickness_nm", "unviable", "count_rate_kcps", "shell_material")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("simulate", help="run one simulated experiment and print the truth",
                        description="Run one experiment on the physics simulator.")
-    p.add_argument("--material", choices=MATERIALS, default="CdSe")
+    p.add_argument("--material", choices=MATERIALS, default="CdSe", help="material (default CdSe)")
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="NAME=VALUE",
                    help="set one condition (repeatable), e.g. temperature_c=260")
     p.add_argument("--conditions", metavar="FILE.toml", help="TOML file of conditions")

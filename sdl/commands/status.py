@@ -1,7 +1,8 @@
 """`sdl status DIR [--json]`: the state of a run (read-only; works while it is live).
 
 JSON keys: state, experiments_completed, experiments_failed, budget, best, run_dir,
-unfinished, stopped_reason.
+unfinished, stopped_reason, driver (`sdl.provenance`), markers ({marker: {"count",
+"meaning"}} for outcomes the analysis could not give), next (what to do next, or null).
 """
 
 from __future__ import annotations
@@ -11,9 +12,13 @@ import json
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("status", help="show the state of a run directory")
-    p.add_argument("run_dir")
-    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("status", help="show the state of a run directory",
+                       description="The state of a run (read-only; works while it is live): "
+                       "progress, best experiment, what drives it, and what each outcome "
+                       "marker seen means.")
+    p.add_argument("run_dir", help="run directory (made by `sdl run` or the Python API)")
+    p.add_argument("--json", action="store_true",
+                   help="machine-readable output (full precision)")
     p.set_defaults(func=run)
 
 
@@ -33,6 +38,12 @@ def status(run_dir: str) -> dict:
            "budget": st.budget, "best": None,
            "unfinished": [e.experiment_id for e in st.unfinished],
            "stopped_reason": (st.stopped or {}).get("reason")}
+    from sdl.provenance import describe, driver_of_started
+
+    driver = driver_of_started(st.started)
+    out["driver"] = driver
+    out["markers"] = _markers(st)
+    out["next"] = _next_step(out["state"], driver, str(d))
     if st.started:
         campaign = campaign_from_dict(parse_toml_bytes(st.started["campaign_toml"].encode()))
         scored = [e for e in st.completed if e.status == "scored"]
@@ -42,22 +53,55 @@ def status(run_dir: str) -> dict:
             out["best"] = {"experiment_id": e.experiment_id, "conditions": e.conditions,
                            "outcomes": e.outcomes}
         out["campaign"] = campaign.name
+    out["driver_text"] = describe(driver)
     return out
 
 
+def _markers(st) -> dict:
+    from collections import Counter
+
+    from sdl.analysis.markers import explain
+
+    counts: Counter = Counter()
+    for e in st.completed:
+        for o in e.outcomes.values():
+            if isinstance(o, dict) and o.get("no_outcome"):
+                counts[str(o["no_outcome"])] += 1
+    return {m: {"count": n, "meaning": explain(m)} for m, n in counts.most_common()}
+
+
+def _next_step(phase: str, driver: dict, run_dir: str) -> str | None:
+    if phase not in ("stopped", "crashed", "complete"):
+        return None
+    if driver.get("kind") == "external":
+        how = f"from Python: Campaign.resume({run_dir!r})"
+        return (f"continue {how}" if phase != "complete"
+                else f"to run more experiments: Campaign.resume({run_dir!r}, budget=N)")
+    if phase == "complete":
+        return f"to run more experiments: sdl resume {run_dir} --budget N"
+    return f"continue with: sdl resume {run_dir}"
+
+
 def run(args: argparse.Namespace) -> int:
+    from sdl.console import estimate_text, plural, sig4
+
     s = status(args.run_dir)
     if args.json:
         print(json.dumps(s, indent=2))
         return 0
-    print(f"{s['run_dir']}: {s['state']}; {s['experiments_completed']}/{s['budget']} experiments "
-          f"done, {s['experiments_failed']} failed")
+    print(f"{s['run_dir']}: {s['state']}; {s['experiments_completed']}/"
+          f"{plural(s['budget'], 'experiment')} done, {s['experiments_failed']} failed")
+    print(f"driven by: {s['driver_text']}")
     if s["best"]:
         b = s["best"]
-        outs = ", ".join(f"{k} = {v.get('value'):.4g} ± {v.get('stderr') or 0:.2g}"
+        outs = ", ".join(f"{k} = {estimate_text(v)}"
                          for k, v in b["outcomes"].items() if v.get("value") is not None)
         print(f"best {b['experiment_id']}: {outs}")
-        print("  conditions: " + ", ".join(f"{k} = {v}" for k, v in b["conditions"].items()))
+        print("  conditions: " + ", ".join(f"{k} = {sig4(v)}" for k, v in b["conditions"].items()))
     if s["unfinished"]:
         print(f"unfinished: {', '.join(s['unfinished'])}")
+    for marker, m in s["markers"].items():
+        print(f"marker {marker} ({plural(m['count'], 'time')}): {m['meaning']}")
+    if s["next"]:
+        print(s["next"])
     return 0

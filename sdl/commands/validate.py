@@ -9,13 +9,17 @@ from sdl.errors import CampaignError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("validate", help="check a campaign or rig file")
+    p = sub.add_parser("validate", help="check a campaign or rig file",
+                       description="Check a campaign or rig file: the schema (field names, "
+                       "types, ranges) and, for a campaign, what the material, its analysis "
+                       "and the spectrometer can give. One line per problem, exit 2 if any.")
     p.add_argument("file", help="campaign or rig TOML file")
     p.add_argument("--json", action="store_true", help="print the normalised file as JSON")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from sdl.console import plural
     from sdl.schema.load import campaign_from_dict, detect_kind, load_toml_file, rig_from_dict
 
     data = load_toml_file(args.file)
@@ -24,15 +28,22 @@ def run(args: argparse.Namespace) -> int:
         raise CampaignError(
             args.file, ["neither a campaign file (needs a [campaign] table) nor a rig file ([rig])"]
         )
-    model = campaign_from_dict(data, args.file) if kind == "campaign" else rig_from_dict(data, args.file)
+    if kind == "campaign":
+        from sdl.schema.semantics import check_campaign
+
+        model = campaign_from_dict(data, args.file)
+        check_campaign(model, args.file)
+    else:
+        model = rig_from_dict(data, args.file)
     if args.json:
         print(json.dumps({"kind": kind, "valid": True, "content": model.model_dump(mode="json")}, indent=2))
     elif kind == "campaign":
         print(
             f"{args.file}: valid campaign '{model.name}' ({model.campaign.material}): "
-            f"{len(model.parameters)} parameters, {len(model.objectives)} objectives, "
-            f"budget {model.budget.experiments} experiments"
+            f"{plural(len(model.parameters), 'parameter')}, "
+            f"{plural(len(model.objectives), 'objective')}, "
+            f"budget {plural(model.budget.experiments, 'experiment')}"
         )
     else:
-        print(f"{args.file}: valid rig '{model.rig.name}': {len(model.devices)} devices")
+        print(f"{args.file}: valid rig '{model.rig.name}': {plural(len(model.devices), 'device')}")
     return 0

@@ -100,14 +100,19 @@ def _sections(data: Any) -> list:
         if s.uri is not None or s.notes:
             sections.append(s)
 
-    add("trace", "Best so far", "Desirability utility of each finished experiment "
-        "(failed = 0) and the running best; utility per sdl.utility (Derringer & Suich).",
-        lambda: plots.plot_trace(data), "no finished experiments yet")
+    from sdl.report import plots_physical as pp
+
+    add("trace", "Objectives, with best so far", "Each objective in its own unit, per "
+        "finished experiment (± standard error) with the best value so far (green). A "
+        "target objective is shown as the distance to the target; the green band is the "
+        "tolerance, the dotted line the first experiment that met every target.",
+        lambda: pp.plot_objective_traces(data), "no finished experiments yet")
     if len(data.campaign.objectives) > 1:
-        o = data.campaign.objectives
-        add("pareto", "Pareto front", f"{o[0].name} vs {o[1].name} of scored experiments; "
-            "target objectives as distance to target; non-dominated feasible points in green.",
-            lambda: plots.plot_pareto(data), "no experiment has both objectives yet")
+        add("pareto", "Pareto front, every pair of objectives", "Scored experiments on each "
+            "pair of objectives; the green line joins the best trade-offs (no other "
+            "experiment is better on both). Grey crosses break a constraint.",
+            lambda: pp.plot_pareto_pairs(data), "no experiment has two objectives yet")
+    _model_sections(data, add)
     add("params", "Outcomes vs parameters", "Each objective (± stderr) against each "
         "parameter; star = best experiment, red ticks = failed experiments, green band = "
         "target ± tolerance.", lambda: plots.plot_params(data), "no finished experiments yet")
@@ -126,6 +131,44 @@ def _sections(data: Any) -> list:
         "strategy model-fit and whole-propose seconds (from strategy_info).",
         lambda: plots.plot_timings(data))
     return sections
+
+
+def _model_sections(data: Any, add: Callable[..., None]) -> None:
+    """Model slices, parameter importance, leave-one-out and the predicted optimum."""
+    from sdl.report import plots_physical as pp
+    from sdl.report.model import model_view
+    from sdl.report.terms import unit
+
+    holder: dict[str, Any] = {}
+
+    def fit() -> Any:
+        if "mv" not in holder:
+            holder["mv"] = model_view(data)
+        return holder["mv"]
+
+    add("slices", "Model slices through the best experiment", "What the fitted model "
+        "predicts when one parameter moves and the others stay at the best experiment "
+        "(dotted line): mean (line) and ± 2 standard deviations (band); grey dots are the "
+        "measured values.", lambda: pp.plot_slices(data, fit()),
+        "not enough successful experiments to fit a model yet (3 per objective)")
+    if holder.get("mv") is None:
+        return
+    mv = holder["mv"]
+    add("importance", "Parameter importance", "How strongly each parameter changes each "
+        "objective in the fitted model (inverse length scale, largest = 1).",
+        lambda: pp.plot_importance(mv))
+    add("loo", "Leave-one-out: predicted vs observed", "Each experiment predicted by the "
+        "model fitted without it (± 2 SD); on the dashed diagonal = predicted well.",
+        lambda: pp.plot_loo(mv))
+    conds = ", ".join(f"{k} = {v:.4g}" if isinstance(v, float) else f"{k} = {v}"
+                      for k, v in mv.optimum.items())
+    preds = "; ".join(f"{o} {m:.4g} ± {2 * s:.2g} {unit(o)}".rstrip()
+                      for o, (m, s) in mv.optimum_pred.items())
+    notes = [f"Conditions: {conds}.", f"Predicted there (± 2 SD): {preds}."]
+    notes += [f"{o} not modelled: {why}" for o, why in mv.skipped.items()]
+    add("optimum", "Predicted optimum", "The conditions the model expects to be best "
+        "(highest desirability of the predicted means over 1024 space-filling candidates "
+        "and every tried point); confirm by running them.", lambda: None, notes=notes)
 
 
 def _load(data: Any, e: Any) -> tuple[Any, str]:

@@ -178,10 +178,10 @@ def recommendation(data: ReportData) -> str:
                 f"Run `sdl report {where}` again for an update.")
     elif data.phase == "crashed":
         line = (f"The run ended without a clean stop (crash, power loss or kill -9); "
-                f"continue with `sdl resume {where}`.")
+                f"continue with {_continue(st, where)}.")
     elif data.phase == "stopped":
         detail = f" ({stopped.get('detail')})" if stopped.get("detail") else ""
-        line = f"The run was stopped: {reason}{detail}; continue with `sdl resume {where}`."
+        line = f"The run was stopped: {reason}{detail}; continue with {_continue(st, where)}."
     elif reason == "target_reached":
         hit = data.target_hit.experiment_id if data.target_hit else "an experiment"
         line = (f"Target reached by {hit}; repeat its conditions to confirm before "
@@ -190,14 +190,24 @@ def recommendation(data: ReportData) -> str:
         line = ("Complete: the time budget is used up. For more experiments start a new run "
                 "(`sdl run CAMPAIGN --budget N`).")
     else:
-        line = ("Complete: the experiment budget is used up. For more experiments start a new "
-                "run (`sdl run CAMPAIGN --budget N`).")
+        line = ("Complete: the experiment budget is used up. For more experiments extend it: "
+                f"{_continue(st, where, extend=True)}.")
     done = len(st.completed)
     if done and data.n_failed * 3 >= done and data.n_failed >= 2:
         top_reason, n = data.failures.most_common(1)[0]
         line += (f" Check the rig first: {data.n_failed} of {done} experiments failed "
                  f"(most often {top_reason}, {n}x).")
     return line
+
+
+def _continue(st: RunState, where: str, extend: bool = False) -> str:
+    """How to continue (or extend) this run with the driver that made it."""
+    from sdl.provenance import driver_of_started
+
+    if driver_of_started(st.started).get("kind") == "external":
+        return (f"`Campaign.resume({where!r}, budget=N)` in Python" if extend
+                else f"`Campaign.resume({where!r})` in Python (sdl.api)")
+    return f"`sdl resume {where} --budget N`" if extend else f"`sdl resume {where}`"
 
 
 def objective_values(campaign: Campaign, e: ExperimentState) -> dict[str, float]:

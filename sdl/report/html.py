@@ -12,7 +12,7 @@ from sdl.report.data import ReportData, stderr_of, value_of
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:1.5em auto;
-max-width:1100px;color:#222;padding:0 1em}
+max-width:1360px;color:#222;padding:0 1em}
 h1{margin-bottom:.1em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.6em}
 .sub{color:#666;font-size:.9em;margin-top:0}
 .rec{padding:.6em .9em;border-left:5px solid #2ca02c;background:#f2f9f2;font-weight:600}
@@ -22,7 +22,12 @@ table{border-collapse:collapse;font-size:.85em}
 td,th{border:1px solid #ddd;padding:.25em .5em;text-align:left;vertical-align:top}
 th{background:#f5f5f5}
 table.kv th{width:13em}
-table.exp td.num{text-align:right;font-variant-numeric:tabular-nums}
+table.exp{width:100%;table-layout:auto;font-size:.74em}
+table.exp th{font-weight:600;overflow-wrap:anywhere;hyphens:auto}
+table.exp th .u{display:block;font-weight:400;color:#666}
+table.exp td{overflow-wrap:anywhere}
+table.exp td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+dl.terms dt{font-weight:600}dl.terms dd{margin:0 0 .3em 1.2em}
 tr.failed{background:#fdf0f0}tr.best{background:#eefaee}
 figure{margin:1em 0}img{max-width:100%;height:auto}
 .note{color:#8a5a00;font-size:.9em}
@@ -61,7 +66,7 @@ def fmt_outcome(o: Any) -> str:
     if v is None:
         return f"n/a ({o.get('no_outcome', 'no value')})"
     se = stderr_of({"x": o}, "x")
-    return f"{v:.4g} ± {se:.2g}" if se is not None else f"{v:.4g}"
+    return f"{v:.4g} ± {se:.2g}" if se is not None and se > 0 else f"{v:.4g}"
 
 
 def fmt_duration(s: float) -> str:
@@ -93,6 +98,7 @@ def render(data: ReportData, sections: list[Section]) -> str:
     ]
     for s in sections:
         parts.append(_section(s))
+    parts.append(_terms(data))
     parts.append(_experiment_table(data))
     parts.append(_campaign_text(data))
     parts.append(_footer(data))
@@ -118,7 +124,9 @@ def _summary(data: ReportData) -> str:
         if st.stopped.get("detail"):
             state_txt += f" ({esc(st.stopped.get('detail'))})"
     if st.started:
-        state_txt += f"; rig: {esc(st.started.get('rig_kind', '?'))}"
+        from sdl.provenance import describe, driver_of_started
+
+        state_txt += f"; driven by: {esc(describe(driver_of_started(st.started)))}"
     rows.append(_row("State", state_txt))
     n_scored = len(data.scored)
     rows.append(_row("Experiments", (
@@ -139,7 +147,7 @@ def _summary(data: ReportData) -> str:
         outs = "<br>".join(f"{esc(n)} = {esc(fmt_outcome(b.outcomes.get(n)))}"
                            for n in c.outcome_names if n in b.outcomes)
         rows.append(_row("Best experiment", (
-            f'<b id="best-id">{esc(b.experiment_id)}</b> (utility '
+            f'<b id="best-id">{esc(b.experiment_id)}</b> (desirability '
             f"{data.utility.get(b.experiment_id, 0.0):.3g})<br>{conds}<br>{outs}")))
     else:
         rows.append(_row("Best experiment", "none yet (no scored experiment meets the "
@@ -148,7 +156,9 @@ def _summary(data: ReportData) -> str:
         if not data.has_target:
             tgt = "no target objective"
         elif data.target_hit is not None:
-            tgt = f"<b>reached</b> by {esc(data.target_hit.experiment_id)}"
+            tgt = (f"<b>reached</b> by <span id=\"target-hit\">"
+                   f"{esc(data.target_hit.experiment_id)}</span> (the first experiment with "
+                   "every target within tolerance)")
         else:
             tgt = "not reached"
         rows.append(_row("Target", tgt))
@@ -166,16 +176,40 @@ def _summary(data: ReportData) -> str:
             f"{esc(k)} {esc(fmt_duration(v) if v >= 1 else f'{v:.2g} s')}"
             for k, v in sorted(data.stage_seconds.items(), key=lambda kv: -kv[1]))
             + " (summed over the sessions that stopped cleanly)"))
+    if getattr(st, "priors", None):
+        rows.append(_row("Prior data", "; ".join(
+            f"{len(p.get('rows') or [])} earlier experiments from {esc(p.get('source'))} "
+            f"(sha256 {esc(str(p.get('source_sha256'))[:12])}…, "
+            f"{len(p.get('skipped') or [])} rows skipped)" for p in st.priors)
+            + " &mdash; optimiser history only, not counted against the budget"))
     if data.failures:
         rows.append(_row("Failures", ", ".join(
             f"{esc(r)}: {n}" for r, n in data.failures.most_common())))
     else:
         rows.append(_row("Failures", "none"))
+    markers = _markers(st)
+    if markers:
+        from sdl.analysis.markers import explain
+
+        rows.append(_row("Outcome markers", "<br>".join(
+            f"<b>{esc(m)}</b> ({n}x): {esc(explain(m))}" for m, n in markers.most_common())))
     if data.campaign_note:
         rows.append(_row("Note", esc(data.campaign_note)))
     return (f'<section id="summary"><h2>Morning summary</h2>'
             f'<p class="rec {esc(data.phase)}" id="recommendation">{esc(data.recommendation)}</p>'
             f'<table class="kv">{"".join(rows)}</table></section>')
+
+
+def _markers(st: Any):
+    """Counter of the outcome markers (no value, with a reason) in completed experiments."""
+    from collections import Counter
+
+    c: Counter = Counter()
+    for e in st.completed:
+        for o in e.outcomes.values():
+            if isinstance(o, dict) and o.get("no_outcome"):
+                c[str(o["no_outcome"])] += 1
+    return c
 
 
 def _unfinished(data: ReportData, most: int = 5) -> str:
@@ -191,12 +225,14 @@ def _strategy(data: ReportData) -> str:
     out = f"{esc(st.kind)}, {esc(st.initial)} initial, batch {esc(st.batch)}"
     if data.strategy_rows:
         r = data.strategy_rows[-1]
-        out += f"; last proposal ({esc(r.experiment_id)}) by {esc(r.strategy)}"
+        out += f"; last proposal ({esc(r.experiment_id)}) by {esc(_plain_strategy(r.strategy))}"
         if r.propose_seconds is not None:
             out += f" in {r.propose_seconds:.3g} s"
         info = r.info
-        extras = [f"{k} {fmt_num(info[k])}" for k in ("acquisition_value", "hypervolume",
-                                                      "best_feasible")
+        words = {"acquisition_value": "expected gain of the chosen point (acquisition value)",
+                 "hypervolume": "area dominated by the Pareto front so far (hypervolume)",
+                 "best_feasible": "best value meeting the constraints"}
+        extras = [f"{words[k]} {fmt_num(info[k])}" for k in words
                   if isinstance(info.get(k), int | float)]
         notes = info.get("notes")
         if isinstance(notes, list) and notes:
@@ -217,6 +253,20 @@ def _section(s: Section) -> str:
     return "".join(out)
 
 
+def _plain_strategy(name: str) -> str:
+    """'bo:qLogNEHVI' -> plain words with the technical name in brackets."""
+    plain = {
+        "sobol": "space-filling design (Sobol)",
+        "random": "random sampling",
+        "bo:sobol-initial": "space-filling start of Bayesian optimisation (Sobol)",
+        "bo:qLogNEI": "Bayesian optimisation: most expected improvement of the best "
+                      "result (qLogNEI)",
+        "bo:qLogNEHVI": "Bayesian optimisation: most expected growth of the Pareto front "
+                        "(qLogNEHVI)",
+    }
+    return plain.get(name, name)
+
+
 def _experiment_table(data: ReportData) -> str:
     exps = data.experiments
     c = data.campaign
@@ -226,8 +276,17 @@ def _experiment_table(data: ReportData) -> str:
     else:
         pnames = sorted({k for e in exps for k in e.conditions})
         onames = sorted({k for e in exps for k in e.outcomes})
-    head = (["id", "status", "attempts"] + pnames + onames + ["utility", "failure"])
-    rows = ["<tr>" + "".join(f"<th>{esc(h)}</th>" for h in head) + "</tr>"]
+    from sdl.report.terms import unit
+    from sdl.vocab.conditions import CONDITIONS
+
+    def th(name: str, u: str) -> str:
+        return f"<th>{esc(name)}" + (f'<span class="u">{esc(u)}</span>' if u else "") + "</th>"
+
+    head = ([th("id", ""), th("status", ""), th("tries", "")]
+            + [th(p, getattr(CONDITIONS.get(p), "unit", "")) for p in pnames]
+            + [th(o, unit(o)) for o in onames]
+            + [th("desirability", "0–1"), th("failure", "")])
+    rows = ["<tr>" + "".join(head) + "</tr>"]
     best_id = data.best.experiment_id if data.best else None
     for e in exps:
         cls = "failed" if e.status == "failed" else ("best" if e.experiment_id == best_id else "")
@@ -248,6 +307,27 @@ def _experiment_table(data: ReportData) -> str:
             for i, x in enumerate(cells)) + "</tr>")
     return (f'<section id="experiments"><h2>All experiments ({len(exps)})</h2>'
             f'<table class="exp">{"".join(rows)}</table></section>')
+
+
+def _terms(data: ReportData) -> str:
+    """Each objective and term of the page in one line of plain words."""
+    from sdl.report.terms import PLAIN, TERMS, goal_words
+
+    c = data.campaign
+    items = []
+    if c is not None:
+        for o in c.objectives:
+            items.append((o.name, f"{PLAIN.get(o.name, '')} ({goal_words(o)})"))
+        for k in c.constraints:
+            lim = " and ".join(x for x in (f">= {k.min:g}" if k.min is not None else "",
+                                           f"<= {k.max:g}" if k.max is not None else "") if x)
+            items.append((k.outcome, f"{PLAIN.get(k.outcome, '')} (must be {lim})"))
+    items += list(TERMS.items())
+    items.append(("desirability", "one number per experiment in 0..1 combining all "
+                  "objectives (1 = on every target and the best value seen); used only to "
+                  "rank experiments for people"))
+    body = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in items)
+    return f'<section id="terms"><h2>What the terms mean</h2><dl class="terms">{body}</dl></section>'
 
 
 def _campaign_text(data: ReportData) -> str:

@@ -4,7 +4,8 @@ dashboard (Plotly, JSON).
 
 A target objective (t ± tol) is shown as the distance |y − t| in the outcome's unit and
 is minimised; maximise/minimise objectives are shown as measured. "Best so far" is the
-running best over scored experiments in the order they finished.
+running best over the scored experiments that meet every outcome constraint, in the
+order they finished (None until one does).
 """
 
 from __future__ import annotations
@@ -52,7 +53,9 @@ class Trace:
         name: outcome name; label: axis label with unit; unit: unit string.
         n: (M,) experiment number in completion order (1-based) of each point.
         ids: (M,) experiment ids; values: (M,) shown values; stderr: (M,) or None each.
-        best: (M,) running best of `values`; failed_n: completion numbers of failures.
+        feasible: (M,) whether each point meets the outcome constraints.
+        best: (M,) running best of the feasible `values` (None before the first one);
+        failed_n: completion numbers of failures.
     """
 
     name: str
@@ -63,7 +66,8 @@ class Trace:
     ids: list[str] = field(default_factory=list)
     values: list[float] = field(default_factory=list)
     stderr: list[float | None] = field(default_factory=list)
-    best: list[float] = field(default_factory=list)
+    feasible: list[bool] = field(default_factory=list)
+    best: list[float | None] = field(default_factory=list)
     failed_n: list[int] = field(default_factory=list)
     tolerance: float | None = None  # target objectives: the band 0..tol is "on target"
 
@@ -86,12 +90,14 @@ def objective_traces(campaign: Any, completed: list[ExperimentState]) -> list[Tr
             if v is None:
                 continue
             s = shown_value(o, v)
-            if best is None or (s < best if t.lower_is_better else s > best):
+            ok = feasible(campaign, e.outcomes)
+            if ok and (best is None or (s < best if t.lower_is_better else s > best)):
                 best = s
             t.n.append(i)
             t.ids.append(e.experiment_id)
             t.values.append(s)
             t.stderr.append(_stderr(e, o.name))
+            t.feasible.append(ok)
             t.best.append(best)
         traces.append(t)
     return traces

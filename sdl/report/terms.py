@@ -22,6 +22,7 @@ UNITS: dict[str, str] = {
     "g2_zero": "",
     "mn_ratio": "",
     "yield": "fraction",
+    "count_rate_kcps": "kcps",
 }
 
 PLAIN: dict[str, str] = {
@@ -37,6 +38,8 @@ PLAIN: dict[str, str] = {
                "(0 = perfect single-photon source)",
     "mn_ratio": "how much light comes from the Mn dopant relative to the dot's own band",
     "yield": "fraction of the metal fed in that ended up in dots",
+    "count_rate_kcps": "brightness of one dot: photons detected per second (thousands) at the "
+                       "chosen laser power",
 }
 
 TERMS: dict[str, str] = {

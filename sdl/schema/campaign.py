@@ -9,9 +9,18 @@ from __future__ import annotations
 import math
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    field_validator,
+    model_validator,
+)
 
-from sdl.vocab.conditions import CONDITIONS
+from sdl.vocab.conditions import CONDITIONS, shell_error
 
 # Outcome names produced by `sdl.analysis.score`, with their units.
 OUTCOME_NAMES: dict[str, str] = {
@@ -25,9 +34,29 @@ OUTCOME_NAMES: dict[str, str] = {
     "g2_zero": "second-order correlation at zero delay (single-photon purity)",
     "mn_ratio": "Mn (dopant) / exciton PL band area ratio",
     "yield": "chemical yield of metal in dots vs feed, 0..1",
+    "count_rate_kcps": "detected single-photon count rate of one dot at the chosen excitation, kcps",
 }
 
 Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+
+
+def _strict_number(value: object) -> object:
+    """Numbers stay numbers: a quoted "300" or a true/false is an error, not 300.0 or 1.0."""
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true/false")
+    if isinstance(value, str):
+        raise ValueError("must be a number, not a string (write it without quotes)")
+    return value
+
+
+def _no_bool(value: object) -> object:
+    if isinstance(value, bool):
+        raise ValueError("must be a number or a category name, not true/false")
+    return value
+
+
+#: A float field that refuses strings and booleans (TOML integers are fine).
+Number = Annotated[float, BeforeValidator(_strict_number)]
 
 
 class _Strict(BaseModel):
@@ -37,14 +66,14 @@ class _Strict(BaseModel):
 class CampaignInfo(_Strict):
     name: Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.-]+$")]
     material: Literal["CdSe", "CsPbBr3", "Mn:ZnSe"] = "CdSe"
-    seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
+    seed: Annotated[StrictInt, Field(ge=0, le=2**31 - 1)] = 0
     description: str = ""
 
 
 class Budget(_Strict):
-    experiments: Annotated[int, Field(ge=1, le=100_000)]
-    hours: Annotated[float, Field(gt=0, le=24 * 365)] | None = None
-    stop_when_target_reached: bool = False
+    experiments: Annotated[StrictInt, Field(ge=1, le=100_000)]
+    hours: Annotated[Number, Field(gt=0, le=24 * 365)] | None = None
+    stop_when_target_reached: StrictBool = False
 
 
 class Parameter(_Strict):
@@ -56,8 +85,8 @@ class Parameter(_Strict):
 
     name: Name
     type: Literal["continuous", "integer", "categorical"] = "continuous"
-    low: float | None = None
-    high: float | None = None
+    low: Number | None = None
+    high: Number | None = None
     scale: Literal["linear", "log"] = "linear"
     values: list[str] | None = None
     unit: str | None = None
@@ -111,9 +140,9 @@ class Objective(_Strict):
 
     name: Name
     goal: Literal["maximize", "minimize", "target"] | None = None
-    target: float | None = None
-    tolerance: Annotated[float, Field(gt=0)] | None = None
-    weight: Annotated[float, Field(gt=0, le=1000)] = 1.0
+    target: Number | None = None
+    tolerance: Annotated[Number, Field(gt=0)] | None = None
+    weight: Annotated[Number, Field(gt=0, le=1000)] = 1.0
 
     @model_validator(mode="after")
     def _check(self) -> Objective:
@@ -139,8 +168,8 @@ class OutcomeConstraint(_Strict):
     """Keep an outcome within [min, max] (either bound optional)."""
 
     outcome: Name
-    min: float | None = None
-    max: float | None = None
+    min: Number | None = None
+    max: Number | None = None
 
     @model_validator(mode="after")
     def _check(self) -> OutcomeConstraint:
@@ -158,9 +187,9 @@ class OutcomeConstraint(_Strict):
 class InputConstraint(_Strict):
     """Linear constraint on parameters: sum(coef * value) <= max and/or >= min."""
 
-    terms: dict[Name, float]
-    min: float | None = None
-    max: float | None = None
+    terms: dict[Name, Number]
+    min: Number | None = None
+    max: Number | None = None
 
     @model_validator(mode="after")
     def _check(self) -> InputConstraint:
@@ -206,14 +235,14 @@ class Fidelity(_Strict):
 
 class Strategy(_Strict):
     kind: Literal["bo", "sobol", "random"] = "bo"
-    initial: Annotated[int, Field(ge=1, le=1000)] = 8
-    batch: Annotated[int, Field(ge=1, le=64)] = 1
-    proximal: dict[Name, Annotated[float, Field(gt=0)]] = Field(
+    initial: Annotated[StrictInt, Field(ge=1, le=1000)] = 8
+    batch: Annotated[StrictInt, Field(ge=1, le=64)] = 1
+    proximal: dict[Name, Annotated[Number, Field(gt=0)]] = Field(
         default_factory=dict,
         description="slow knobs and their length scale (fraction of range) for the "
         "proximal penalty, e.g. {temperature_c = 0.1}",
     )
-    feasibility: bool = True
+    feasibility: StrictBool = True
     flow_order: bool = Field(
         default=False,
         description="order each batch (and pending proposals) by least changeover time "
@@ -232,7 +261,7 @@ class Campaign(_Strict):
     objectives: Annotated[list[Objective], Field(min_length=1, max_length=10)]
     constraints: list[OutcomeConstraint] = Field(default_factory=list)
     input_constraints: list[InputConstraint] = Field(default_factory=list)
-    fixed: dict[Name, float | str] = Field(
+    fixed: dict[Name, Annotated[float | str, BeforeValidator(_no_bool)]] = Field(
         default_factory=dict, description="conditions held fixed for the whole campaign"
     )
     strategy: Strategy = Field(default_factory=Strategy)
@@ -278,6 +307,12 @@ class Campaign(_Strict):
                 raise ValueError(
                     f"fixed.{name} = {value!r}; allowed: a number in [{spec.low}, {spec.high}] {spec.unit}"
                 )
+        shells = [self.fixed["shell_material"]] if "shell_material" in self.fixed else []
+        shells += [v for p in self.parameters if p.name == "shell_material" for v in (p.values or [])]
+        for shell in shells:
+            err = shell_error(self.campaign.material, str(shell))
+            if err:
+                raise ValueError(err)
         for name in self.strategy.proximal:
             if name not in pnames:
                 raise ValueError(f"strategy.proximal.{name}: not a parameter of this campaign")
@@ -309,5 +344,6 @@ class Campaign(_Strict):
 
     @property
     def wants_photons(self) -> bool:
-        """True when g2_zero is an objective or a constraint (the rig must record photons)."""
-        return "g2_zero" in self.outcome_names
+        """True when g2_zero or count_rate_kcps is an objective or a constraint (the rig must
+        record photons)."""
+        return bool({"g2_zero", "count_rate_kcps"} & set(self.outcome_names))

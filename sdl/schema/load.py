@@ -59,7 +59,9 @@ def format_validation_error(err: ValidationError) -> list[str]:
         msg = e.get("msg", "invalid")
         msg = msg.removeprefix("Value error, ")
         inp = e.get("input")
-        if e.get("type") == "missing":
+        if not loc:  # a whole-file check: its message names the fields itself
+            lines.append(msg)
+        elif e.get("type") == "missing":
             lines.append(f"{loc}: missing required field")
         elif e.get("type") == "extra_forbidden":
             lines.append(f"{loc}: unknown key (check the spelling; unknown keys are not allowed)")
@@ -79,10 +81,12 @@ def _format_loc(loc: tuple) -> str:
             continue  # discriminator tag adds noise
         else:
             out += ("." if out else "") + str(part)
-    return out or "<file>"
+    return out
 
 
 def _short(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"  # as written in TOML
     s = repr(value)
     return s if len(s) <= 60 else s[:57] + "..."
 
@@ -114,11 +118,17 @@ def rig_from_dict(data: dict[str, Any], where: str = "<rig>") -> RigFile:
 
 
 def load_campaign(path: str | Path) -> Campaign:
-    """Load and validate a campaign file; raise `CampaignError` with one line per problem."""
+    """Load and validate a new campaign file, schema and semantics (`sdl.schema.semantics`:
+    what the material, analysis and spectrometer can give); raise `CampaignError` with one
+    line per problem."""
+    from sdl.schema.semantics import check_campaign
+
     data = load_toml_file(path)
     if detect_kind(data) == "rig":
         raise CampaignError(str(path), ["this is a rig file; a campaign file has a [campaign] table"])
-    return campaign_from_dict(data, str(path))
+    campaign = campaign_from_dict(data, str(path))
+    check_campaign(campaign, str(path))
+    return campaign
 
 
 def load_rig(path: str | Path) -> RigFile:

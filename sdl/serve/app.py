@@ -4,7 +4,9 @@ Routes (GET/HEAD only; any other method is 405, so nothing can write):
   /                                 the HTML dashboard (polls the JSON routes)
   /api/runs                         JSON list, one `RunView.summary()` per run
   /api/runs/{name}                  the same object for one run
-  /api/runs/{name}/events?after=SEQ the recorded events with seq > SEQ (JSON; paged)
+  /api/runs/{name}/events?after=SEQ the recorded events with seq > SEQ (JSON; paged);
+                                    with `Accept: text/event-stream`, a server-sent event
+                                    stream that follows the run (id = seq, event = kind)
   /api/runs/{name}/view             traces, Pareto pairs, failures, latest spectra, ...
   /static/plotly.min.js             Plotly from the installed `plotly` package (no CDN)
 
@@ -14,16 +16,19 @@ With a `token`, every request must carry it, as `Authorization: Bearer TOKEN` or
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import json
 import secrets
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -85,8 +90,8 @@ def create_app(paths: list[Path], *, token: str | None = None, poll_ms: int = 10
         v, err = _view_or_404(request)
         return err or _json(v.summary())
 
-    def events(request: Request) -> Response:
-        v, err = _view_or_404(request)
+    async def events(request: Request) -> Response:
+        v, err = await run_in_threadpool(_view_or_404, request)
         if err:
             return err
         try:
@@ -97,7 +102,25 @@ def create_app(paths: list[Path], *, token: str | None = None, poll_ms: int = 10
         if after < 0 or not 1 <= limit <= MAX_EVENTS_PER_CALL:
             return _json({"error": f"need after >= 0 and 1 <= limit <= {MAX_EVENTS_PER_CALL}"},
                          400)
-        return _json(v.events_after(after, limit))
+        if "text/event-stream" in request.headers.get("accept", ""):
+            return StreamingResponse(_sse(request, v, after), media_type="text/event-stream",
+                                     headers={"Cache-Control": "no-store"})
+        return _json(await run_in_threadpool(v.events_after, after, limit))
+
+    async def _sse(request: Request, v: Any, after: int):
+        """Server-sent events: every event with seq > after, then new ones as they land
+        (the record is re-read every poll interval); a comment line keeps it alive."""
+        last = after
+        while not await request.is_disconnected():
+            await run_in_threadpool(v.refresh)
+            batch = await run_in_threadpool(v.events_after, last, MAX_EVENTS_PER_CALL)
+            for ev in batch["events"]:
+                yield (f"id: {ev['seq']}\nevent: {ev['kind']}\n"
+                       f"data: {json.dumps(ev, separators=(',', ':'))}\n\n")
+                last = ev["seq"]
+            if not batch["events"]:
+                yield ": waiting\n\n"
+                await asyncio.sleep(poll_ms / 1000)
 
     def view(request: Request) -> Response:
         v, err = _view_or_404(request)

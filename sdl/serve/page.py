@@ -96,7 +96,7 @@ function renderTraces(view) {
   view.traces.forEach((t, i) => {
     const pts = {x: t.n, y: t.values, text: t.ids, mode: 'markers', type: 'scatter', name: 'measured',
       error_y: {type: 'data', array: t.stderr.map(s => s === null ? 0 : s), visible: true, thickness: 1},
-      marker: {color: '#1f77b4', size: 6}};
+      marker: {color: t.feasible.map(f => f ? '#1f77b4' : '#b0b0b0'), size: 6}};
     const best = {x: t.n, y: t.best, mode: 'lines', line: {shape: 'hv', color: '#2ca02c', width: 2}, name: 'best so far'};
     const traces = [pts, best];
     if (t.failed_n.length) traces.push({x: t.failed_n, y: t.failed_n.map(() => null), mode: 'markers', name: 'failed'});

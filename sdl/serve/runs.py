@@ -42,7 +42,7 @@ class RunView:
         self.events: list[Event] = []
         self.campaign: Any = None
         self._db: sqlite3.Connection | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # refresh and the JSON builders share the state
         self._raw_cache: dict[str, dict[str, Any]] = {}
 
     # --- reading ---------------------------------------------------------------------
@@ -64,8 +64,24 @@ class RunView:
                 rows = db.execute(
                     "SELECT seq, ts, kind, experiment_id, payload, prev_hash, hash FROM events "
                     "WHERE seq > ? ORDER BY seq", (last,)).fetchall()
-            except sqlite3.OperationalError:  # the writer has not created the table yet
-                return
+            except sqlite3.OperationalError as e:
+                if "no such table" in str(e):  # the writer has not created it yet
+                    return
+                # a read-only archive (no write permission for the -shm file): read the
+                # main file as immutable, as `Record(readonly=True)` does, when no writer
+                # is live
+                if is_locked(self.run_dir):
+                    return
+                db.close()
+                self._db = sqlite3.connect(f"file:{self.run_dir / RECORD_NAME}?immutable=1",
+                                           uri=True, isolation_level=None,
+                                           check_same_thread=False)
+                try:
+                    rows = self._db.execute(
+                        "SELECT seq, ts, kind, experiment_id, payload, prev_hash, hash "
+                        "FROM events WHERE seq > ? ORDER BY seq", (last,)).fetchall()
+                except sqlite3.DatabaseError:
+                    return
             for seq, ts, kind, eid, payload, prev, h in rows:
                 try:
                     data = json.loads(payload)
@@ -90,6 +106,10 @@ class RunView:
     # --- JSON --------------------------------------------------------------------------
     def summary(self) -> dict[str, Any]:
         """One entry of `GET /api/runs` (call `refresh()` first)."""
+        with self._lock:
+            return self._summary()
+
+    def _summary(self) -> dict[str, Any]:
         from sdl.report.physical import eta
         from sdl.utility import best_index
 
@@ -116,6 +136,7 @@ class RunView:
             "experiments_failed": sum(x.status == "failed" for x in st.completed),
             "experiments_unfinished": [x.experiment_id for x in st.unfinished],
             "budget": st.budget,
+            "prior_experiments": sum(len(p.get("rows") or []) for p in st.priors),
             "best": best,
             "stopped_reason": (st.stopped or {}).get("reason"),
             "last_seq": self.last_seq,
@@ -127,7 +148,8 @@ class RunView:
 
     def events_after(self, after: int, limit: int = MAX_EVENTS_PER_CALL) -> dict[str, Any]:
         """Events with seq > `after` (at most `limit`), as JSON."""
-        evs = [ev for ev in self.events[max(0, after):] if ev.seq > after][:limit]
+        with self._lock:
+            evs = [ev for ev in self.events[max(0, after):] if ev.seq > after][:limit]
         return {"run": self.name, "after": after, "last_seq": self.last_seq,
                 "events": [{"seq": ev.seq, "ts": ev.ts, "kind": ev.kind,
                             "experiment_id": ev.experiment_id, "payload": ev.payload,
@@ -135,6 +157,10 @@ class RunView:
 
     def view(self) -> dict[str, Any]:
         """Everything the dashboard draws for this run."""
+        with self._lock:
+            return self._view()
+
+    def _view(self) -> dict[str, Any]:
         from sdl.report.physical import first_target_hit, objective_traces, pareto_pairs
         from sdl.report.terms import PLAIN, UNITS
 
@@ -170,7 +196,7 @@ class RunView:
         e = max(cands, key=lambda x: x.measured_at or "")
         if e.experiment_id not in self._raw_cache:
             self._raw_cache[e.experiment_id] = _raw_view(self.run_dir, e)
-        return self._raw_cache[e.experiment_id]
+        return {**self._raw_cache[e.experiment_id], "status": e.status}
 
 
 def _campaign(started: dict[str, Any]) -> Any:
@@ -193,7 +219,7 @@ def _raw_view(run_dir: Path, e: Any) -> dict[str, Any]:
     from sdl.report.raw import absorbance, coincidence_histogram, g2_window, load_checked
 
     raw, why = load_checked(run_dir, e)
-    out: dict[str, Any] = {"experiment_id": e.experiment_id, "status": e.status, "note": why}
+    out: dict[str, Any] = {"experiment_id": e.experiment_id, "note": why}
     if raw is None:
         return out
     wl = np.asarray(raw.wavelengths_nm, np.float64)

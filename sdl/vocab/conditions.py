@@ -59,6 +59,9 @@ _SPECS = (
                   "dopant cation fraction in the feed, Mn/(Mn + host cation)"),
     ConditionSpec("shell_monolayers", "ML", 0.0, 10.0, 0.0,
                   "shell precursor dose in the second stage, in monolayer equivalents"),
+    ConditionSpec("shell_material", "", None, None, "ZnS",
+                  "shell material grown in the second stage (CdS only on CdSe cores)",
+                  choices=("ZnS", "CdS")),
     ConditionSpec("shell_temperature_c", "degC", 20.0, 320.0, 220.0,
                   "second-stage (shell / exchange / doping) temperature"),
     ConditionSpec("exchange_fraction", "", 0.0, 1.0, 0.0,
@@ -79,6 +82,26 @@ _SPECS = (
 )
 
 CONDITIONS: dict[str, ConditionSpec] = {s.name: s for s in _SPECS}
+
+#: Shell materials each core material takes (`shell_material`); an empty tuple means the
+#: material has no shell stage and the condition is ignored (it may not be set in a campaign).
+SHELLS_BY_MATERIAL: dict[str, tuple[str, ...]] = {
+    "CdSe": ("ZnS", "CdS"),
+    "Mn:ZnSe": ("ZnS",),
+    "CsPbBr3": (),
+}
+
+
+def shell_error(material: str, shell: str) -> str | None:
+    """Why `shell` cannot be grown on `material` (one sentence), or None when it can."""
+    allowed = SHELLS_BY_MATERIAL.get(material)
+    if allowed is None:
+        return None
+    if not allowed:
+        return f"{material} takes no shell (no shell stage); remove shell_material"
+    if shell not in allowed:
+        return f"shell_material={shell!r} cannot be grown on {material}; allowed: {list(allowed)}"
+    return None
 
 
 def defaults() -> dict[str, ConditionValue]:

@@ -239,9 +239,9 @@ def test_steady_emitter_has_one_level():
 def test_cli_reports_the_levels(tmp_path, capsys):
     import json
 
+    from sdl.analysis import photon_files
     from sdl.cli import main
 
-    photon_files = pytest.importorskip("sdl.analysis.photon_files")
     rng = np.random.default_rng(9)
     ts, frac = markov_levels_stream(rng, 20.0, [300.0, 5_000.0, 15_000.0], [0.2] * 3)
     path = tmp_path / "levels.h5"

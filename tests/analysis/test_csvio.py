@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sdl.analysis.csvio import MIN_ROWS, parse_spectrum_csv, read_spectrum_csv
-from sdl.errors import AnalysisInputError
+from sdl.analysis.errors import AnalysisInputError
 
 
 def rows(n=30, start=400.0, step=1.0):

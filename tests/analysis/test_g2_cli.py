@@ -7,11 +7,10 @@ import json
 import numpy as np
 import pytest
 
+from sdl.analysis import photon_files
 from sdl.cli import main
 
 from .naive_photons import blinking_stream, cw_emitter_stream, pulsed_stream
-
-photon_files = pytest.importorskip("sdl.analysis.photon_files")
 
 P = 100_000
 

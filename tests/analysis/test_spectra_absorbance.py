@@ -13,7 +13,7 @@ from sdl.analysis.absorbance import (
     absorbance_from_counts,
     absorptance,
 )
-from sdl.errors import AnalysisInputError
+from sdl.analysis.errors import AnalysisInputError
 
 
 def naive_absorbance(d, r, s):

@@ -13,6 +13,7 @@ from hardware.emulators.rig_emulator import EmulatedRig
 from hardware.emulators.world import ManualClock
 from hardware.flowrig import FlowRig
 from hardware.optics_path import register_world, unregister_world
+from sdl.analysis.photon_files import read_photon_file, write_ptu
 from sdl.schema.rig import RigFile
 from sdl.vocab.conditions import complete
 
@@ -147,7 +148,7 @@ def make_bench(tmp_path: Path, *, transport: str = "emu", optics: bool = True,
     data = rig_data(tmp_path)
     clock = ManualClock()
     emu = EmulatedRig(RigFile.model_validate(data), clock=clock, seed=seed,
-                      photon_folder=tmp_path / "photons")
+                      photon_folder=tmp_path / "photons", photon_writer=write_ptu)
     urls = emu.start(transport, link_dir=tmp_path if transport == "pty" else None)
     for d in data["devices"]:
         if d["name"] in urls:
@@ -159,5 +160,6 @@ def make_bench(tmp_path: Path, *, transport: str = "emu", optics: bool = True,
     rig_file = RigFile.model_validate(data)
     bench = Bench(emu, None, clock, rig_file, data, key)  # type: ignore[arg-type]
     rig_options.setdefault("poll_s", 5.0)
+    rig_options.setdefault("photon_reader", read_photon_file)
     bench.rig = FlowRig(rig_file, clock=clock.now, sleep=bench.sleep, **rig_options)
     return bench

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from hardware.flowplan import detector_stream, flush_seconds
+from hardware.flowplan import flush_seconds, photon_stream
 from hardware.limits import check_plan
 from sdl.schema.rig import RigFile
 from tests.hardware.flowrig_fixtures import RIG_TOML, conditions
@@ -55,16 +55,10 @@ def test_flush_time_is_flush_volumes_residence_times():
     assert flush_seconds(flows, reactor) == pytest.approx(90.0 + 36.0)
 
 
-@pytest.mark.parametrize("channels,expected", [
-    ([1, 2, 2, 1], [0, 1, 1, 0]),            # PTU detector inputs numbered from 1
-    ([0, 1, 0, 2, 1], [0, 1, 0]),            # channel 0 = sync when three inputs appear
-    ([3, 2, 3], [1, 0, 1]),
-    ([0, 1, 1], [0, 1, 1]),                  # two inputs 0/1: both detectors
-])
-def test_detector_stream_maps_two_lowest_detectors(channels, expected):
-    n = len(channels)
-    data = SimpleNamespace(timestamps_ps=np.arange(n, dtype=np.int64) * 10,
-                           channels=np.array(channels, dtype=np.uint8), sync_period_ps=400)
-    ts, ch, sync = detector_stream(data)
-    assert ch.dtype == np.uint8 and ch.tolist() == expected and sync == 400
-    assert len(ts) == len(ch) and np.all(np.diff(ts) > 0)
+def test_photon_stream_keeps_the_channels_as_recorded():
+    """The rig does not choose detectors: the photon front end does, at analysis time."""
+    data = SimpleNamespace(timestamps_ps=np.arange(5, dtype=np.int64) * 10,
+                           channels=np.array([0, 1, 0, 2, 1], dtype=np.uint8), sync_period_ps=400)
+    ts, ch, sync = photon_stream(data)
+    assert ch.dtype == np.uint8 and ch.tolist() == [0, 1, 0, 2, 1] and sync == 400
+    assert ts.dtype == np.int64 and ts.tolist() == [0, 10, 20, 30, 40]

@@ -19,6 +19,7 @@ from hardware.emulators.world import WallClock
 from hardware.flowrig import FlowRig
 from hardware.optics_path import register_world, unregister_world
 from sdl.analysis.estimate import Estimate, NoOutcome
+from sdl.analysis.photon_files import read_photon_file, write_ptu
 from sdl.analysis.score import score
 from sdl.audit import audit
 from sdl.cli import main
@@ -45,7 +46,8 @@ def _with_dye(bench, **optics):
         if d["role"] == "optics":
             d.update(optics)
     rig_file = RigFile.model_validate(data)
-    bench.rig = FlowRig(rig_file, clock=bench.clock.now, sleep=bench.sleep, poll_s=5.0)
+    bench.rig = FlowRig(rig_file, clock=bench.clock.now, sleep=bench.sleep, poll_s=5.0,
+                        photon_reader=read_photon_file)
     return bench
 
 
@@ -120,7 +122,8 @@ class _DyeRehearsal:
         self.key = f"plqy-rehearsal-{next(_ids)}"
         data["devices"].append({"role": "optics", "name": "optics", "time_scale": SPEED,
                                 "port": f"emuworld://{self.key}", **DYE})
-        self.emu = EmulatedRig(RigFile.model_validate(data), clock=WallClock(SPEED), seed=3)
+        self.emu = EmulatedRig(RigFile.model_validate(data), clock=WallClock(SPEED), seed=3,
+                               photon_writer=write_ptu)
         urls = self.emu.start("pty", link_dir=tmp_path)
         for d in data["devices"]:
             if d["name"] in urls:

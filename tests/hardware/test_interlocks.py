@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from hardware.errors import RigUnavailable
 from hardware.interlocks import (
     DeviceLost,
     HeaterAlarm,
@@ -16,7 +17,7 @@ from hardware.interlocks import (
     SpectrometerNotAnswering,
     default_interlocks,
 )
-from sdl.errors import HardwareUnavailable
+from sdl.errors import exit_code_of
 
 
 def snap(t=0.0, **kw) -> Snapshot:
@@ -104,9 +105,9 @@ def test_supervisor_reports_first_trip_with_reason_code():
     assert trip.reason == "sensor_break:heater_core"
 
 
-def test_device_lost_is_a_clean_hardware_unavailable():
+def test_device_lost_is_a_clean_rig_unavailable():
     err = DeviceLost("pump_metal", "no reply", 2)
-    assert isinstance(err, HardwareUnavailable) and err.exit_code == 3
+    assert isinstance(err, RigUnavailable) and exit_code_of(err) == 3
     assert "pump_metal" in str(err) and "sdl resume" in str(err) and "\n" not in str(err)
     assert "the rig is in its safe state" in str(err)
     err = DeviceLost("heater_core", "no reply", 2, ["heater_core: no reply"])

@@ -21,6 +21,7 @@ import pytest
 from hardware.emulators.rig_emulator import EmulatedRig
 from hardware.emulators.world import WallClock
 from hardware.optics_path import register_world, unregister_world
+from sdl.analysis.photon_files import write_ptu
 from sdl.audit import audit
 from sdl.cli import main
 from sdl.commands.emulate import rig_to_toml
@@ -43,7 +44,8 @@ class Rehearsal:
         for d in data["devices"]:
             if d["role"] == "pump":
                 d["watchdog_s"] = 255  # 2.5 s of wall time at SPEED: BO and numba compiles
-        self.emu = EmulatedRig(RigFile.model_validate(data), clock=WallClock(SPEED), seed=3)
+        self.emu = EmulatedRig(RigFile.model_validate(data), clock=WallClock(SPEED), seed=3,
+                               photon_writer=write_ptu)
         urls = self.emu.start("pty", link_dir=tmp_path)
         for d in data["devices"]:
             d["port"] = urls[d["name"]]

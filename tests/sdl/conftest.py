@@ -83,6 +83,7 @@ class TinyRig:
 @pytest.fixture
 def tiny_campaign(tmp_path):
     text = (ROOT / "campaigns/cdse_620nm.toml").read_text().replace("experiments = 60", "experiments = 6")
+    text = text.replace("initial = 8", "initial = 6")  # initial > budget is refused
     p = tmp_path / "c.toml"
     p.write_text(text)
     return p

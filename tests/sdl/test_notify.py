@@ -130,3 +130,38 @@ def test_morning_summary_schedule_and_text(tmp_path):
     (post,) = sink.posts
     assert post["title"] == "sdl cdse-620nm: morning summary"
     assert post["message"].startswith("complete: 2/2 experiments done, 0 failed.")
+
+
+def test_morning_summary_thread_posts_at_the_set_time(tmp_path):
+    import time
+
+    from sdl.cli import main
+
+    assert main(["run", str(sobol_campaign(tmp_path, 2)), "--out", str(tmp_path / "r"),
+                 "--no-report"]) == 0
+    # an injected clock 0.2 s before 07:00: the thread's first wait is 0.2 s
+    clock = lambda: datetime(2026, 3, 1, 6, 59, 59, 800_000)  # noqa: E731
+    with JsonSink() as sink:
+        n = Notifier([sink.url], tmp_path / "r", "cdse-620nm", summary_at="07:00", now=clock)
+        n.start()
+        t0 = time.monotonic()
+        while not sink.posts and time.monotonic() - t0 < 10:
+            time.sleep(0.05)
+        n.close()
+    assert sink.posts and sink.posts[0]["title"] == "sdl cdse-620nm: morning summary"
+
+
+def test_resume_notify_posts_on_stop(tmp_path):
+    from sdl.cli import main
+    from tests.sdl.serve.helpers import SteppedRun
+
+    run = SteppedRun(sobol_campaign(tmp_path, 3), tmp_path / "r")
+    run.step()
+    run.rig.close()
+    run.session.close()  # no stopped event: as after a crash
+    with JsonSink() as sink:
+        rc = main(["resume", str(tmp_path / "r"), "--no-report", "--notify", sink.url,
+                   "--notify-summary-at", "off"])
+    assert rc == 0
+    assert [p["title"] for p in sink.posts] == ["sdl cdse-620nm: finished (budget)"]
+    assert "3/3 experiments done" in sink.posts[0]["message"]

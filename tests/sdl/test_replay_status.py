@@ -73,3 +73,24 @@ def test_utility_desirability_values(tiny_campaign):
     assert ub == pytest.approx((0.05 * 0.05) ** (1 / 3))
     assert target_reached(c, a) and target_reached(c, b)
     assert not target_reached(c, {"pl_peak_nm": {"value": 623.5}})
+
+
+def test_ask_and_replay_share_one_proposal_step(tmp_path, tiny_campaign, fake_scorer, monkeypatch):
+    """`Session.ask` and `replay --verify` call the strategy through the same function with
+    the same inputs (history ids in finishing order, pending conditions, k, n)."""
+    import surrogates
+
+    calls: list[tuple] = []
+
+    def recording(campaign, history, k, pending=(), n=None):
+        calls.append(([h.experiment_id for h in history], [dict(p.conditions) for p in pending],
+                      k, n))
+        return uniform_propose(campaign, history, k, pending, n)
+
+    monkeypatch.setattr(surrogates, "propose", recording, raising=False)
+    s = Session.create(tiny_campaign, out=tmp_path / "run")
+    run_loop(s, TinyRig(fail_ids={"e0002"}), say=lambda m: None)
+    s.close()
+    during_run, calls[:] = list(calls), []
+    assert verify(tmp_path / "run").differences == []
+    assert calls == during_run and len(during_run) >= 2

@@ -72,6 +72,9 @@ goal = "maximize"
 outcome = "g2_zero"
 max = 0.5
 
+[fixed]
+acquisition_s = 5
+
 [strategy]
 kind = "sobol"
 initial = 4
@@ -264,15 +267,16 @@ def test_full_report(full_report):
     assert "http://" not in text and "https://" not in text
     assert 'src="file' not in text and "<script" not in text.lower()
     # one <img> per plot, all embedded PNGs
-    assert imgs(text) == ["trace", "pareto", "params", "spectra", "g2", "failures", "timings"]
-    assert text.count("<img ") == 7
-    assert text.count('src="data:image/png;base64,') == 7
+    assert imgs(text) == ["trace", "pareto", "slices", "importance", "loo", "params", "spectra", "g2", "failures",
+                          "timings"]
+    assert text.count("<img ") == 10
+    assert text.count('src="data:image/png;base64,') == 10
 
     # the summary numbers
     assert '<b id="best-id">e0004</b>' in text
     assert '<span id="n-completed">8</span> completed of budget 12: 6 scored, 2 failed, ' \
            "1 unfinished (e0009 proposed)" in text
-    assert "reached</b> by e0004" in text
+    assert 'reached</b> by <span id="target-hit">e0004</span> (the first experiment' in text
     assert "pl_peak_nm = 620.5 ± 0.01" in text
     assert "clog:fouling: 1" in text and "equipment:pump_fault: 1" in text
     assert "stopped" in text and "SIGINT" in text
@@ -306,7 +310,7 @@ def test_missing_or_changed_raw_files_are_skipped_with_a_note(full_run, tmp_path
     assert "e0005: skipped" in spectra and "changed since it was recorded" in spectra
     # the g2 panel falls back to the next candidate with photons (e0002)
     assert "<img" in section(text, "g2")
-    assert imgs(text) == ["trace", "pareto", "params", "g2", "failures", "timings"]
+    assert imgs(text) == ["trace", "pareto", "slices", "importance", "loo", "params", "g2", "failures", "timings"]
 
 
 def test_report_while_live_does_not_block_or_alter_the_writer(tmp_path):
@@ -324,7 +328,7 @@ def test_single_objective_has_no_pareto_and_cheap_path_works(tmp_path):
     run, _ = build_small_run(tmp_path)  # no stopped event: looks crashed
     text = write_report(run, out=tmp_path / "sub/r.html").read_text()
     assert not (run / "report.html").exists()
-    assert imgs(text) == ["trace", "params", "timings"]
+    assert imgs(text) == ["trace", "slices", "importance", "loo", "params", "timings"]
     assert "plot-pareto" not in text and "plot-g2" not in text
     assert '<b id="best-id">e0002</b>' in text
     assert "no target objective" in text
@@ -395,16 +399,16 @@ def test_coincidence_histogram_matches_all_pairs(seed):
 
 
 def test_a_plot_that_fails_becomes_a_note(tmp_path, monkeypatch):
-    import sdl.report.plots as plots
+    import sdl.report.plots_physical as plots
 
     def broken(data):
         raise ValueError("kaboom <b>")
 
-    monkeypatch.setattr(plots, "plot_trace", broken)
+    monkeypatch.setattr(plots, "plot_objective_traces", broken)
     run, _ = build_small_run(tmp_path)
     text = build_html(run)
     assert "this plot could not be drawn: ValueError: kaboom &lt;b&gt;" in section(text, "trace")
-    assert imgs(text) == ["params", "timings"]
+    assert imgs(text) == ["slices", "importance", "loo", "params", "timings"]
 
 
 def test_g2_window():
@@ -434,7 +438,8 @@ def test_non_dominated_respects_goals():
 
 def test_with_the_real_sobol_strategy(tmp_path, monkeypatch):
     """The report of a run proposed by the real `surrogates.propose` (sobol: no model)."""
-    strategies = pytest.importorskip("surrogates.strategies")
+    from surrogates import strategies
+
     monkeypatch.setattr(surrogates, "propose", strategies.propose)
     camp = tmp_path / "c.toml"
     camp.write_text(SINGLE.replace('kind = "random"', 'kind = "sobol"'))
@@ -445,7 +450,7 @@ def test_with_the_real_sobol_strategy(tmp_path, monkeypatch):
     s.stop("budget")
     s.close()
     text = build_html(tmp_path / "run")
-    assert "last proposal (e0002) by sobol" in text
+    assert "last proposal (e0002) by space-filling design (Sobol)" in text
     assert '<b id="best-id">e0001</b>' in text and '<p class="rec complete"' in text
 
 

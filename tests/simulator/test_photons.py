@@ -463,14 +463,16 @@ def test_compiled_kernels_equal_pure_python() -> None:
 
 
 def test_emitter_from_dot_auger_scaling() -> None:
-    # tau_A = 1 ps/nm^3 * V (DOMAIN.md §7), k_rXX = 4 k_rX (Nair 2011).
+    # tau_A = 1 ps/nm^3 * V (DOMAIN.md §7; Klimov et al., Science 287, 1011 (2000)),
+    # k_rXX = 4 k_rX and k_nr,XX = 4 k_nr,X (Nair, Zhao & Bawendi, Nano Lett. 11, 1136 (2011)).
     e = emitter_from_dot(2.3, 0.7, 0.5, 20.0)
     v = 4.0 / 3.0 * math.pi * 3.0**3  # nm^3
     k_rxx = 4 * 0.5 / 20.0  # 1/ns
+    k_nrxx = 4 * 0.5 / 20.0  # 1/ns
     k_a = 1.0 / (v * 1e-3)  # 1/ns
     assert e.eta_x == 0.5 and e.tau_x_ns == 20.0
-    assert e.eta_xx == pytest.approx(k_rxx / (k_rxx + k_a), rel=1e-12)
-    assert e.tau_xx_ns == pytest.approx(1.0 / (k_rxx + k_a), rel=1e-12)
+    assert e.eta_xx == pytest.approx(k_rxx / (k_rxx + k_a + k_nrxx), rel=1e-12)
+    assert e.tau_xx_ns == pytest.approx(1.0 / (k_rxx + k_a + k_nrxx), rel=1e-12)
     # thicker shell -> slower Auger -> higher eta_XX -> higher g2(0) (DOMAIN.md §7)
     thick = emitter_from_dot(2.3, 3.0, 0.5, 20.0)
     ex = Excitation("pulsed", 2.5e6, 0.1)

@@ -6,7 +6,7 @@ Public API::
         read_photon_hdf5, write_photon_hdf5, PhotonData, PhotonFileError)
 
 Every reader returns `PhotonData` (int64 ps timestamps, uint8 channels, markers kept
-apart). Every malformed input raises `PhotonFileError` (a `sdl.errors.AnalysisInputError`
+apart). Every malformed input raises `PhotonFileError` (a `sdl.analysis.errors.AnalysisInputError`
 and a `ValueError`) whose message names the file and, for PTU, the byte offset.
 Importing this package compiles nothing; kernels compile (and cache) on first use.
 """

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from sdl.errors import AnalysisInputError
+from sdl.analysis.errors import AnalysisInputError
 
 
 class PhotonFileError(AnalysisInputError, ValueError):
     """A photon file is malformed, truncated, or cannot represent the given data.
 
-    It is an `sdl.errors.AnalysisInputError` (the CLI prints one line and exits 2) and a
+    It is an `sdl.analysis.errors.AnalysisInputError` (the CLI prints one line and exits 2) and a
     `ValueError` (for callers outside the CLI).
 
     Attributes:

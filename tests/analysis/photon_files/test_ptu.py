@@ -14,8 +14,8 @@ import struct
 import numpy as np
 import pytest
 
+from sdl.analysis.errors import AnalysisInputError
 from sdl.analysis.photon_files import PhotonFileError, decode_ptu_bytes, read_ptu, write_ptu
-from sdl.errors import AnalysisInputError
 from tests.analysis.photon_files.ptu_bytes import (
     ANSISTRING,
     BINARYBLOB,

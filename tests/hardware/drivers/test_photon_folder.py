@@ -68,15 +68,16 @@ def test_existing_files_ignored_and_missing_folder(tmp_path):
     assert folder.mark_existing_seen() == 1
     assert folder.poll() is None
     with pytest.raises(HardwareError):
-        PhotonFolder(tmp_path / "nope").check()
+        PhotonFolder(tmp_path / "nope", reader=lambda p: p).check()
 
 
 def test_real_ptu_file_read_with_project_reader(tmp_path):
-    from sdl.analysis.photon_files import write_ptu
+    from sdl.analysis.photon_files import read_photon_file, write_ptu
 
     t = np.arange(0, 10_000, 100, dtype=np.int64)
     write_ptu(tmp_path / "run.ptu", t, np.ones_like(t, dtype=np.uint8), record_type="HydraHarp2T2")
     clock = FakeClock()
-    folder = PhotonFolder(tmp_path, settle_s=1.0, poll_s=0.5, clock=clock, sleep=clock.sleep)
+    folder = PhotonFolder(tmp_path, settle_s=1.0, poll_s=0.5, clock=clock, sleep=clock.sleep,
+                          reader=read_photon_file)
     got = folder.wait_for_file(10.0)
     assert np.array_equal(got.data.timestamps_ps, t)

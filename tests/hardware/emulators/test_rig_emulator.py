@@ -99,12 +99,10 @@ def test_emulators_survive_random_bytes(data):
         assert all(isinstance(b, bytes) for b in out)
 
 
-def test_tagger_uses_simulator_dot_when_sample_flows(emu, clock, monkeypatch):
-    from hardware.emulators import tagger as tagger_mod
+def test_tagger_uses_simulator_dot_when_sample_flows(emu, clock):
     from sdl.analysis.photon_files import read_photon_file
 
-    if tagger_mod._simulator_photons() is None:
-        pytest.skip("simulator.rig.sample_dot not available yet")
+    assert emu.tagger.acquire(0.05) and emu.tagger.last_source == "dark counts"  # no flow yet
     for name, addr, rate in (("pump_metal", 0, 100.0), ("pump_anion", 1, 100.0),
                              ("pump_ligand", 2, 100.0), ("pump_solvent", 4, 200.0)):
         p = Ne1000Pump(emu.urls[name], addr, timeout_s=0.05)

@@ -12,6 +12,7 @@ from hardware.drivers.ne1000 import Ne1000Pump, PumpState
 from hardware.drivers.ocean_obp import OceanObpSpectrometer
 from hardware.errors import ChecksumError, DeviceTimeout, PortUnavailable, ProtocolError
 from hardware.retry import RetryPolicy
+from sdl.analysis.photon_files import write_ptu
 
 ONE = RetryPolicy(1)
 
@@ -74,7 +75,8 @@ def pty_rig(tmp_path):
     from tests.hardware.conftest import EXAMPLE_RIG
 
     clock = ManualClock()
-    rig = EmulatedRig(load_rig(EXAMPLE_RIG), clock=clock, photon_folder=tmp_path / "ph")
+    rig = EmulatedRig(load_rig(EXAMPLE_RIG), clock=clock, photon_folder=tmp_path / "ph",
+                      photon_writer=write_ptu)
     rig.start("pty", link_dir=tmp_path)
     yield rig, clock
     rig.stop()
@@ -117,7 +119,8 @@ def test_socket_transport(tmp_path):
     from sdl.schema.load import load_rig
     from tests.hardware.conftest import EXAMPLE_RIG
 
-    with EmulatedRig(load_rig(EXAMPLE_RIG), clock=ManualClock(), photon_folder=tmp_path) as rig:
+    with EmulatedRig(load_rig(EXAMPLE_RIG), clock=ManualClock(), photon_folder=tmp_path,
+                     photon_writer=write_ptu) as rig:
         urls = rig.start("socket")
         assert urls["pump_metal"].startswith("socket://127.0.0.1:")
         p = Ne1000Pump(urls["pump_anion"], 1, timeout_s=0.5)

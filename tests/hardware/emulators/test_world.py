@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from hardware.emulators import world as world_mod
-from hardware.emulators.world import EmulatedWorld, ManualClock, flows_to_conditions
+from hardware.emulators.world import EmulatedWorld, ManualClock
 
 
 def test_manual_clock():
@@ -14,16 +14,6 @@ def test_manual_clock():
     assert c.advance(2.5) == 7.5 == c.now()
     with pytest.raises(ValueError):
         c.advance(-1)
-
-
-def test_flows_to_conditions_exact():
-    # Q = 100 + 200 + 200 = 500 µL/min; V = 250 µL -> t_res = 30 s;
-    # c_metal = 0.2 M * 100/500 = 40 mM; Se:Cd = (0.5*200)/(0.2*100) = 5
-    cond = flows_to_conditions({"metal": 100, "anion": 200, "solvent": 200},
-                               {"metal": 0.2, "anion": 0.5, "solvent": 0.0}, 250.0, 240.0)
-    assert cond == pytest.approx({"temperature_c": 240.0, "residence_time_s": 30.0,
-                                  "metal_conc_mm": 40.0, "se_to_cd": 5.0})
-    assert flows_to_conditions({}, {}, 250.0, 20.0)["residence_time_s"] == 0.0
 
 
 def test_schedule_fires_when_clock_passes():
@@ -39,7 +29,7 @@ def test_schedule_fires_when_clock_passes():
     assert fired == [10.0]
 
 
-def test_simulator_dependency_isolated(monkeypatch):
+def test_outlet_optics_clips_conditions_and_passes_them_to_the_simulator(monkeypatch):
     calls = []
 
     class State:
@@ -52,7 +42,7 @@ def test_simulator_dependency_isolated(monkeypatch):
                       kw["reactor_volume_ul"]))
         return State()
 
-    monkeypatch.setattr(world_mod, "_simulator_outlet", lambda: fake)
+    monkeypatch.setattr(world_mod, "outlet_state", fake)  # records the call
     wl = np.array([300.0, 600.0, 900.0])
     cond = {"temperature_c": 250.0, "residence_time_s": 60.0, "metal_conc_mm": 20.0,
             "ligand_to_metal": 0.0}
@@ -65,16 +55,14 @@ def test_simulator_dependency_isolated(monkeypatch):
     def refuse(*a, **kw):
         raise ValueError("stocks too dilute")
 
-    monkeypatch.setattr(world_mod, "_simulator_outlet", lambda: refuse)
+    monkeypatch.setattr(world_mod, "outlet_state", refuse)
     out = world_mod.outlet_optics("CdSe", cond, 3, wl)
     assert out.source.startswith("simulator refused") and not out.absorbance.any()
-    monkeypatch.setattr(world_mod, "_simulator_outlet", lambda: None)
-    fb = world_mod.outlet_optics("CdSe", cond, 3, np.linspace(350, 800, 1024))
-    assert fb.source == "fallback" and fb.absorbance.max() > 0
 
 
-def test_world_conditions_without_simulator_flows(monkeypatch):
-    monkeypatch.setattr(world_mod, "_simulator_inverse_flows", lambda: None)
+def test_world_conditions_from_pump_flows():
+    # sdl.vocab.flows.conditions_from_flows with the rig's stocks: Q = 100 + 400 = 500
+    # uL/min, V = 500 uL -> 60 s; c_M = 0.1 M x 100/500 = 20 mM; Se:Cd = 0.1 x 400 / (0.1 x 100) = 4
     w = EmulatedWorld(ManualClock(), reactor_volume_ul=500.0)
 
     class P:
@@ -89,4 +77,5 @@ def test_world_conditions_without_simulator_flows(monkeypatch):
     w.stock_molar = {"metal": 0.1, "anion": 0.1}
     cond = w.conditions()
     assert cond["residence_time_s"] == pytest.approx(60.0)
+    assert cond["metal_conc_mm"] == pytest.approx(20.0)
     assert cond["se_to_cd"] == pytest.approx(4.0) and cond["temperature_c"] == 25.0

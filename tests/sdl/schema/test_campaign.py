@@ -220,3 +220,32 @@ def test_random_bytes_give_clean_errors(raw):
         campaign_from_dict(data, "fuzz.toml")
     except CampaignError as e:
         assert e.problems
+
+
+def test_shell_material_fixed_or_categorical_validated_per_material():
+    # shell_material (ZnS | CdS): CdS only on CdSe cores, no shell on CsPbBr3 (issue 13).
+    d = _base()
+    d["fixed"] = {"shell_material": "CdS"}
+    assert campaign_from_dict(d).fixed["shell_material"] == "CdS"
+    d["parameters"].append({"name": "shell_material", "type": "categorical",
+                            "values": ["ZnS", "CdS"]})
+    d["fixed"] = {}
+    assert [p.name for p in campaign_from_dict(d).parameters][-1] == "shell_material"
+    mn = tomllib.loads((ROOT / "campaigns" / "mn_doping.toml").read_text())
+    mn["fixed"]["shell_material"] = "CdS"
+    (msg,) = _problems(mn)
+    assert "CdS" in msg and "Mn:ZnSe" in msg
+    d = _base()
+    d["campaign"]["material"] = "CsPbBr3"
+    d["fixed"] = {"shell_material": "ZnS"}
+    assert any("takes no shell" in p for p in _problems(d))
+
+
+def test_count_rate_constraint_needs_photons():
+    # The single-photon campaign's brightness floor (count_rate_kcps) makes the rig record
+    # a photon stream.
+    c = load_campaign(ROOT / "campaigns" / "single_photon.toml")
+    assert any(k.outcome == "count_rate_kcps" and k.min == 100 for k in c.constraints)
+    d = _base()
+    d["constraints"] = [{"outcome": "count_rate_kcps", "min": 10}]
+    assert campaign_from_dict(d).wants_photons

@@ -40,7 +40,7 @@ def test_runs_lists_every_run_with_the_contract_keys(two_runs):
     assert runs["done"]["state"] == "complete"
     assert runs["done"]["experiments_completed"] == 3 and runs["done"]["budget"] == 4
     assert runs["live"]["state"] == "running"  # the writer holds the lock
-    assert runs["live"]["experiments_completed"] == 1
+    assert runs["live"]["experiments_completed"] == len(live.session.state.completed) >= 1
     assert runs["done"]["campaign"] == "cdse-620nm"
 
 

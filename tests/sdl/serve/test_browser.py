@@ -24,7 +24,7 @@ from tests.sdl.serve.helpers import SteppedRun, sobol_campaign
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync"]
-POLL_MS = 250
+POLL_MS = int(os.environ.get("SDL_DASHBOARD_POLL_MS", "250"))
 
 pytestmark = pytest.mark.slow
 
@@ -132,3 +132,71 @@ def test_dashboard_updates_live_in_chromium(served_run, tmp_path):
         shutil.copy(shot, Path(out) / "dashboard.png")
         (Path(out) / "latency.json").write_text(json.dumps(result, indent=1))
     print(f"dashboard update latency (poll {POLL_MS} ms): {result}")
+
+
+def test_sdl_serve_one_run_dir_serves_page_and_api(tmp_path):
+    """Acceptance: `sdl serve RUN --port P` serves / and /api/runs (real server)."""
+    import urllib.request
+
+    run = SteppedRun(sobol_campaign(tmp_path, 2), tmp_path / "one")
+    run.step()
+    run.close()
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "sdl.cli", "serve", str(tmp_path / "one"),
+                             "--port", str(port)], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        _wait_http(f"http://127.0.0.1:{port}/api/runs")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/runs") as r:
+            runs = json.loads(r.read())
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/") as r:
+            page = r.read().decode()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    assert [x["run_dir"] for x in runs] == [str(tmp_path / "one")]
+    assert runs[0]["experiments_completed"] == 1 and runs[0]["state"] == "complete"
+    assert runs[0]["best"] is None or runs[0]["best"]["experiment_id"] == "e0001"
+    assert "<title>sdl dashboard</title>" in page and 'id="n-done"' in page
+
+
+def test_events_stream_as_server_sent_events_while_the_run_writes(tmp_path):
+    """`Accept: text/event-stream` on /events follows the run: recorded events first, then
+    each new one as it is committed (ids = seq, in order, no gaps)."""
+    import http.client
+
+    run = SteppedRun(sobol_campaign(tmp_path, 4), tmp_path / "runs" / "sse")
+    run.step()
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "sdl.cli", "serve", str(tmp_path / "runs"),
+                             "--port", str(port), "--poll-ms", "100"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        _wait_http(f"http://127.0.0.1:{port}/api/runs")
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+        conn.request("GET", "/api/runs/sse/events?after=0",
+                     headers={"Accept": "text/event-stream"})
+        resp = conn.getresponse()
+        assert resp.status == 200
+        assert resp.getheader("content-type").startswith("text/event-stream")
+
+        def read_until(seq: int) -> list[dict]:
+            got = []
+            while not got or got[-1]["seq"] < seq:
+                line = resp.fp.readline().decode()
+                if line.startswith("data: "):
+                    got.append(json.loads(line[6:]))
+            return got
+
+        first = read_until(run.session.record._seq)
+        run.step()
+        later = read_until(run.session.record._seq)
+        conn.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        run.close()
+    seqs = [e["seq"] for e in first + later]
+    assert seqs == list(range(1, len(seqs) + 1))
+    assert first[0]["kind"] == "campaign_started" and later[-1]["kind"] == "scored"
+    assert later[-1]["experiment_id"] == "e0002"
