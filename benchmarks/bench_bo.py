@@ -208,6 +208,8 @@ class BenchRig:
     meets the same drift, the same noise draws and the same random equipment failures.
     """
 
+    last: BenchRig | None = None  # the rig of the latest run (its `lab` costs)
+
     def __init__(self, problem: BenchProblem, seed: int):
         from simulator.rig import SimulatedRig
 
@@ -215,6 +217,8 @@ class BenchRig:
         self.rig = SimulatedRig(problem.material, seed)
         self.rig.prepare()
         self.n = 0
+        self.lab: list[tuple[float, float]] = []  # per experiment: (lab s, solvent mL)
+        BenchRig.last = self
 
     def run(self, cond: dict[str, Any]) -> Result:
         from sdl.analysis.score import score
@@ -222,6 +226,7 @@ class BenchRig:
         camp = self.problem.campaign
         self.n += 1
         raw = self.rig.run({**camp.fixed, **cond}, f"e{self.n:04d}", photons=self.problem.photons)
+        self.lab.append(lab_cost(raw, self.problem.photons))
         if raw.failure is not None:
             return Result({}, raw.failure.kind, 0.0)
         truth = raw.truth
@@ -395,6 +400,27 @@ def experiments_to_target(scores: list[float], best: float, budget: int, fractio
     return budget + 1
 
 
+def lab_cost(raw: Any, photons: bool) -> tuple[float, float]:
+    """(lab seconds, solvent mL) of one simulated run: the simulator's `lab_time` device-log
+    entry (`sdl.vocab.labtime`: settle + flush + measure) plus the photon acquisition of a
+    run that measured; (0, 0) for a run refused before anything moved."""
+    for e in raw.device_log or []:
+        if e.get("kind") == "lab_time":
+            v = e["value"]
+            acq = float(raw.metadata.get("acquisition_s", 0.0)) if photons and raw.failure is None else 0.0
+            return float(v["total_s"]) + acq, float(v["solvent_ml"])
+    return 0.0, 0.0
+
+
+def lab_to_target(labs: list[list[tuple[float, float]]], ett: list[int]) -> dict[str, Any]:
+    """`lab_seconds_to_target` and `solvent_ml_to_target` summaries: lab time and solvent
+    summed over each run's experiments up to its experiments_to_target (all of the budget
+    when censored)."""
+    secs = [round(sum(c[0] for c in lab[:n]), 1) for lab, n in zip(labs, ett, strict=True)]
+    ml = [round(sum(c[1] for c in lab[:n]), 3) for lab, n in zip(labs, ett, strict=True)]
+    return {"lab_seconds_to_target": _summary(secs), "solvent_ml_to_target": _summary(ml)}
+
+
 def _summary(values: list[int]) -> dict[str, Any]:
     q = np.percentile(values, [25, 50, 75])
     return {"median": float(q[1]), "iqr": [float(q[0]), float(q[2])], "values": values}
@@ -482,8 +508,10 @@ def bench_task(task: tuple[BenchProblem, str, int, int]) -> dict[str, Any]:
         scores, sec = run_ax(problem, seed, budget)
     else:
         scores, sec = run_baybe(problem, seed, budget)
+    lab = list(BenchRig.last.lab) if BenchRig.last is not None else []
     return {"method": method, "seed": seed, "scores": scores, "propose_seconds": sec,
-            "seconds": time.perf_counter() - t0, "cpu_seconds": time.process_time() - c0}
+            "lab": lab, "seconds": time.perf_counter() - t0,
+            "cpu_seconds": time.process_time() - c0}
 
 
 def main(argv: list[str]) -> int:
@@ -529,6 +557,7 @@ def main(argv: list[str]) -> int:
     }
     for problem in make_problems([p for p in args.problems.split(",") if p], sweep, args.acquisition_s):
         runs: dict[str, list[list[float]]] = {}
+        labs: dict[str, list[list[tuple[float, float]]]] = {}
         res: dict[str, Any] = {"best_score_sweep": round(problem.best, 4)}
         if problem.photons:
             res["acquisition_s"] = problem.campaign.fixed.get("acquisition_s")
@@ -542,6 +571,7 @@ def main(argv: list[str]) -> int:
             mine = [r for r in results if r["method"] == method]
             runs[method] = [r["scores"] for r in mine]
             secs = [x for r in mine for x in r["propose_seconds"]]
+            labs[method] = [r["lab"] for r in mine]
             res[method] = {"seconds_per_iteration": round(statistics.fmean(secs), 3) if secs else 0.0}
         # the target: a fraction (default 95 %) of the best score known (sweep + refinement,
         # or any run's truth)
@@ -552,6 +582,7 @@ def main(argv: list[str]) -> int:
             res[method].update({"experiments_to_target": _summary(ett),
                                 "true_scores": [[round(x, 5) for x in sc] for sc in runs[method]],
                                 "reached": sum(v <= budget for v in ett) / len(ett)})
+            res[method].update(lab_to_target(labs[method], ett))
         if "sobol" in res:
             for m in methods:
                 res[m]["acceleration_factor_vs_sobol"] = round(
@@ -570,7 +601,8 @@ def main(argv: list[str]) -> int:
                 q = e["experiments_to_target"]
                 print(f"  {m:7s} median {q['median']:5.1f}  IQR {q['iqr'][0]:.1f}-{q['iqr'][1]:.1f}  "
                       f"reached {e['reached']:.0%}  accel {e.get('acceleration_factor_vs_sobol', float('nan')):.2f}  "
-                      f"{e['seconds_per_iteration']:.2f} s/iter")
+                      f"{e['seconds_per_iteration']:.2f} s/iter  "
+                      f"lab {e['lab_seconds_to_target']['median'] / 60:.0f} min to target")
         for t in report["timing"]:
             ax = f", Ax {t['ax_propose_seconds']:.2f} s" if "ax_propose_seconds" in t else ""
             print(f"timing {t['objectives']} obj. n={t['n']} d=5 q=1: fit {t['fit_seconds']:.2f} s, propose {t['propose_seconds']:.2f} s{ax}")

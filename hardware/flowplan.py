@@ -44,3 +44,15 @@ def photon_stream(data: Any) -> tuple[np.ndarray, np.ndarray, int]:
     return (np.asarray(data.timestamps_ps, dtype=np.int64),
             np.asarray(data.channels, dtype=np.uint8),
             int(getattr(data, "sync_period_ps", 0) or 0))
+
+
+def plan_lab_time(previous: Mapping[str, Any] | None, conditions: Mapping[str, Any],
+                  rig_file: Any, material: str, photons: bool = False) -> Any:
+    """Estimated lab time of `conditions` after `previous` on this rig
+    (`sdl.vocab.labtime.lab_time` with the rig file's ramp, band, stable time, flush
+    volumes and reactor volumes: the model the simulator's clock uses too)."""
+    from sdl.vocab.labtime import FlowTiming, lab_time
+
+    return lab_time(previous, conditions, plan_flows(conditions, rig_file, material),
+                    FlowTiming.from_rig_file(rig_file), photons)
+

@@ -50,6 +50,13 @@ def verify(run_dir: str | Path) -> VerifyResult:
     events, state, campaign = _load(run_dir)
     res = VerifyResult(versions_recorded=state.started.get("versions", {}),
                        versions_now=library_versions())
+    if campaign.strategy.related or state.started.get("related"):
+        from sdl.related import check_related
+
+        problems = check_related(state.started.get("related"), campaign)
+        if problems:  # the proposals depended on data that is no longer there
+            res.differences.extend({"problem": p} for p in problems)
+            return res
     batches: dict[int, list] = {}
     for ev in events:
         if ev.kind == "proposed":

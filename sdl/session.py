@@ -171,6 +171,11 @@ class Session:
         rig_bytes = Path(rig_path).read_bytes() if rig_path is not None else None
         if driver is None:
             driver = _driver_for(rig_kind, campaign, rig_bytes)
+        extra: dict[str, Any] = {}
+        if campaign.strategy.related:  # transfer learning: what the proposals will depend on
+            from sdl.related import related_digests
+
+            extra["related"] = related_digests(campaign)
         run_dir = prepare_out_dir(out) if out else new_run_dir(base, campaign.name)
         lock = RunLock(run_dir).acquire()
         (run_dir / CAMPAIGN_NAME).write_bytes(campaign_text)
@@ -187,6 +192,7 @@ class Session:
             seed=campaign.seed,
             budget_experiments=int(budget or campaign.budget.experiments),
             versions=library_versions(),
+            **extra,
         )
         return cls(run_dir, campaign, record, lock)
 

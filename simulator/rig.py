@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -111,6 +111,7 @@ class SimulatedRig:
         self.runs_made = 0
         self.fouling = 0.0
         self._clock_s = 0.0
+        self._last_conditions: dict[str, Any] | None = None  # for heater settling time
         self._safe = True
 
     # ------------------------------------------------------------------ protocol
@@ -249,14 +250,20 @@ class SimulatedRig:
 
     # ------------------------------------------------------------------ helpers
     def _device_log(self, c: Mapping[str, Any], flows: Mapping[str, float]) -> list[dict]:
-        q = total_flow_ul_min(flows)
+        from sdl.vocab.labtime import DEFAULT_TIMING, lab_time
+
         t0 = self._clock_s
+        # heater settling + flush + measurement: the lab-time model the FlowRig plan shares
+        lab = lab_time(self._last_conditions, c, flows,
+                       replace(DEFAULT_TIMING, reactor_volume_ul=self.reactor_volume_ul))
+        self._last_conditions = dict(c)
         log = [{"t_s": t0, "device": "heater_core", "kind": "setpoint_c", "value": c["temperature_c"]}]
+        t_pumps = t0 + lab.settle_s
         for name, f in flows.items():
-            log.append({"t_s": t0, "device": f"pump_{name}", "kind": "rate_ul_min", "value": round(f, 4)})
-        settle = 3.0 * self.reactor_volume_ul / max(q, 1e-9) * 60.0
-        log.append({"t_s": t0 + settle, "device": "spectrometer", "kind": "acquire", "value": 1})
-        self._clock_s = t0 + settle + 5.0
+            log.append({"t_s": t_pumps, "device": f"pump_{name}", "kind": "rate_ul_min", "value": round(f, 4)})
+        log.append({"t_s": t_pumps + lab.flush_s, "device": "spectrometer", "kind": "acquire", "value": 1})
+        log.append({"t_s": t0, "device": "rig", "kind": "lab_time", "value": lab.as_dict()})
+        self._clock_s = t0 + lab.total_s
         return log
 
     def _failed(self, eid: str, c: dict, kind: str, reason: str, detail: str,

@@ -57,6 +57,7 @@ def bo_step(
     pending: Sequence[Proposal],
     n: int,
     settings: Settings,
+    related: Sequence[Any] = (),
 ) -> tuple[list[dict[str, Any]], StrategyInfo]:
     """Fit, acquire and decode n proposals (see `surrogates.strategies.propose`)."""
     seed = derive_seed(campaign.seed, 3, k)
@@ -65,12 +66,12 @@ def bo_step(
     try:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            return _bo_step(campaign, encoder, history, k, pending, n, settings, seed)
+            return _bo_step(campaign, encoder, history, k, pending, n, settings, seed, related)
     finally:
         torch.set_num_threads(threads)
 
 
-def _bo_step(campaign, encoder, history, k, pending, n, settings, seed):
+def _bo_step(campaign, encoder, history, k, pending, n, settings, seed, related=()):
     problem = Problem.from_campaign(campaign)
     notes: list[str] = []
     offset = len(history) + len(pending)
@@ -105,6 +106,15 @@ def _bo_step(campaign, encoder, history, k, pending, n, settings, seed):
         return fallback("no experiment has given every needed outcome yet")
 
     fitted = fit_models(data, settings)
+    details: dict[str, Any] = {}
+    if related:  # transfer learning: multi-task GPs where related data correlate
+        from surrogates.transfer import fit_transfer
+
+        mt, mt_notes, rhos = fit_transfer(data, related, encoder, settings)
+        details["transfer"] = {"rho": rhos, "labels": [t.label for t in related]}
+        notes.extend(mt_notes)
+        if mt is not None:
+            fitted = mt
     notes.extend(fitted.notes)
     fit_seconds = fitted.seconds
 
@@ -180,5 +190,6 @@ def _bo_step(campaign, encoder, history, k, pending, n, settings, seed):
         best_feasible=best_feasible,
         hypervolume=hypervolume,
         notes=notes,
+        details=details,
     )
     return points, info

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from surrogates.design import random_points, sobol_points
@@ -42,6 +43,7 @@ def propose(
     n: int | None = None,
     *,
     settings: Settings | None = None,
+    related: Sequence[Any] | None = None,
 ) -> tuple[list[Proposal], StrategyInfo]:
     """Propose the next batch of experiments.
 
@@ -52,6 +54,12 @@ def propose(
         pending: proposals dispatched but not yet measured.
         n: batch size; defaults to `campaign.strategy.batch`.
         settings: optimiser effort (defaults to `surrogates.settings.DEFAULT`).
+        related: `surrogates.transfer.RelatedTask`s for `[[strategy.related]]`; None reads
+            them with `sdl.related.load_related` (cached by file).
+
+    Extensions (each off unless the campaign asks): `strategy.related` (multi-task GP,
+    `surrogates.transfer`), `strategy.fidelity` (`surrogates.fidelity`) and
+    `strategy.flow_order` (`surrogates.batch_order`, recorded in `info.details`).
 
     Returns:
         n proposals (parameter name -> value in original units: float, int for integer
@@ -67,6 +75,37 @@ def propose(
     n = campaign.strategy.batch if n is None else int(n)
     if n < 1:
         raise EncodingError(f"batch size n = {n}; allowed: n >= 1")
+    if related is None and campaign.strategy.related:
+        from sdl.related import load_related  # reads the files once (cached)
+
+        related = load_related(campaign)
+    related = list(related or ())
+    fid = campaign.strategy.fidelity
+    if fid is not None:
+        from surrogates.fidelity import propose_fidelity
+
+        props, info = propose_fidelity(
+            campaign, history, k, pending, n,
+            lambda h, p, m: _propose(campaign, h, k, p, m, settings, related, t0))
+    else:
+        props, info = _propose(campaign, history, k, pending, n, settings, related, t0)
+    if campaign.strategy.flow_order and len(props) > 1:
+        props, info = _flow_order(campaign, history, pending, props, info)
+    return props, replace(info, propose_seconds=time.perf_counter() - t0)
+
+
+def _flow_order(campaign, history, pending, props, info):
+    from surrogates.batch_order import order_proposals
+
+    last = pending[-1].conditions if pending else (history[-1].conditions if history else None)
+    order, cost, before = order_proposals(campaign, last, [p.conditions for p in props])
+    details = {**info.details, "flow_order": {
+        "order": order, "changeover_s": round(cost, 3),
+        "changeover_s_proposed_order": round(before, 3)}}
+    return [props[i] for i in order], replace(info, details=details)
+
+
+def _propose(campaign, history, k, pending, n, settings, related, t0):
     encoder = Encoder.from_campaign(campaign)
     kind = campaign.strategy.kind
     offset = len(history) + len(pending)
@@ -80,15 +119,26 @@ def propose(
     encoder.linear_constraints_encoded()
     if encoder.constraints:
         encoder.interior_point()
-    if offset < campaign.strategy.initial:
+    if offset < campaign.strategy.initial and not _warm(campaign, encoder, history, related,
+                                                         settings):
         points = sobol_points(encoder, campaign.seed, offset, n)
         info = StrategyInfo("bo:sobol-initial", propose_seconds=time.perf_counter() - t0)
         return _wrap(points), info
     from surrogates.bo import bo_step  # torch and BoTorch only when needed
 
-    points, info = bo_step(campaign, encoder, history, k, pending, n, settings)
+    points, info = bo_step(campaign, encoder, history, k, pending, n, settings,
+                           related=related)
     info = _with_time(info, time.perf_counter() - t0)
     return _wrap(points), info
+
+
+def _warm(campaign, encoder, history, related, settings) -> bool:
+    """Related data shown to be related: the initial design may stop early."""
+    if not related:
+        return False
+    from surrogates.transfer import transfer_state
+
+    return transfer_state(campaign, encoder, history, related, settings)
 
 
 def _wrap(points: list[dict[str, Any]]) -> list[Proposal]:
@@ -96,11 +146,7 @@ def _wrap(points: list[dict[str, Any]]) -> list[Proposal]:
 
 
 def _with_time(info: StrategyInfo, seconds: float) -> StrategyInfo:
-    return StrategyInfo(
-        strategy=info.strategy, fit_seconds=info.fit_seconds, propose_seconds=seconds,
-        acquisition_value=info.acquisition_value, loo_rmse=info.loo_rmse,
-        best_feasible=info.best_feasible, hypervolume=info.hypervolume, notes=info.notes,
-    )
+    return replace(info, propose_seconds=seconds)
 
 
 __all__ = ["propose"]

@@ -50,6 +50,8 @@ class StrategyInfo:
         best_feasible: best feasible objective value so far (single objective) or None.
         hypervolume: dominated hypervolume so far (multi-objective) or None.
         notes: anything else worth recording (e.g. "NotPSD: refit with jitter 1e-6").
+        details: structured extras, e.g. "flow_order" (run order, changeover seconds) and
+            "transfer" (task correlations).
     """
 
     strategy: str
@@ -60,3 +62,4 @@ class StrategyInfo:
     best_feasible: float | None = None
     hypervolume: float | None = None
     notes: list[str] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)

@@ -12,6 +12,7 @@ import importlib
 from sdl.errors import SdlError
 
 TARGETS = ("g2", "bo", "sim", "spectra", "ptu", "dashboard", "campaign", "sweep")
+TARGETS += ("transfer", "fidelity", "batch")  # beyond the anchors (issue 19)
 
 
 def register(sub: argparse._SubParsersAction) -> None:

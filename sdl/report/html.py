@@ -134,6 +134,13 @@ def _summary(data: ReportData) -> str:
         f"{esc(st.budget)}: {n_scored} scored, {data.n_failed} failed"
         + (f", {data.n_unfinished} unfinished ({_unfinished(data)})" if data.n_unfinished else "")
         + (f"; time budget {c.budget.hours:g} h" if c is not None and c.budget.hours else ""))))
+    if c is not None and st.completed:
+        from sdl.vocab.labtime import run_lab_time
+
+        lab_s, lab_ml = run_lab_time([e.full_conditions for e in st.completed], c.campaign.material,
+                                     photons="acquisition_s" in c.fixed or c.strategy.fidelity is not None)
+        rows.append(_row("Lab time spent", f"{esc(fmt_duration(lab_s))}, solvent {lab_ml:.1f} mL "
+                         "(estimate: sdl.vocab.labtime, settle + flush + measurement)"))
     if data.best is not None and c is not None:
         b = data.best
         conds = ", ".join(f"{esc(k)} = {esc(fmt_num(v))}" for k, v in b.conditions.items())

@@ -203,6 +203,37 @@ class InputConstraint(_Strict):
         return self
 
 
+class Related(_Strict):
+    """Earlier data for transfer learning (`[[strategy.related]]`): a run directory or an
+    `sdl export` CSV, read by `sdl.prior`; `label` is free text for the record."""
+
+    path: Annotated[str, Field(min_length=1)]
+    label: str = ""
+
+
+class Fidelity(_Strict):
+    """A fidelity parameter the strategy chooses per experiment (`[strategy.fidelity]`).
+
+    Cost of one experiment, s: `overhead_s` + the parameter's value (instrument seconds).
+    `high` is the full fidelity at which the best point is confirmed.
+    """
+
+    parameter: Literal["acquisition_s"] = "acquisition_s"
+    low: Annotated[float, Field(gt=0)]
+    high: Annotated[float, Field(gt=0)]
+    overhead_s: Annotated[float, Field(ge=0)] = 0.0
+
+    @model_validator(mode="after")
+    def _check(self) -> Fidelity:
+        spec = CONDITIONS[self.parameter]
+        if not self.low < self.high:
+            raise ValueError(f"fidelity low ({self.low}) must be below high ({self.high})")
+        if self.low < spec.low or self.high > spec.high:
+            raise ValueError(f"fidelity range [{self.low}, {self.high}] exceeds the physical "
+                             f"bounds [{spec.low}, {spec.high}] {spec.unit} of {self.parameter}")
+        return self
+
+
 class Strategy(_Strict):
     kind: Literal["bo", "sobol", "random"] = "bo"
     initial: Annotated[StrictInt, Field(ge=1, le=1000)] = 8
@@ -213,6 +244,13 @@ class Strategy(_Strict):
         "proximal penalty, e.g. {temperature_c = 0.1}",
     )
     feasibility: StrictBool = True
+    flow_order: bool = Field(
+        default=False,
+        description="order each batch (and pending proposals) by least changeover time "
+        "(sdl.vocab.labtime heater settling); see surrogates.batch_order")
+    related: list[Related] = Field(
+        default_factory=list, description="earlier data for a multi-task GP (transfer)")
+    fidelity: Fidelity | None = None
 
 
 class Campaign(_Strict):
@@ -279,6 +317,10 @@ class Campaign(_Strict):
         for name in self.strategy.proximal:
             if name not in pnames:
                 raise ValueError(f"strategy.proximal.{name}: not a parameter of this campaign")
+        fid = self.strategy.fidelity
+        if fid is not None and fid.parameter in pnames:
+            raise ValueError(f"strategy.fidelity.{fid.parameter}: also a parameter; the "
+                             "strategy chooses a fidelity parameter itself")
         if self.budget.stop_when_target_reached and not any(
             o.goal == "target" for o in self.objectives
         ):
