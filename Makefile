@@ -28,7 +28,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 bench-install: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[test,serve,notify,export,cluster,bench]'
+	$(BIN)/python -m pip install --quiet -e '.[test,serve,notify,export,usb,cluster,bench]'
 
 lint: $(STAMP)
 	$(BIN)/ruff check sdl hardware surrogates simulator benchmarks tests

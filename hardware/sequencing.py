@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from hardware.errors import DeviceAlarm, HardwareError
-from hardware.flowplan import photon_stream, flush_seconds, plan_flows
+from hardware.flowplan import flush_seconds, photon_stream, plan_flows
 from hardware.limits import check_plan
 from hardware.rig_state import Failed
 from sdl.vocab.measurement import Failure, RawMeasurement
