@@ -160,7 +160,10 @@ def test_rehearsal_run_scores_plqy(tmp_path, capsys):
     scored = [e for e in st.completed if e.status == "scored"]
     assert len(scored) == 2, [(e.status, e.failure) for e in st.completed]
     plqy = [e.outcomes["plqy"] for e in scored]
-    assert all(p.get("value") is not None and 0 < p["value"] < 1 for p in plqy), plqy
+    # a Sobol point may make no emitting dots (physics v2): then the honest marker, else a yield
+    assert all((p.get("value") is not None and 0 < p["value"] < 1)
+               or p.get("no_outcome") == "no_pl_band" for p in plqy), plqy
+    assert any(p.get("value") is not None for p in plqy), plqy
     assert audit(out).clean
 
 
