@@ -17,44 +17,34 @@ Full: 10 seeds, budget 40; --quick: 3 seeds, budget 20.
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 import warnings
 from typing import Any
 
 
 def main(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(prog="sdl bench batch", description=__doc__.split("\n")[0])
-    ap.add_argument("--json", action="store_true", help="machine-readable output")
-    ap.add_argument("--quick", action="store_true", help="3 seeds, budget 20")
-    ap.add_argument("--seeds", type=int, default=None)
-    ap.add_argument("--budget", type=int, default=None)
-    ap.add_argument("--sweep", type=int, default=None, help="truth sweep points (512, quick 128)")
+    from benchmarks.campaign_runs import seeded_parser, sizes
+
+    ap = seeded_parser("sdl bench batch", __doc__, "3 seeds, budget 20")
     ap.add_argument("--batch", type=int, default=4)
-    ap.add_argument("--target-fraction", type=float, default=0.95)
     args = ap.parse_args(argv)
-    seeds = args.seeds or (3 if args.quick else 10)
-    budget = args.budget or (20 if args.quick else 40)
-    sweep = args.sweep or (128 if args.quick else 512)
+    seeds, budget, sweep = sizes(args)
     warnings.filterwarnings("ignore")
     from benchmarks.bench_bo import experiments_to_target, make_problems
-    from benchmarks.campaign_runs import Clock, run_campaign, summary, with_changes
+    from benchmarks.campaign_runs import Clock, emit, run_arms, summary, with_changes
 
     clock = Clock()
     problem = make_problems(["cdse-colour"], sweep, None)[0]
     base = with_changes(problem.campaign, **{"strategy.proximal": {}, "strategy.batch": args.batch})
-    arms = {"unordered": with_changes(base, **{"strategy.flow_order": False}),
-            "ordered": with_changes(base, **{"strategy.flow_order": True})}
-    traces: dict[str, list[Any]] = {a: [] for a in arms}
-    for s in range(seeds):
-        for arm, camp in arms.items():
-            tr = run_campaign(problem, camp, 1000 + s, budget)
-            traces[arm].append(tr)
-            print(f"batch {arm:9s} seed {1000 + s}: best true score {max(tr.scores):.3f}, "
-                  f"lab {sum(c[0] for c in tr.lab) / 60:.0f} min; vs sweep best: experiments "
-                  f"{(n := experiments_to_target(tr.scores, problem.best, budget, args.target_fraction))}, "
-                  f"lab {sum(c[0] for c in tr.lab[:n]):.0f} s", file=sys.stderr, flush=True)
+    arms = {"unordered": (with_changes(base, **{"strategy.flow_order": False}), []),
+            "ordered": (with_changes(base, **{"strategy.flow_order": True}), [])}
+
+    def note(arm: str, tr: Any) -> str:
+        n = experiments_to_target(tr.scores, problem.best, budget, args.target_fraction)
+        return (f", lab {sum(c[0] for c in tr.lab) / 60:.0f} min; vs sweep best: experiments "
+                f"{n}, lab {sum(c[0] for c in tr.lab[:n]):.0f} s")
+
+    traces = run_arms("batch", problem, arms, seeds, budget, note)
     best = max([problem.best] + [max(t.scores) for ts in traces.values() for t in ts])
     report: dict[str, Any] = {"problem": "cdse-colour", "batch": args.batch, "seeds": seeds,
                               "budget": budget, "target_fraction": args.target_fraction,
@@ -73,20 +63,11 @@ def main(argv: list[str]) -> int:
     u, o = report["unordered"], report["ordered"]
     report["lab_seconds_ratio_ordered_vs_unordered"] = round(
         o["lab_seconds_to_target"]["median"] / max(u["lab_seconds_to_target"]["median"], 1e-9), 3)
-    report["timing"] = clock.as_dict()
-    if args.json:
-        print(json.dumps(report, indent=2))
-    else:
-        print(f"cdse-colour, batches of {args.batch} ({seeds} seeds, budget {budget}; "
-              f"{report['timing']['wall_seconds']:.0f} s wall, {report['timing']['cpu_seconds']:.0f} s CPU)")
-        for arm in arms:
-            r = report[arm]
-            print(f"  {arm:9s} experiments {r['experiments_to_target']['median']:5.1f}  "
-                  f"lab {r['lab_seconds_to_target']['median'] / 60:6.1f} min  "
-                  f"solvent {r['solvent_ml_to_target']['median']:.1f} mL  reached {r['reached']:.0%}")
-        print(f"  ordered / unordered lab seconds: {report['lab_seconds_ratio_ordered_vs_unordered']:.2f}")
-    return 0
-
+    return emit(report, args, clock, f"cdse-colour, batches of {args.batch}", tuple(arms),
+                (("experiments", "experiments_to_target", "{:5.1f}"),
+                 ("lab s", "lab_seconds_to_target", "{:7.0f}"),
+                 ("solvent mL", "solvent_ml_to_target", "{:.1f}")),
+                f"ordered / unordered lab seconds: {report['lab_seconds_ratio_ordered_vs_unordered']:.2f}")
 
 if __name__ == "__main__":
     raise SystemExit(main(sys.argv[1:]))

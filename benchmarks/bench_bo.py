@@ -57,7 +57,6 @@ Full run (default): 10 seeds, budget 40, all methods, timing at n = 100, 200, 30
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import statistics
@@ -70,6 +69,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from benchmarks.campaign_runs import seeded_parser, sizes, summary, with_changes
 
 ROOT = Path(__file__).resolve().parents[1]
 METHODS = ("sobol", "random", "bo", "ax", "baybe")
@@ -123,17 +124,6 @@ def _sp_score(truth: dict[str, Any]) -> float:
     return max(0.0, 1.0 - g2) if ok else 0.0
 
 
-def _with(campaign, **changes):
-    data = campaign.model_dump()
-    for dotted, value in changes.items():
-        node = data
-        *path, last = dotted.split(".")
-        for key in path:
-            node = node[key]
-        node[last] = value
-    return type(campaign).model_validate(data)
-
-
 def _truth_at(problem: BenchProblem, cond: dict[str, Any]) -> dict[str, Any] | None:
     """Noise-free, drift-free truth at `cond` (None when the conditions are refused)."""
     from simulator.rig import ConditionError, outlet_state
@@ -175,13 +165,13 @@ def make_problems(names: list[str], n_sweep: int, acquisition_s: float | None) -
     for name in names:
         if name == "cdse-colour":
             base = _load("cdse_620nm.toml")
-            camp = _with(base, objectives=[{"name": "pl_peak_nm", "target": 620.0, "tolerance": 3.0}],
+            camp = with_changes(base, objectives=[{"name": "pl_peak_nm", "target": 620.0, "tolerance": 3.0}],
                          constraints=[])
             p = BenchProblem(name, camp, _colour_score)
         elif name == "single-photon":
             camp = _load("single_photon.toml")
             if acquisition_s is not None:
-                camp = _with(camp, **{"fixed.acquisition_s": acquisition_s})
+                camp = with_changes(camp, **{"fixed.acquisition_s": acquisition_s})
             p = BenchProblem(name, camp, _sp_score, photons=True)
         else:
             raise SystemExit(f"unknown problem {name!r}; allowed: cdse-colour, single-photon")
@@ -418,12 +408,7 @@ def lab_to_target(labs: list[list[tuple[float, float]]], ett: list[int]) -> dict
     when censored)."""
     secs = [round(sum(c[0] for c in lab[:n]), 1) for lab, n in zip(labs, ett, strict=True)]
     ml = [round(sum(c[1] for c in lab[:n]), 3) for lab, n in zip(labs, ett, strict=True)]
-    return {"lab_seconds_to_target": _summary(secs), "solvent_ml_to_target": _summary(ml)}
-
-
-def _summary(values: list[int]) -> dict[str, Any]:
-    q = np.percentile(values, [25, 50, 75])
-    return {"median": float(q[1]), "iqr": [float(q[0]), float(q[2])], "values": values}
+    return {"lab_seconds_to_target": summary(secs), "solvent_ml_to_target": summary(ml)}
 
 
 def timing(ns: list[int], with_ax: bool = False, objectives: int = 1) -> list[dict[str, float]]:
@@ -438,7 +423,7 @@ def timing(ns: list[int], with_ax: bool = False, objectives: int = 1) -> list[di
     from surrogates.types import Observation
 
     base = _load("cdse_620nm.toml")
-    camp = base if objectives == 3 else _with(base, objectives=[
+    camp = base if objectives == 3 else with_changes(base, objectives=[
         {"name": "pl_peak_nm", "target": 620.0, "tolerance": 3.0}])
     problem = BenchProblem("timing" if objectives == 1 else "timing-3", camp, _colour_score)
     rng = np.random.default_rng(0)
@@ -515,18 +500,10 @@ def bench_task(task: tuple[BenchProblem, str, int, int]) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(prog="sdl bench bo", description=__doc__.split("\n")[0])
-    ap.add_argument("--json", action="store_true", help="machine-readable output")
-    ap.add_argument("--quick", action="store_true", help="3 seeds, budget 20, short timing")
-    ap.add_argument("--seeds", type=int, default=None)
-    ap.add_argument("--budget", type=int, default=None)
+    ap = seeded_parser("sdl bench bo", __doc__, "3 seeds, budget 20, short timing")
     ap.add_argument("--methods", default=",".join(METHODS))
     ap.add_argument("--problems", default="cdse-colour,single-photon")
     ap.add_argument("--timing", default=None, help="comma-separated n for the timing section ('' to skip)")
-    ap.add_argument("--sweep", type=int, default=None,
-                    help="Sobol points of the truth sweep for the best score (default 512, quick 128)")
-    ap.add_argument("--target-fraction", type=float, default=0.95,
-                    help="target = this fraction of the best achievable score (default 0.95)")
     ap.add_argument("--acquisition-s", type=float, default=None,
                     help="single-photon: photon acquisition per experiment, s (default: the campaign's)")
     ap.add_argument("--timing-objectives", default="1,3",
@@ -537,9 +514,7 @@ def main(argv: list[str]) -> int:
     args = ap.parse_args(argv)
     from sdl.sweep.executor import run_tasks
 
-    seeds = args.seeds or (3 if args.quick else 10)
-    budget = args.budget or (20 if args.quick else 40)
-    sweep = args.sweep or (128 if args.quick else 512)
+    seeds, budget, sweep = sizes(args)
     methods = [m for m in args.methods.split(",") if m]
     bad = sorted(set(methods) - set(METHODS))
     if bad:
@@ -579,7 +554,7 @@ def main(argv: list[str]) -> int:
         res["best_score"] = round(best, 4)
         for method in methods:
             ett = [experiments_to_target(sc, best, budget, args.target_fraction) for sc in runs[method]]
-            res[method].update({"experiments_to_target": _summary(ett),
+            res[method].update({"experiments_to_target": summary(ett),
                                 "true_scores": [[round(x, 5) for x in sc] for sc in runs[method]],
                                 "reached": sum(v <= budget for v in ett) / len(ett)})
             res[method].update(lab_to_target(labs[method], ett))

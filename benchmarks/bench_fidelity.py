@@ -19,8 +19,6 @@ Full: 10 seeds, budget 40; --quick: 3 seeds, budget 20.
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 import warnings
 from typing import Any
@@ -44,37 +42,27 @@ def to_target(conditions: list[dict[str, Any]], scores: list[float], best: float
 
 
 def main(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(prog="sdl bench fidelity", description=__doc__.split("\n")[0])
-    ap.add_argument("--json", action="store_true", help="machine-readable output")
-    ap.add_argument("--quick", action="store_true", help="3 seeds, budget 20")
-    ap.add_argument("--seeds", type=int, default=None)
-    ap.add_argument("--budget", type=int, default=None)
-    ap.add_argument("--sweep", type=int, default=None, help="truth sweep points (512, quick 128)")
-    ap.add_argument("--target-fraction", type=float, default=0.98)
-    args = ap.parse_args(argv)
-    seeds = args.seeds or (3 if args.quick else 10)
-    budget = args.budget or (20 if args.quick else 40)
-    sweep = args.sweep or (128 if args.quick else 512)
+    from benchmarks.campaign_runs import seeded_parser, sizes
+
+    args = seeded_parser("sdl bench fidelity", __doc__, "3 seeds, budget 20", 0.98).parse_args(argv)
+    seeds, budget, sweep = sizes(args)
     warnings.filterwarnings("ignore")
     from benchmarks.bench_bo import make_problems
-    from benchmarks.campaign_runs import Clock, run_campaign, summary, with_changes
+    from benchmarks.campaign_runs import Clock, emit, run_arms, summary, with_changes
 
     clock = Clock()
     problem = make_problems(["single-photon"], sweep, HIGH_S)[0]
-    arms = {"fixed": problem.campaign,
-            "multi_fidelity": with_changes(problem.campaign, **{"strategy.fidelity": {
+    arms = {"fixed": (problem.campaign, []),
+            "multi_fidelity": (with_changes(problem.campaign, **{"strategy.fidelity": {
                 "parameter": "acquisition_s", "low": LOW_S, "high": HIGH_S,
-                "overhead_s": OVERHEAD_S}})}
-    traces: dict[str, list[Any]] = {a: [] for a in arms}
-    for s in range(seeds):
-        for arm, camp in arms.items():
-            tr = run_campaign(problem, camp, 1000 + s, budget)
-            traces[arm].append(tr)
-            print(f"fidelity {arm:14s} seed {1000 + s}: best true score {max(tr.scores):.3f}, "
-                  f"instrument {sum(float(c.get('acquisition_s', HIGH_S)) for c in tr.conditions):.0f} s; "
-                  f"vs sweep best: (experiments, instrument s) "
-                  f"{to_target(tr.conditions, tr.scores, problem.best, args.target_fraction, budget)}",
-                  file=sys.stderr, flush=True)
+                "overhead_s": OVERHEAD_S}}), [])}
+
+    def note(arm: str, tr: Any) -> str:
+        return (f", instrument {sum(float(c.get('acquisition_s', HIGH_S)) for c in tr.conditions):.0f} s; "
+                f"vs sweep best: (experiments, instrument s) "
+                f"{to_target(tr.conditions, tr.scores, problem.best, args.target_fraction, budget)}")
+
+    traces = run_arms("fidelity", problem, arms, seeds, budget, note)
     best = max([problem.best] + [max(t.scores) for ts in traces.values() for t in ts])
     report: dict[str, Any] = {"problem": "single-photon", "seeds": seeds, "budget": budget,
                               "fidelity_s": [LOW_S, HIGH_S], "overhead_s": OVERHEAD_S,
@@ -89,19 +77,10 @@ def main(argv: list[str]) -> int:
     report["instrument_seconds_ratio"] = round(
         report["multi_fidelity"]["instrument_seconds_to_target"]["median"]
         / max(report["fixed"]["instrument_seconds_to_target"]["median"], 1e-9), 3)
-    report["timing"] = clock.as_dict()
-    if args.json:
-        print(json.dumps(report, indent=2))
-    else:
-        print(f"single-photon, target {args.target_fraction:.0%} ({seeds} seeds, budget {budget}; "
-              f"{report['timing']['wall_seconds']:.0f} s wall, {report['timing']['cpu_seconds']:.0f} s CPU)")
-        for arm in arms:
-            r = report[arm]
-            print(f"  {arm:14s} instrument {r['instrument_seconds_to_target']['median']:7.0f} s  "
-                  f"experiments {r['experiments_to_target']['median']:5.1f}  reached {r['reached']:.0%}")
-        print(f"  multi-fidelity / fixed instrument seconds: {report['instrument_seconds_ratio']:.2f}")
-    return 0
-
+    return emit(report, args, clock, f"single-photon, target {args.target_fraction:.0%}", tuple(arms),
+                (("instrument s", "instrument_seconds_to_target", "{:7.0f}"),
+                 ("experiments", "experiments_to_target", "{:5.1f}")),
+                f"multi-fidelity / fixed instrument seconds: {report['instrument_seconds_ratio']:.2f}")
 
 if __name__ == "__main__":
     raise SystemExit(main(sys.argv[1:]))

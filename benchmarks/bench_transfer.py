@@ -22,7 +22,6 @@ Full: 10 seeds, budget 30; --quick: 3 seeds, budget 15.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import math
@@ -66,20 +65,13 @@ def related_task(label: str, trace: Any) -> Any:
 
 
 def main(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(prog="sdl bench transfer", description=__doc__.split("\n")[0])
-    ap.add_argument("--json", action="store_true", help="machine-readable output")
-    ap.add_argument("--quick", action="store_true", help="3 seeds, budget 15")
-    ap.add_argument("--seeds", type=int, default=None)
-    ap.add_argument("--budget", type=int, default=None)
-    ap.add_argument("--sweep", type=int, default=None, help="truth sweep points (512, quick 128)")
-    ap.add_argument("--target-fraction", type=float, default=0.95)
-    args = ap.parse_args(argv)
-    seeds = args.seeds or (3 if args.quick else 10)
-    budget = args.budget or (15 if args.quick else 30)
-    sweep = args.sweep or (128 if args.quick else 512)
+    from benchmarks.campaign_runs import seeded_parser, sizes
+
+    args = seeded_parser("sdl bench transfer", __doc__, "3 seeds, budget 15").parse_args(argv)
+    seeds, budget, sweep = sizes(args, (15, 30))
     warnings.filterwarnings("ignore")
     from benchmarks.bench_bo import experiments_to_target
-    from benchmarks.campaign_runs import Clock, run_campaign, summary, with_changes
+    from benchmarks.campaign_runs import Clock, emit, run_arms, run_campaign, summary, with_changes
 
     clock = Clock()
     problem = _problem(600.0, "CdSe", sweep)
@@ -93,17 +85,14 @@ def main(argv: list[str]) -> int:
     print(f"related data: 620 nm run best score {max(warm_tr.scores):.3f}; "
           f"Mn:ZnSe {sum(not o.failed for o in cold_other.observations)} scored",
           file=sys.stderr, flush=True)
-    traces: dict[str, list[Any]] = {a: [] for a in related}
-    for s in range(seeds):
-        for arm, rel in related.items():
-            tr = run_campaign(problem, problem.campaign, 1000 + s, budget, related=rel)
-            traces[arm].append(tr)
-            rho = [i.details.get("transfer", {}).get("rho") for i in tr.infos if i.details.get("transfer")]
-            print(f"transfer {arm:9s} seed {1000 + s}: best true score {max(tr.scores):.3f}"
-                  + (f", last rho {rho[-1]}" if rho else "")
-                  + f"; vs sweep best: experiments "
-                  f"{experiments_to_target(tr.scores, problem.best, budget, args.target_fraction)}",
-                  file=sys.stderr, flush=True)
+
+    def note(arm: str, tr: Any) -> str:
+        rho = [i.details.get("transfer", {}).get("rho") for i in tr.infos if i.details.get("transfer")]
+        return ((f", last rho {rho[-1]}" if rho else "") + "; vs sweep best: experiments "
+                f"{experiments_to_target(tr.scores, problem.best, budget, args.target_fraction)}")
+
+    traces = run_arms("transfer", problem, {a: (problem.campaign, rel) for a, rel in related.items()},
+                      seeds, budget, note)
     best = max([problem.best] + [max(t.scores) for ts in traces.values() for t in ts])
     report: dict[str, Any] = {"problem": "CdSe pl_peak_nm 600 +/- 3 nm", "seeds": seeds,
                               "budget": budget, "related_experiments": RELATED_N,
@@ -119,20 +108,9 @@ def main(argv: list[str]) -> int:
     c = report["cold"]["experiments_to_target"]["median"]
     report["warm_vs_cold"] = round(report["warm"]["experiments_to_target"]["median"] / c, 3)
     report["unrelated_vs_cold"] = round(report["unrelated"]["experiments_to_target"]["median"] / c, 3)
-    report["timing"] = clock.as_dict()
-    if args.json:
-        print(json.dumps(report, indent=2))
-    else:
-        print(f"CdSe 600 nm ({seeds} seeds, budget {budget}; related: {RELATED_N} experiments; "
-              f"{report['timing']['wall_seconds']:.0f} s wall, {report['timing']['cpu_seconds']:.0f} s CPU)")
-        for arm in related:
-            r = report[arm]
-            q = r["experiments_to_target"]
-            print(f"  {arm:9s} median {q['median']:5.1f}  IQR {q['iqr'][0]:.1f}-{q['iqr'][1]:.1f}  "
-                  f"reached {r['reached']:.0%}")
-        print(f"  warm / cold {report['warm_vs_cold']:.2f}; unrelated / cold {report['unrelated_vs_cold']:.2f}")
-    return 0
-
+    return emit(report, args, clock, f"CdSe 600 nm, {RELATED_N} related experiments", tuple(related),
+                (("experiments", "experiments_to_target", "{:5.1f}"),),
+                f"warm / cold {report['warm_vs_cold']:.2f}; unrelated / cold {report['unrelated_vs_cold']:.2f}")
 
 if __name__ == "__main__":
     raise SystemExit(main(sys.argv[1:]))

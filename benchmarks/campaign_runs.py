@@ -1,4 +1,5 @@
-"""Shared driver of `sdl bench transfer|fidelity|batch`: one simulated campaign run.
+"""What the seeded benchmarks share (`sdl bench bo|transfer|fidelity|batch`): their
+command line, one simulated campaign run, the seed x arm loop, summaries and the clock.
 
 Each run is `surrogates.propose` against `benchmarks.bench_bo.BenchRig` (the simulator
 with drift, clogging and 2 % equipment failures, scored by the analysis core), seeded so
@@ -8,8 +9,12 @@ scrambled Sobol design (the campaign's seed is the benchmark seed).
 
 from __future__ import annotations
 
+import argparse
+import json
 import resource
+import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,11 +40,80 @@ class RunTrace:
     infos: list[Any] = field(default_factory=list)
 
 
+def seeded_parser(prog: str, doc: str, quick_help: str,
+                  target_fraction: float = 0.95) -> argparse.ArgumentParser:
+    """The options every seeded benchmark takes: --json, --quick, --seeds, --budget,
+    --sweep (truth sweep points, 512 or quick 128) and --target-fraction."""
+    ap = argparse.ArgumentParser(prog=prog, description=doc.split("\n")[0])
+    ap.add_argument("--json", action="store_true", help="machine-readable output")
+    ap.add_argument("--quick", action="store_true", help=quick_help)
+    ap.add_argument("--seeds", type=int, default=None)
+    ap.add_argument("--budget", type=int, default=None)
+    ap.add_argument("--sweep", type=int, default=None,
+                    help="Sobol points of the truth sweep for the best score (default 512, quick 128)")
+    ap.add_argument("--target-fraction", type=float, default=target_fraction,
+                    help=f"target = this fraction of the best achievable score (default {target_fraction})")
+    return ap
+
+
+def sizes(args: argparse.Namespace, budgets: tuple[int, int] = (20, 40)) -> tuple[int, int, int]:
+    """(seeds, budget, sweep points) from the parsed options: 3 seeds, budgets[0] and 128
+    sweep points with --quick, else 10 seeds, budgets[1] and 512."""
+    q = args.quick
+    return (args.seeds or (3 if q else 10), args.budget or (budgets[0] if q else budgets[1]),
+            args.sweep or (128 if q else 512))
+
+
+def emit(report: dict[str, Any], args: argparse.Namespace, clock: Clock, title: str,
+         arms: tuple[str, ...], columns: tuple[tuple[str, str, str], ...], footer: str) -> int:
+    """Stamp the report's wall/CPU `timing` and print it: one JSON object (`--json`), or
+    `title (seeds, budget; wall, CPU)`, one line per arm with the median of each
+    (label, report key, format) column and its `reached`, then the `footer`; returns 0."""
+    report["timing"] = clock.as_dict()
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    t = report["timing"]
+    print(f"{title} ({report['seeds']} seeds, budget {report['budget']}; "
+          f"{t['wall_seconds']:.0f} s wall, {t['cpu_seconds']:.0f} s CPU)")
+    for arm in arms:
+        cols = "  ".join(f"{label} {fmt.format(report[arm][key]['median'])}" for label, key, fmt in columns)
+        print(f"  {arm:14s} {cols}  reached {report[arm]['reached']:.0%}")
+    print("  " + footer)
+    return 0
+
+
 def with_changes(campaign: Any, **changes: Any) -> Any:
     """A copy of a validated campaign with dotted keys replaced (`strategy.batch=4`)."""
-    from benchmarks.bench_bo import _with
+    data = campaign.model_dump()
+    for dotted, value in changes.items():
+        node = data
+        *path, last = dotted.split(".")
+        for key in path:
+            node = node[key]
+        node[last] = value
+    return type(campaign).model_validate(data)
 
-    return _with(campaign, **changes)
+
+def run_arms(label: str, problem: Any, arms: dict[str, tuple[Any, list[Any]]], seeds: int,
+             budget: int, note: Callable[[str, RunTrace], str]) -> dict[str, list[RunTrace]]:
+    """Every arm for seeds 1000, 1001, ...: {arm: [RunTrace per seed]}.
+
+    Args:
+        label: benchmark name for the per-seed provisional lines on stderr.
+        problem: `bench_bo.BenchProblem`.
+        arms: {arm: (campaign, related tasks)}, run in this order for each seed.
+        seeds: number of seeds; budget: experiments per run.
+        note: (arm, trace) -> the rest of the arm's stderr line.
+    """
+    traces: dict[str, list[RunTrace]] = {a: [] for a in arms}
+    for s in range(seeds):
+        for arm, (camp, related) in arms.items():
+            tr = run_campaign(problem, camp, 1000 + s, budget, related=related)
+            traces[arm].append(tr)
+            print(f"{label} {arm:14s} seed {1000 + s}: best true score {max(tr.scores):.3f}"
+                  f"{note(arm, tr)}", file=sys.stderr, flush=True)
+    return traces
 
 
 def run_campaign(problem: Any, campaign: Any, seed: int, budget: int, *,
