@@ -16,15 +16,6 @@ Optimisation: `optimize_acqf` (multi-start L-BFGS-B; SLSQP when linear input con
 are present), initial conditions from seeded Sobol raw samples and a seeded torch
 generator, so results are repeatable on one machine; with categorical parameters,
 `optimize_acqf_mixed` over every one-hot combination (up to a limit).
-
-BoTorch >= 0.18 JIT-compiles a fused C++ kernel for qLogNEHVI the first time one is built
-(`torch.utils.cpp_extension.load`, `-march=native`, under a lock file in
-~/.cache/torch_extensions). We switch that off (`_no_jit_fused_kernel`) and use BoTorch's
-pure-PyTorch path: the compile costs ~22 s CPU and > 1 GB RSS (g++) in the middle of a
-campaign, is redone whenever another environment rewrote the shared build file, hangs
-forever on a lock left by a killed process, and makes the numbers depend on the CPU it
-was compiled for and on whether a compiler was present (replay must verify bit for bit).
-Measured cost of the pure path: ~10 % of a 3-objective propose at n = 10-16.
 """
 
 from __future__ import annotations
@@ -63,17 +54,6 @@ _mo_logei._C = None
 _mo_logei._load_attempted = True
 
 LogWeight = Callable[[torch.Tensor], torch.Tensor]
-
-
-def _no_jit_fused_kernel() -> None:
-    """Keep BoTorch's qLogNEHVI on its pure-PyTorch path: mark its fused C++ kernel as
-    already tried and absent, so it never JIT-compiles (see the module docstring)."""
-    if hasattr(_mo_logei, "_load_attempted"):
-        _mo_logei._load_attempted = True
-        _mo_logei._C = None
-
-
-_no_jit_fused_kernel()
 
 
 class LogWeighted(AcquisitionFunction):
