@@ -4,6 +4,7 @@ and a FlowRig whose sleep advances that clock (no wall-clock sleeps)."""
 from __future__ import annotations
 
 import itertools
+import time
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -187,3 +188,34 @@ def make_bench(tmp_path: Path, *, transport: str = "emu", optics: bool = True,
     rig_options.setdefault("photon_reader", read_photon_file)
     bench.rig = FlowRig(rig_file, clock=clock.now, sleep=bench.sleep, **rig_options)
     return bench
+
+
+def inject_when(bench: Bench, state: str, device: str, fault: str,
+                value: Any = None) -> dict[str, float]:
+    """Inject `fault` into `device` once, the first time the rig sleeps in `state`;
+    returns a dict that then holds the wall-clock time of the injection under "t"."""
+    mark: dict[str, float] = {}
+
+    def hook(b: Bench) -> None:
+        if not mark and b.rig.state == state:
+            mark["t"] = time.perf_counter()
+            b.emu.inject(device, fault, value)
+    bench.on_sleep.append(hook)
+    return mark
+
+
+def pumps_stopped(bench: Bench) -> bool:
+    """Every emulated pump has stopped."""
+    return all(not p.running for n, p in bench.emu.devices.items() if n.startswith("pump"))
+
+
+def reject_next_rate(bench: Bench, pump: str = "pump_metal") -> None:
+    """Make the pump reject its next command (the rate set by the coming flush) as out of
+    range, once."""
+    flush = bench.rig._flush
+
+    def flush_with_fault(flows: Any) -> Any:
+        bench.emu.inject(pump, "oor", 1)
+        bench.rig._flush = flush
+        return flush(flows)
+    bench.rig._flush = flush_with_fault
