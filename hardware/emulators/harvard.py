@@ -24,6 +24,7 @@ import re
 from typing import Any
 
 from hardware.emulators.ne1000 import LogEntry, Ne1000Emulator
+from hardware.emulators.wire import serve_requests
 
 RATE_UL_MIN = {"u/m": 1.0, "m/m": 1000.0, "u/h": 1 / 60, "m/h": 1000 / 60, "n/m": 1e-3,
                "ul/min": 1.0, "ml/min": 1000.0, "ul/hr": 1 / 60, "ml/hr": 1000 / 60,
@@ -186,14 +187,14 @@ class HarvardBus:
         return f"{text}\n{tag}{prompt}".encode("ascii")
 
     def feed(self, data: bytes) -> list[bytes]:
-        out: list[bytes] = []
-        with self.world.lock:
-            self.world.tick()
-            self._buf += data
-            while b"\r" in self._buf:
-                idx = self._buf.find(b"\r")
-                line, self._buf = self._buf[:idx], self._buf[idx + 1:]
-                reply = self._dispatch(line.decode("ascii", "replace").strip("\n "))
-                if reply is not None:
-                    out.append(reply)
-        return out
+        return serve_requests(self, data, self._take_line)
+
+    def _take_line(self, out: list[bytes]) -> bool:
+        idx = self._buf.find(b"\r")
+        if idx < 0:
+            return False
+        line, self._buf = self._buf[:idx], self._buf[idx + 1:]
+        reply = self._dispatch(line.decode("ascii", "replace").strip("\n "))
+        if reply is not None:
+            out.append(reply)
+        return True
