@@ -23,7 +23,7 @@ import math
 import re
 from typing import Any
 
-from hardware.emulators.ne1000 import LogEntry, Ne1000Emulator
+from hardware.emulators.ne1000 import Ne1000Emulator
 from hardware.emulators.wire import serve_requests
 
 RATE_UL_MIN = {"u/m": 1.0, "m/m": 1000.0, "u/h": 1 / 60, "m/h": 1000 / 60, "n/m": 1e-3,
@@ -56,11 +56,7 @@ class HarvardEmulator(Ne1000Emulator):
 
     def handle_text(self, command: str) -> tuple[list[str], str] | None:
         """Process one command (address stripped): (text lines, prompt), None = lost."""
-        now = self.world.now()
-        self.advance(now)
-        self.command_log.append(LogEntry(now, self.address, command, False))
-        if self.fresh_power:
-            self.fresh_power = False
+        if self._receive(command, False) is None:
             return None
         if self.forced_error is not None:
             code, n = self.forced_error

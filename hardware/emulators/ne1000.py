@@ -233,13 +233,21 @@ class Ne1000Emulator:
             return "X" if self.purging else ("I" if self.direction == "INF" else "W")
         return "S"
 
-    def handle(self, command: str, safe: bool) -> str | None:
-        """Process one command body (address stripped); return the reply body or None."""
+    def _receive(self, command: str, safe: bool) -> float | None:
+        """Advance to now and log `command`; the emulated time (s), or None when the pump
+        has just powered up and the command is lost."""
         now = self.world.now()
         self.advance(now)
         self.command_log.append(LogEntry(now, self.address, command, safe))
         if self.fresh_power:
             self.fresh_power = False
+            return None
+        return now
+
+    def handle(self, command: str, safe: bool) -> str | None:
+        """Process one command body (address stripped); return the reply body or None."""
+        now = self._receive(command, safe)
+        if now is None:
             return None
         if self.safe_timeout_s > 0 and not safe:
             return None  # safe mode: an unframed basic command is not a valid packet
