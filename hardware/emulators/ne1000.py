@@ -22,6 +22,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from hardware.drivers.ne1000 import (
     ETX,
@@ -468,3 +469,19 @@ class Ne1000Bus:
                 if reply is not None:
                     out.append(reply)
         return out
+
+
+def add_pump_emulator(world: Any, dev: Any, line: Any, bus_type: type,
+                      emulator_type: type, **bus_options: Any) -> tuple[Any, Any]:
+    """Emulate the syringe pump `dev` (a rig-file pump entry) on `line`, or on a new
+    `bus_type(world, **bus_options)` when it is the first device of its port; registers
+    the pump's inlet and stock concentration with the world. Returns (bus, emulator)."""
+    bus = line if line is not None else bus_type(world, **bus_options)
+    if not isinstance(bus, bus_type):
+        raise ValueError(f"port {dev.port} is shared by devices of different kinds")
+    emu = bus.add(emulator_type(world, dev.name, dev.address,
+                                syringe_diameter_mm=dev.syringe_diameter_mm,
+                                syringe_volume_ul=dev.syringe_volume_ul))
+    world.inlet_of[dev.name] = dev.inlet
+    world.stock_molar[dev.inlet] = dev.stock_molar
+    return bus, emu
