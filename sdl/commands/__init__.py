@@ -23,3 +23,16 @@ def add_read_command(sub: argparse._SubParsersAction, name: str, *, help: str,
 def print_json(obj: Any) -> None:
     """Print `obj` as indented JSON (the `--json` output of the read-only subcommands)."""
     print(json.dumps(obj, indent=2))
+
+
+def save_figure(fig: Any, path: Any, dpi: int, error: Callable[[OSError], Exception]) -> None:
+    """Write a pyplot figure to `path` and close it; an `OSError` becomes `error(e)`, raised
+    without the traceback chain."""
+    import matplotlib.pyplot as plt
+
+    try:
+        fig.savefig(path, dpi=dpi)
+    except OSError as e:
+        raise error(e) from None
+    finally:
+        plt.close(fig)
