@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from hardware.emulators.rig_emulator import EmulatedRig
 from hardware.emulators.world import ManualClock
 from hardware.flowrig import FlowRig
@@ -219,3 +221,17 @@ def reject_next_rate(bench: Bench, pump: str = "pump_metal") -> None:
         bench.rig._flush = flush
         return flush(flows)
     bench.rig._flush = flush_with_fault
+
+
+def assert_interlock_fails_safely(bench: Bench, device: str, fault: str, value: Any,
+                                  reason: str) -> Any:
+    """Inject `fault` while flushing and run one experiment: it must fail on the interlock
+    `reason` with every pump stopped and the core heater back at 25 degC; returns the raw
+    measurement."""
+    inject_when(bench, "flushing", device, fault, value)
+    raw = bench.rig.run(conditions(), "e0001")
+    assert raw.failure is not None and raw.failure.kind == "interlock", raw.failure
+    assert raw.failure.reason == reason
+    assert pumps_stopped(bench)
+    assert bench.emu.devices["heater_core"].target_c == pytest.approx(25.0)
+    return raw

@@ -7,6 +7,7 @@ import pytest
 
 from hardware.emulators.harvard import HarvardEmulator
 from tests.hardware.flowrig_fixtures import (
+    assert_interlock_fails_safely,
     conditions,
     inject_when,
     pumps_stopped,
@@ -44,12 +45,7 @@ def test_experiment_with_harvard_pumps(bench):
 ])
 def test_pump_fault_fails_the_experiment_and_the_campaign_goes_on(bench, device, fault, value,
                                                                    reason):
-    inject_when(bench, "flushing", device, fault, value)
-    raw = bench.rig.run(conditions(), "e0001")
-    assert raw.failure is not None and raw.failure.kind == "interlock", raw.failure
-    assert raw.failure.reason == reason
-    assert pumps_stopped(bench)
-    assert bench.emu.devices["heater_core"].target_c == pytest.approx(25.0)
+    assert_interlock_fails_safely(bench, device, fault, value, reason)
     bench.emu.devices[device].content_ul = bench.emu.devices[device].syringe_volume_ul
     assert bench.rig.run(conditions(), "e0002").failure is None
 

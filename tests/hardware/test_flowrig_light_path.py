@@ -15,10 +15,10 @@ import pytest
 from hardware.errors import LightPathUnconfirmed
 from hardware.light_path import ComposedLightPath
 from tests.hardware.flowrig_fixtures import (
+    assert_interlock_fails_safely,
     conditions,
     inject_when,
     make_bench,
-    pumps_stopped,
 )
 
 LIGHT = ("lamp_shutter", "exc_shutter", "led", "valve")
@@ -63,12 +63,7 @@ FAILING = [
                          ids=[f"{d}:{f}" for d, f, _, _ in FAILING])
 def test_light_fault_fails_the_experiment_safely_and_the_campaign_goes_on(bench, device, fault,
                                                                           value, reason):
-    inject_when(bench, "flushing", device, fault, value)
-    raw = bench.rig.run(conditions(), "e0001")
-    assert raw.failure is not None and raw.failure.kind == "interlock", raw.failure
-    assert raw.failure.reason == reason
-    assert pumps_stopped(bench)
-    assert bench.emu.devices["heater_core"].target_c == pytest.approx(25.0)
+    raw = assert_interlock_fails_safely(bench, device, fault, value, reason)
     assert bench.rig.state == "idle"
     # never measured through the unconfirmed path: no sample spectrum was recorded
     assert not np.any(raw.pl_sample_counts)
