@@ -264,11 +264,8 @@ def _pulsed_kernel(seed, n_dots, n_pulses, period_ps, p1, p2, n_mean, ladder, et
     n_out = 0
     q2 = p2 / p1 if p1 > 0.0 else 0.0
     log_q = np.log1p(-p1) if p1 < 1.0 else 0.0
-    for dot in range(n_dots):
-        sw = sw_all[sw_off[dot] : sw_off[dot + 1]]
-        state0 = start_on[dot]
-        if p1 <= 0.0:
-            continue
+    for dot in range(n_dots if p1 > 0.0 else 0):  # p1 = 0: no dot is ever excited
+        sw, state0 = sw_all[sw_off[dot] : sw_off[dot + 1]], start_on[dot]
         ptr = 0
         k = np.int64(-1)
         while True:
@@ -339,11 +336,8 @@ def _cw_kernel(seed, n_dots, duration_ps, k_exc_per_ps, eta_x, eta_xx, tau_x_ps,
     k_tot_x = k_x + k_exc_per_ps
     p_decay_x = k_x / k_tot_x
     dur = float(duration_ps)
-    for dot in range(n_dots):
-        sw = sw_all[sw_off[dot] : sw_off[dot + 1]]
-        state0 = start_on[dot]
-        if k_exc_per_ps <= 0.0:
-            continue
+    for dot in range(n_dots if k_exc_per_ps > 0.0 else 0):  # no excitation: no photon
+        sw, state0 = sw_all[sw_off[dot] : sw_off[dot + 1]], start_on[dot]
         ptr = 0
         t = 0.0
         state = 0

@@ -23,7 +23,7 @@ import math
 import re
 from typing import Any
 
-from hardware.emulators.ne1000 import Ne1000Emulator
+from hardware.emulators.ne1000 import Ne1000Emulator, add_to_bus
 from hardware.emulators.wire import serve_requests
 
 RATE_UL_MIN = {"u/m": 1.0, "m/m": 1000.0, "u/h": 1 / 60, "m/h": 1000 / 60, "n/m": 1e-3,
@@ -153,11 +153,7 @@ class HarvardBus:
         self._buf = b""
 
     def add(self, pump: HarvardEmulator) -> HarvardEmulator:
-        if pump.address in self.pumps:
-            raise ValueError(f"address {pump.address} already used on this line")
-        self.pumps[pump.address] = pump
-        self.world.pumps[pump.name] = pump
-        return pump
+        return add_to_bus(self, pump, "line")
 
     def corrupt_checksum(self, frame: bytes) -> bytes:
         """No checksum: a control byte in the last text line (the driver rejects it at

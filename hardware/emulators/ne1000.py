@@ -384,11 +384,7 @@ class Ne1000Bus:
         self.garbage: list[bytes] = []
 
     def add(self, pump: Ne1000Emulator) -> Ne1000Emulator:
-        if pump.address in self.pumps:
-            raise ValueError(f"address {pump.address} already used on this bus")
-        self.pumps[pump.address] = pump
-        self.world.pumps[pump.name] = pump
-        return pump
+        return add_to_bus(self, pump, "bus")
 
     def poll(self) -> list[bytes]:
         """Advance every pump to now; return Auto-Alarm packets to transmit unprompted
@@ -469,6 +465,16 @@ class Ne1000Bus:
                 if reply is not None:
                     out.append(reply)
         return out
+
+
+def add_to_bus(bus: Any, pump: Any, where: str) -> Any:
+    """Put `pump` on `bus` (its `.pumps` by address) and in the world (by name); a second
+    pump at one address is a ValueError naming the `where` ("bus", "line")."""
+    if pump.address in bus.pumps:
+        raise ValueError(f"address {pump.address} already used on this {where}")
+    bus.pumps[pump.address] = pump
+    bus.world.pumps[pump.name] = pump
+    return pump
 
 
 def add_pump_emulator(world: Any, dev: Any, line: Any, bus_type: type,
