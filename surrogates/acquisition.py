@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 import torch
 from botorch.acquisition import AcquisitionFunction
 from botorch.acquisition.logei import qLogNoisyExpectedImprovement
+from botorch.acquisition.multi_objective import logei as _mo_logei
 from botorch.acquisition.multi_objective.logei import qLogNoisyExpectedHypervolumeImprovement
 from botorch.acquisition.multi_objective.objective import GenericMCMultiOutputObjective
 from botorch.acquisition.objective import GenericMCObjective
@@ -41,6 +42,16 @@ from surrogates.feasibility import FeasibilityModel
 from surrogates.models import DTYPE
 from surrogates.objectives import Problem
 from surrogates.settings import Settings
+
+# BoTorch >= 0.17 JIT-compiles a fused C++ qLogEHVI kernel (torch.utils.cpp_extension,
+# -march=native) the first time the acquisition is built. We keep the pure-PyTorch path:
+# (1) a process killed mid-compile (kill -9, power loss) leaves torch's FileBaton `lock`
+# file behind and every later campaign waits on it forever (seen in CI: the kill -9 resume
+# test and the README example hung until their timeouts); (2) replay must give the same
+# bits on every machine, which a machine-tuned kernel compiled on some hosts and not on
+# others cannot promise; (3) no compiler warnings or build minutes inside a campaign.
+_mo_logei._C = None
+_mo_logei._load_attempted = True
 
 LogWeight = Callable[[torch.Tensor], torch.Tensor]
 

@@ -33,7 +33,8 @@ def run_task(task: SweepTask) -> dict[str, Any]:
         if phase == "complete":
             return summarise(task, "skipped", 0.0, 0.0)
         session = Session.open(run_dir)
-        session.resumed(previous_phase=phase, experiments_completed=len(session.state.completed),
+        # a sweep's runs are always driven by the simulator they started on
+        session.resumed(driver=session.driver, previous_phase=phase, experiments_completed=len(session.state.completed),
                         unfinished=[e.experiment_id for e in session.state.unfinished])
         action = "resumed"
     else:
