@@ -76,6 +76,20 @@ from sdl.vocab.rig import LightPath
 log = logging.getLogger(__name__)
 
 
+class _OpenDevice:
+    """A read-only FlowRig attribute that is the same-named attribute of its opened
+    devices (`RigDevices`)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, rig: Any, owner: type | None = None) -> Any:
+        return self if rig is None else getattr(rig.devices, self.name)
+
+    def __set__(self, rig: Any, value: Any) -> None:
+        raise AttributeError(f"FlowRig.{self.name} is read-only (it is devices.{self.name})")
+
+
 class FlowRig(Sequencing, Polling):
     """A flow reactor driven over registered drivers.
 
@@ -136,25 +150,11 @@ class FlowRig(Sequencing, Polling):
         self.prepared = False
 
     # -- devices ---------------------------------------------------------------------------
-    @property
-    def pumps(self) -> dict[str, Any]:
-        return self.devices.pumps
-
-    @property
-    def heaters(self) -> dict[str, Any]:
-        return self.devices.heaters
-
-    @property
-    def spectrometer(self) -> Any:
-        return self.devices.spectrometer
-
-    @property
-    def photon_folder(self) -> Any:
-        return self.devices.photon_folder
-
-    @property
-    def light(self) -> Any:
-        return self.devices.light
+    pumps = _OpenDevice()  # dict[str, Pump] by name
+    heaters = _OpenDevice()  # dict[str, Heater] by name
+    spectrometer = _OpenDevice()
+    photon_folder = _OpenDevice()
+    light = _OpenDevice()  # the LightPath
 
     @property
     def saturation_counts(self) -> float:

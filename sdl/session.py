@@ -126,6 +126,10 @@ def propose_batch(campaign: Campaign, finished: list[ExperimentState],
 
         history = prior_observations(list(priors)) + history
     pend = [Proposal(conditions=dict(e.conditions)) for e in pending]
+    if campaign.strategy.related:
+        from sdl.related import load_related  # reads the files once (cached)
+
+        return propose(campaign, history, k, pend, n, related=load_related(campaign))
     return propose(campaign, history, k, pend, n)
 
 

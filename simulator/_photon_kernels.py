@@ -214,6 +214,24 @@ def _detect(base_ps, delay_ps, p_det, jitter_ps, duration_ps, out_t, out_ch, n_o
 
 
 @njit(cache=True)
+def _start_dots(n_dots, blinking, duration_ps, alpha_on, alpha_off, t_min_s, t_max_s):
+    """What both emission kernels start from: empty (1024,) int64 time / uint8 channel
+    buffers, the blinking trajectories of all dots (`_blink_all`'s tuple) and (4,) zero
+    stats. Call after seeding: the trajectories draw from numba's generator."""
+    out_t = np.empty(1024, np.int64)
+    out_ch = np.empty(1024, np.uint8)
+    traj = _blink_all(n_dots, blinking, duration_ps, alpha_on, alpha_off, t_min_s, t_max_s)
+    return out_t, out_ch, traj, np.zeros(4, np.int64)
+
+
+@njit(cache=True)
+def _result(out_t, out_ch, n_out, traj, stats):
+    """The emission kernels' return tuple (see `_pulsed_kernel`)."""
+    return (out_t[:n_out].copy(), out_ch[:n_out].copy(), traj[0], traj[1], traj[2], traj[3],
+            traj[4], traj[5], stats)
+
+
+@njit(cache=True)
 def _pulsed_kernel(seed, n_dots, n_pulses, period_ps, p1, p2, n_mean, ladder, eta_x, eta_xx,
                    tau_x_ps, tau_xx_ps, blinking, alpha_on, alpha_off, t_min_s, t_max_s,
                    off_scale, p_det, jitter_ps):
@@ -239,20 +257,15 @@ def _pulsed_kernel(seed, n_dots, n_pulses, period_ps, p1, p2, n_mean, ladder, et
     """
     np.random.seed(seed)
     duration_ps = n_pulses * period_ps
-    out_t = np.empty(1024, np.int64)
-    out_ch = np.empty(1024, np.uint8)
-    n_out = 0
-    sw_all, sw_off, start_on, on_all, off_all, on_fraction = _blink_all(
+    out_t, out_ch, traj, stats = _start_dots(
         n_dots, blinking, duration_ps, alpha_on, alpha_off, t_min_s, t_max_s
     )
-    stats = np.zeros(4, np.int64)
+    sw_all, sw_off, start_on = traj[0], traj[1], traj[2]
+    n_out = 0
     q2 = p2 / p1 if p1 > 0.0 else 0.0
     log_q = np.log1p(-p1) if p1 < 1.0 else 0.0
-    for dot in range(n_dots):
-        sw = sw_all[sw_off[dot] : sw_off[dot + 1]]
-        state0 = start_on[dot]
-        if p1 <= 0.0:
-            continue
+    for dot in range(n_dots if p1 > 0.0 else 0):  # p1 = 0: no dot is ever excited
+        sw, state0 = sw_all[sw_off[dot] : sw_off[dot + 1]], start_on[dot]
         ptr = 0
         k = np.int64(-1)
         while True:
@@ -298,8 +311,7 @@ def _pulsed_kernel(seed, n_dots, n_pulses, period_ps, p1, p2, n_mean, ladder, et
                 out_t, out_ch, n_out = _detect(
                     t0, d_x, p_det, jitter_ps, duration_ps, out_t, out_ch, n_out
                 )
-    return (out_t[:n_out].copy(), out_ch[:n_out].copy(), sw_all, sw_off, start_on, on_all,
-            off_all, on_fraction, stats)
+    return _result(out_t, out_ch, n_out, traj, stats)
 
 
 @njit(cache=True)
@@ -315,22 +327,17 @@ def _cw_kernel(seed, n_dots, duration_ps, k_exc_per_ps, eta_x, eta_xx, tau_x_ps,
     Returns the same tuple as `_pulsed_kernel`.
     """
     np.random.seed(seed)
-    out_t = np.empty(1024, np.int64)
-    out_ch = np.empty(1024, np.uint8)
-    n_out = 0
-    sw_all, sw_off, start_on, on_all, off_all, on_fraction = _blink_all(
+    out_t, out_ch, traj, stats = _start_dots(
         n_dots, blinking, duration_ps, alpha_on, alpha_off, t_min_s, t_max_s
     )
-    stats = np.zeros(4, np.int64)
+    sw_all, sw_off, start_on = traj[0], traj[1], traj[2]
+    n_out = 0
     k_x = 1.0 / tau_x_ps
     k_tot_x = k_x + k_exc_per_ps
     p_decay_x = k_x / k_tot_x
     dur = float(duration_ps)
-    for dot in range(n_dots):
-        sw = sw_all[sw_off[dot] : sw_off[dot + 1]]
-        state0 = start_on[dot]
-        if k_exc_per_ps <= 0.0:
-            continue
+    for dot in range(n_dots if k_exc_per_ps > 0.0 else 0):  # no excitation: no photon
+        sw, state0 = sw_all[sw_off[dot] : sw_off[dot + 1]], start_on[dot]
         ptr = 0
         t = 0.0
         state = 0
@@ -375,8 +382,7 @@ def _cw_kernel(seed, n_dots, duration_ps, k_exc_per_ps, eta_x, eta_xx, tau_x_ps,
                 out_t, out_ch, n_out = _detect(
                     np.int64(0), t, p_det, jitter_ps, duration_ps, out_t, out_ch, n_out
                 )
-    return (out_t[:n_out].copy(), out_ch[:n_out].copy(), sw_all, sw_off, start_on, on_all,
-            off_all, on_fraction, stats)
+    return _result(out_t, out_ch, n_out, traj, stats)
 
 
 # ----------------------------------------------------------------------------- detectors

@@ -54,8 +54,9 @@ def propose(
         pending: proposals dispatched but not yet measured.
         n: batch size; defaults to `campaign.strategy.batch`.
         settings: optimiser effort (defaults to `surrogates.settings.DEFAULT`).
-        related: `surrogates.transfer.RelatedTask`s for `[[strategy.related]]`; None reads
-            them with `sdl.related.load_related` (cached by file).
+        related: `surrogates.transfer.RelatedTask`s for `[[strategy.related]]` (the
+            caller reads them, e.g. `sdl.related.load_related`); required when the
+            campaign names related data.
 
     Extensions (each off unless the campaign asks): `strategy.related` (multi-task GP,
     `surrogates.transfer`), `strategy.fidelity` (`surrogates.fidelity`) and
@@ -76,9 +77,9 @@ def propose(
     if n < 1:
         raise EncodingError(f"batch size n = {n}; allowed: n >= 1")
     if related is None and campaign.strategy.related:
-        from sdl.related import load_related  # reads the files once (cached)
-
-        related = load_related(campaign)
+        raise EncodingError(
+            "the campaign names [[strategy.related]] data but no related tasks were given; "
+            "read them with sdl.related.load_related(campaign) and pass related=")
     related = list(related or ())
     fid = campaign.strategy.fidelity
     if fid is not None:

@@ -73,18 +73,20 @@ def _seeded_fit(X, Y, Yvar, label, settings, **kw):
 
 def _anchor(X, Y, Yvar, label, settings):
     """Full fit on (X, Y, Yvar), cached: (hyperparameters, loo, clean, model, notes);
-    model is None on a cache hit."""
+    model is None on a cache hit, and notes are the fit's own either way (same inputs,
+    same notes: a cache hit must not change what a proposal reports)."""
     key = _key(X, Y, Yvar, label, settings)
     hit = _cache.get(key)
     if hit is not None:
         _cache.move_to_end(key)
-        return *hit, None, []
+        hyper, loo, clean, notes = hit
+        return hyper, loo, clean, None, list(notes)
     model, notes = _seeded_fit(X, Y, Yvar, label, settings)
-    entry = (_hyper(model), _loo(model, X.shape[0], Y.shape[-1]), not notes)
+    entry = (_hyper(model), _loo(model, X.shape[0], Y.shape[-1]), not notes, tuple(notes))
     _cache[key] = entry
     while len(_cache) > CACHE_SIZE:
         _cache.popitem(last=False)
-    return *entry, model, notes
+    return *entry[:3], model, notes
 
 
 def fit_warm(X: torch.Tensor, Y: torch.Tensor, Yvar: torch.Tensor | None, label: str,
@@ -113,11 +115,13 @@ def fit_warm(X: torch.Tensor, Y: torch.Tensor, Yvar: torch.Tensor | None, label:
         elif model is None:
             model, notes = _seeded_fit(X, Y, Yvar, label, settings)
         return model, notes, loo
-    hyper, loo_a, clean, _, _ = _anchor(X[:a], Y[:a], None if Yvar is None else Yvar[:a],
-                                        label, settings)
+    hyper, loo_a, clean, _, anchor_notes = _anchor(X[:a], Y[:a],
+                                                   None if Yvar is None else Yvar[:a],
+                                                   label, settings)
     if not clean:  # the anchor needed a retry: start this fit from the defaults
         model, notes = _seeded_fit(X, Y, Yvar, label, settings)
-        return model, notes, _loo(model, n, m)
+        return model, [*(f"anchor fit on {a} points: {x}" for x in anchor_notes), *notes], \
+            _loo(model, n, m)
     model, notes = _seeded_fit(X, Y, Yvar, label, settings, init=hyper,
                                maxiter=settings.warm_maxiter)
     loo = _loo(model, n, m)

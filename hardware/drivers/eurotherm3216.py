@@ -72,21 +72,14 @@ class HeaterStatus:
 
     word: int
 
-    @property
-    def sensor_break(self) -> bool:
-        return bool(self.word & StatusBit.SENSOR_BREAK)
+    sensor_break = property(lambda self: self._bit(StatusBit.SENSOR_BREAK))
+    loop_break = property(lambda self: self._bit(StatusBit.LOOP_BREAK))
+    manual = property(lambda self: self._bit(StatusBit.MANUAL))
+    heater_fail = property(lambda self: self._bit(StatusBit.HEATER_FAIL))
 
-    @property
-    def loop_break(self) -> bool:
-        return bool(self.word & StatusBit.LOOP_BREAK)
-
-    @property
-    def manual(self) -> bool:
-        return bool(self.word & StatusBit.MANUAL)
-
-    @property
-    def heater_fail(self) -> bool:
-        return bool(self.word & StatusBit.HEATER_FAIL)
+    def _bit(self, bit: StatusBit) -> bool:
+        """True when `bit` is set in the status word."""
+        return bool(self.word & bit)
 
     @property
     def alarms(self) -> tuple[int, ...]:

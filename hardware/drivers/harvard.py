@@ -246,16 +246,10 @@ def _probe(drv: HarvardPump, dev: Any) -> str:
 def _emulator(dialect: str) -> Any:
     def make(world: Any, dev: Any, line: Any) -> tuple[Any, Any]:
         from hardware.emulators.harvard import HarvardBus, HarvardEmulator
+        from hardware.emulators.ne1000 import add_pump_emulator
 
-        bus = line if line is not None else HarvardBus(world, dialect=dialect)
-        if not isinstance(bus, HarvardBus):
-            raise ValueError(f"port {dev.port} is shared by devices of different kinds")
-        emu = bus.add(HarvardEmulator(world, dev.name, dev.address,
-                                      syringe_diameter_mm=dev.syringe_diameter_mm,
-                                      syringe_volume_ul=dev.syringe_volume_ul))
-        world.inlet_of[dev.name] = dev.inlet
-        world.stock_molar[dev.inlet] = dev.stock_molar
-        return bus, emu
+        return add_pump_emulator(world, dev, line, HarvardBus, HarvardEmulator,
+                                 dialect=dialect)
     return make
 
 

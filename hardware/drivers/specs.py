@@ -34,17 +34,9 @@ def _probe_ne1000(drv: Ne1000Pump, dev: Any) -> str:
 
 
 def _emulate_ne1000(world: Any, dev: Any, line: Any) -> tuple[Any, Any]:
-    from hardware.emulators.ne1000 import Ne1000Bus, Ne1000Emulator
+    from hardware.emulators.ne1000 import Ne1000Bus, Ne1000Emulator, add_pump_emulator
 
-    bus = line if line is not None else Ne1000Bus(world)
-    if not isinstance(bus, Ne1000Bus):
-        raise ValueError(f"port {dev.port} is shared by devices of different kinds")
-    emu = bus.add(Ne1000Emulator(world, dev.name, dev.address,
-                                 syringe_diameter_mm=dev.syringe_diameter_mm,
-                                 syringe_volume_ul=dev.syringe_volume_ul))
-    world.inlet_of[dev.name] = dev.inlet
-    world.stock_molar[dev.inlet] = dev.stock_molar
-    return bus, emu
+    return add_pump_emulator(world, dev, line, Ne1000Bus, Ne1000Emulator)
 
 
 NE1000 = DriverSpec(

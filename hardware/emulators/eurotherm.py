@@ -21,6 +21,7 @@ from hardware.drivers.eurotherm3216 import (
     with_crc,
 )
 from hardware.emulators.ne1000 import LogEntry
+from hardware.emulators.wire import serve_requests
 
 DT_S = 0.25  # integration step
 
@@ -294,21 +295,18 @@ class ModbusBus:
         return 8  # unknown function: assume the common 8-byte form
 
     def feed(self, data: bytes) -> list[bytes]:
-        out: list[bytes] = []
-        with self.world.lock:
-            self.world.tick()
-            self._buf += data
-            while True:
-                n = self.request_length(self._buf)
-                if n is None or len(self._buf) < n:
-                    break
-                frame, self._buf = self._buf[:n], self._buf[n:]
-                if crc16_modbus(frame[:-2]) != frame[-2] | (frame[-1] << 8):
-                    self.garbage.append(frame)  # a real slave stays silent on a bad CRC
-                    self._buf = b""
-                    break
-                slave = self.slaves.get(frame[0])
-                if slave is None:
-                    continue
-                out.append(with_crc(bytes([frame[0]]) + slave.handle(frame[1:-2])))
-        return out
+        return serve_requests(self, data, self._take_request)
+
+    def _take_request(self, out: list[bytes]) -> bool:
+        n = self.request_length(self._buf)
+        if n is None or len(self._buf) < n:
+            return False
+        frame, self._buf = self._buf[:n], self._buf[n:]
+        if crc16_modbus(frame[:-2]) != frame[-2] | (frame[-1] << 8):
+            self.garbage.append(frame)  # a real slave stays silent on a bad CRC
+            self._buf = b""
+            return False
+        slave = self.slaves.get(frame[0])
+        if slave is not None:
+            out.append(with_crc(bytes([frame[0]]) + slave.handle(frame[1:-2])))
+        return True

@@ -23,7 +23,8 @@ import math
 import re
 from typing import Any
 
-from hardware.emulators.ne1000 import LogEntry, Ne1000Emulator
+from hardware.emulators.ne1000 import Ne1000Emulator, add_to_bus
+from hardware.emulators.wire import serve_requests
 
 RATE_UL_MIN = {"u/m": 1.0, "m/m": 1000.0, "u/h": 1 / 60, "m/h": 1000 / 60, "n/m": 1e-3,
                "ul/min": 1.0, "ml/min": 1000.0, "ul/hr": 1 / 60, "ml/hr": 1000 / 60,
@@ -55,11 +56,7 @@ class HarvardEmulator(Ne1000Emulator):
 
     def handle_text(self, command: str) -> tuple[list[str], str] | None:
         """Process one command (address stripped): (text lines, prompt), None = lost."""
-        now = self.world.now()
-        self.advance(now)
-        self.command_log.append(LogEntry(now, self.address, command, False))
-        if self.fresh_power:
-            self.fresh_power = False
+        if self._receive(command, False) is None:
             return None
         if self.forced_error is not None:
             code, n = self.forced_error
@@ -156,11 +153,7 @@ class HarvardBus:
         self._buf = b""
 
     def add(self, pump: HarvardEmulator) -> HarvardEmulator:
-        if pump.address in self.pumps:
-            raise ValueError(f"address {pump.address} already used on this line")
-        self.pumps[pump.address] = pump
-        self.world.pumps[pump.name] = pump
-        return pump
+        return add_to_bus(self, pump, "line")
 
     def corrupt_checksum(self, frame: bytes) -> bytes:
         """No checksum: a control byte in the last text line (the driver rejects it at
@@ -186,14 +179,14 @@ class HarvardBus:
         return f"{text}\n{tag}{prompt}".encode("ascii")
 
     def feed(self, data: bytes) -> list[bytes]:
-        out: list[bytes] = []
-        with self.world.lock:
-            self.world.tick()
-            self._buf += data
-            while b"\r" in self._buf:
-                idx = self._buf.find(b"\r")
-                line, self._buf = self._buf[:idx], self._buf[idx + 1:]
-                reply = self._dispatch(line.decode("ascii", "replace").strip("\n "))
-                if reply is not None:
-                    out.append(reply)
-        return out
+        return serve_requests(self, data, self._take_line)
+
+    def _take_line(self, out: list[bytes]) -> bool:
+        idx = self._buf.find(b"\r")
+        if idx < 0:
+            return False
+        line, self._buf = self._buf[:idx], self._buf[idx + 1:]
+        reply = self._dispatch(line.decode("ascii", "replace").strip("\n "))
+        if reply is not None:
+            out.append(reply)
+        return True

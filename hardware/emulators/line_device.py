@@ -18,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from hardware.emulators.wire import serve_requests
+
 CELLS = ("sample", "solvent", "reference")
 
 
@@ -118,35 +120,32 @@ class LineDevice:
         return bytes(b)
 
     def feed(self, data: bytes) -> list[bytes]:
-        out: list[bytes] = []
-        with self.world.lock:
-            self.world.tick()
-            self._buf += data
-            while True:
-                cut = [i for i in (self._buf.find(bytes([t])) for t in self.terminators) if i >= 0]
-                if not cut:
-                    break
-                idx = min(cut)
-                line, self._buf = self._buf[:idx], self._buf[idx + 1:]
-                text = line.decode("ascii", "replace").strip()
-                if not text and not self.answers_empty():
-                    continue
-                if self._booting:  # still starting up: the command is lost
-                    self._booting -= 1
-                    continue
-                if self._silent:
-                    self._silent -= 1
-                    self.respond(text)  # executed, reply lost
-                    continue
-                self.command_log.append(text)
-                reply = self.respond(text)
-                if reply is None:
-                    continue
-                if self._garble:
-                    self._garble -= 1
-                    reply = self.corrupt_checksum(reply)
-                out.append(reply)
-        return out
+        return serve_requests(self, data, self._take_line)
+
+    def _take_line(self, out: list[bytes]) -> bool:
+        cut = [i for i in (self._buf.find(bytes([t])) for t in self.terminators) if i >= 0]
+        if not cut:
+            return False
+        idx = min(cut)
+        line, self._buf = self._buf[:idx], self._buf[idx + 1:]
+        text = line.decode("ascii", "replace").strip()
+        if not text and not self.answers_empty():
+            return True
+        if self._booting:  # still starting up: the command is lost
+            self._booting -= 1
+            return True
+        if self._silent:
+            self._silent -= 1
+            self.respond(text)  # executed, reply lost
+            return True
+        self.command_log.append(text)
+        reply = self.respond(text)
+        if reply is not None:
+            if self._garble:
+                self._garble -= 1
+                reply = self.corrupt_checksum(reply)
+            out.append(reply)
+        return True
 
     def answers_empty(self) -> bool:
         """Whether a bare terminator is a command (Harvard: returns the prompt)."""

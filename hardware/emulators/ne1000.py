@@ -22,6 +22,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from hardware.drivers.ne1000 import (
     ETX,
@@ -233,13 +234,21 @@ class Ne1000Emulator:
             return "X" if self.purging else ("I" if self.direction == "INF" else "W")
         return "S"
 
-    def handle(self, command: str, safe: bool) -> str | None:
-        """Process one command body (address stripped); return the reply body or None."""
+    def _receive(self, command: str, safe: bool) -> float | None:
+        """Advance to now and log `command`; the emulated time (s), or None when the pump
+        has just powered up and the command is lost."""
         now = self.world.now()
         self.advance(now)
         self.command_log.append(LogEntry(now, self.address, command, safe))
         if self.fresh_power:
             self.fresh_power = False
+            return None
+        return now
+
+    def handle(self, command: str, safe: bool) -> str | None:
+        """Process one command body (address stripped); return the reply body or None."""
+        now = self._receive(command, safe)
+        if now is None:
             return None
         if self.safe_timeout_s > 0 and not safe:
             return None  # safe mode: an unframed basic command is not a valid packet
@@ -375,11 +384,7 @@ class Ne1000Bus:
         self.garbage: list[bytes] = []
 
     def add(self, pump: Ne1000Emulator) -> Ne1000Emulator:
-        if pump.address in self.pumps:
-            raise ValueError(f"address {pump.address} already used on this bus")
-        self.pumps[pump.address] = pump
-        self.world.pumps[pump.name] = pump
-        return pump
+        return add_to_bus(self, pump, "bus")
 
     def poll(self) -> list[bytes]:
         """Advance every pump to now; return Auto-Alarm packets to transmit unprompted
@@ -460,3 +465,29 @@ class Ne1000Bus:
                 if reply is not None:
                     out.append(reply)
         return out
+
+
+def add_to_bus(bus: Any, pump: Any, where: str) -> Any:
+    """Put `pump` on `bus` (its `.pumps` by address) and in the world (by name); a second
+    pump at one address is a ValueError naming the `where` ("bus", "line")."""
+    if pump.address in bus.pumps:
+        raise ValueError(f"address {pump.address} already used on this {where}")
+    bus.pumps[pump.address] = pump
+    bus.world.pumps[pump.name] = pump
+    return pump
+
+
+def add_pump_emulator(world: Any, dev: Any, line: Any, bus_type: type,
+                      emulator_type: type, **bus_options: Any) -> tuple[Any, Any]:
+    """Emulate the syringe pump `dev` (a rig-file pump entry) on `line`, or on a new
+    `bus_type(world, **bus_options)` when it is the first device of its port; registers
+    the pump's inlet and stock concentration with the world. Returns (bus, emulator)."""
+    bus = line if line is not None else bus_type(world, **bus_options)
+    if not isinstance(bus, bus_type):
+        raise ValueError(f"port {dev.port} is shared by devices of different kinds")
+    emu = bus.add(emulator_type(world, dev.name, dev.address,
+                                syringe_diameter_mm=dev.syringe_diameter_mm,
+                                syringe_volume_ul=dev.syringe_volume_ul))
+    world.inlet_of[dev.name] = dev.inlet
+    world.stock_molar[dev.inlet] = dev.stock_molar
+    return bus, emu

@@ -39,6 +39,7 @@ from hardware.drivers.ocean_obp import (
     polynomial_wavelengths,
 )
 from hardware.emulators.ne1000 import LogEntry
+from hardware.emulators.wire import serve_requests
 from hardware.emulators.world import sts_wavelength_coefficients
 from hardware.errors import ChecksumError, ProtocolError
 
@@ -203,31 +204,29 @@ class ObpSpectrometerEmulator:
         return self._nack(mt, reg, 2)
 
     def feed(self, data: bytes) -> list[bytes]:
-        out: list[bytes] = []
-        with self.world.lock:
-            self.world.tick()
-            self._buf += data
-            while True:
-                start = self._buf.find(START)
-                if start < 0:
-                    self._buf = self._buf[-1:] if self._buf.endswith(START[:1]) else b""
-                    break
-                self._buf = self._buf[start:]
-                if len(self._buf) < HEADER_LEN:
-                    break
-                (remaining,) = struct.unpack_from("<I", self._buf, 40)
-                if remaining < 20 or remaining > MAX_PAYLOAD:
-                    out.append(self._nack(0, 0, 5))
-                    self._buf = self._buf[2:]
-                    continue
-                end = HEADER_LEN + remaining
-                if len(self._buf) < end:
-                    break
-                raw, self._buf = self._buf[:end], self._buf[end:]
-                if raw[-4:] != FOOTER:
-                    out.append(self._nack(struct.unpack_from("<I", raw, 8)[0], 0, 1))
-                    continue
-                reply = self.handle(raw)
-                if reply is not None:
-                    out.append(reply)
-        return out
+        return serve_requests(self, data, self._take_message)
+
+    def _take_message(self, out: list[bytes]) -> bool:
+        start = self._buf.find(START)
+        if start < 0:
+            self._buf = self._buf[-1:] if self._buf.endswith(START[:1]) else b""
+            return False
+        self._buf = self._buf[start:]
+        if len(self._buf) < HEADER_LEN:
+            return False
+        (remaining,) = struct.unpack_from("<I", self._buf, 40)
+        if remaining < 20 or remaining > MAX_PAYLOAD:
+            out.append(self._nack(0, 0, 5))
+            self._buf = self._buf[2:]
+            return True
+        end = HEADER_LEN + remaining
+        if len(self._buf) < end:
+            return False
+        raw, self._buf = self._buf[:end], self._buf[end:]
+        if raw[-4:] != FOOTER:
+            out.append(self._nack(struct.unpack_from("<I", raw, 8)[0], 0, 1))
+            return True
+        reply = self.handle(raw)
+        if reply is not None:
+            out.append(reply)
+        return True

@@ -115,10 +115,7 @@ class PtyServer:
                 self._stop.wait(0.02)
                 continue
             if data:
-                try:
-                    self.wire.receive(data)
-                except Exception:  # noqa: BLE001 - an emulator bug must not kill the line
-                    log.exception("%s: emulator failed on %s", self.wire.name, data.hex(" "))
+                self.wire.receive_logged(data)
 
     def stop(self) -> None:
         self._stop.set()

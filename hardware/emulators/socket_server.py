@@ -88,10 +88,7 @@ class SocketServer:
             if not data:
                 self._drop()
                 continue
-            try:
-                self.wire.receive(data)
-            except Exception:  # noqa: BLE001 - an emulator bug must not kill the line
-                log.exception("%s: emulator failed on %s", self.wire.name, data.hex(" "))
+            self.wire.receive_logged(data)
 
     def stop(self) -> None:
         self._stop.set()

@@ -14,7 +14,7 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,20 @@ class ByteDevice(Protocol):
     def corrupt_checksum(self, frame: bytes) -> bytes:
         """Return `frame` with its checksum made wrong (protocol-specific)."""
         ...
+
+
+def serve_requests(device: Any, data: bytes, take: Callable[[list[bytes]], bool]) -> list[bytes]:
+    """The `feed` every byte device shares: under the emulated world's lock, advance the
+    world (`device.world.tick()`), append `data` to the device's input buffer `_buf`, then
+    call `take(out)` until it returns False. `take` consumes one request from `_buf`,
+    appends any reply frame to `out`, and returns False when `_buf` holds no whole request."""
+    out: list[bytes] = []
+    with device.world.lock:
+        device.world.tick()
+        device._buf += data
+        while take(out):
+            pass
+    return out
 
 
 @dataclass
@@ -119,6 +133,14 @@ class Wire:
             replies = self.device.feed(bytes(data))
             for reply in replies:
                 self._deliver(reply)
+
+    def receive_logged(self, data: bytes) -> None:
+        """`receive` for a line server's thread: an emulator bug is logged with the bytes
+        that caused it, and the line keeps serving."""
+        try:
+            self.receive(data)
+        except Exception:  # noqa: BLE001 - an emulator bug must not kill the line
+            log.exception("%s: emulator failed on %s", self.name, data.hex(" "))
 
     def push(self, data: bytes) -> None:
         """Send bytes the device transmits unprompted (e.g. NE-1000 Auto-Alarm packets)."""

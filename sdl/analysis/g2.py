@@ -309,6 +309,17 @@ class G2Result:
     details: dict = field(default_factory=dict)
 
 
+def _pulsed_result(g2_zero: float, stderr: float, method: str, window_ps: float,
+                   edges: np.ndarray, counts: np.ndarray, side_area: float, period_ps: int,
+                   t1: np.ndarray, t2: np.ndarray, duration_ps: float,
+                   details: dict) -> G2Result:
+    """A pulsed `G2Result`, its curve normalised by the side-peak area `side_area`
+    (counts per period-wide bin: counts / side_area * period / bin width)."""
+    curve = counts / max(side_area, 1e-300) * (period_ps / np.diff(edges))
+    return G2Result(g2_zero, stderr, method, "pulsed", window_ps, edges, counts, curve,
+                    t1.size, t2.size, duration_ps, details)
+
+
 def _duration_ps(t1: np.ndarray, t2: np.ndarray, duration_s: float | None) -> float:
     if duration_s is not None:
         if not (duration_s > 0):
@@ -338,19 +349,9 @@ def _analyze_pulsed(t1, t2, P, duration_ps, force_overlap: bool | None) -> G2Res
         edges = linear_edges((N_SIDE_PEAKS + 1) * P, max(1, P // 200))
         counts = cross_correlation_counts(t1, t2, edges)
         mean_side = pa.side_areas.mean()
-        curve = counts / max(mean_side, 1e-300) * (P / np.diff(edges))
-        return G2Result(
-            pa.g2_zero,
-            pa.stderr,
-            "pulsed_area_ratio",
-            "pulsed",
-            float(pa.window_ps),
-            edges,
-            counts,
-            curve,
-            t1.size,
-            t2.size,
-            duration_ps,
+        return _pulsed_result(
+            pa.g2_zero, pa.stderr, "pulsed_area_ratio", float(pa.window_ps), edges, counts,
+            mean_side, P, t1, t2, duration_ps,
             {
                 "delay_ps": pa.offset_ps,
                 "peak_tau_ps": tau,
@@ -376,19 +377,9 @@ def _analyze_pulsed(t1, t2, P, duration_ps, force_overlap: bool | None) -> G2Res
         return NoOutcome(
             "fit_failed", "overlapping-peak fit did not converge to a finite uncertainty"
         )
-    curve = counts / max(fit.side_area, 1e-300) * (P / np.diff(edges))
-    return G2Result(
-        fit.g2_zero,
-        fit.g2_zero_stderr,
-        "pulsed_overlap_fit",
-        "pulsed",
-        float(edges[-1] - edges[0]) / 2,
-        edges,
-        counts,
-        curve,
-        t1.size,
-        t2.size,
-        duration_ps,
+    return _pulsed_result(
+        fit.g2_zero, fit.g2_zero_stderr, "pulsed_overlap_fit", float(edges[-1] - edges[0]) / 2,
+        edges, counts, fit.side_area, P, t1, t2, duration_ps,
         {
             "delay_ps": fit.delay_ps,
             "peak_tau_ps": fit.tau_ps,

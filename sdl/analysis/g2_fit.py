@@ -146,6 +146,17 @@ def _fit(resid, p0, lo, hi, x_scale):
     return res, cov
 
 
+def _shared_fields(p: np.ndarray, se: np.ndarray, counts: np.ndarray, expected: np.ndarray,
+                   success: bool, jitter_ps: float) -> dict:
+    """The fields both fits fill the same way: parameters 1 (g2(0), with its standard
+    error) and 3 (delay, ps), the jitter (fitted or fixed, ps), the Poisson deviance per
+    degree of freedom of `counts` against `expected`, and `success`."""
+    dof = max(counts.size - p.size, 1)
+    return {"g2_zero": float(p[1]), "g2_zero_stderr": float(se[1]), "delay_ps": float(p[3]),
+            "jitter_ps": float(jitter_ps), "chi2_dof": poisson_deviance(counts, expected) / dof,
+            "success": success}
+
+
 @dataclass(frozen=True)
 class CwFit:
     """Result of a CW antibunching fit.
@@ -233,16 +244,10 @@ def fit_cw_antibunching(
     hi = [10 * a0 + 10, 5.0, span, x[-1]]
     p, se, success = _fit_bounded(resid, p0, lo, hi, s0 if fit_jit else None, span / 4, 1e-12)
     names = ["amplitude", "g2_zero", "tau0_ps", "delay_ps"] + (["jitter_ps"] if fit_jit else [])
-    dof = max(c.size - p.size, 1)
     return CwFit(
-        g2_zero=float(p[1]),
-        g2_zero_stderr=float(se[1]),
+        **_shared_fields(p, se, c, model(p), success, p[4] if fit_jit else s0),
         tau0_ps=float(p[2]),
-        delay_ps=float(p[3]),
-        jitter_ps=float(p[4]) if fit_jit else s0,
         amplitude=float(p[0]),
-        chi2_dof=poisson_deviance(c, model(p)) / dof,
-        success=success,
         stderrs=dict(zip(names, map(float, se), strict=True)),
     )
 
@@ -325,15 +330,9 @@ def fit_pulsed_overlap(
     lo = [0.0, 0.0, max(dtau.min() * 0.1, 1.0), delay_guess_ps - P / 2, 0.0]
     hi = [100 * S0 + 100, 5.0, 5 * P, delay_guess_ps + P / 2, 10 * float(dens.max()) + 1.0]
     p, se, success = _fit_bounded(resid, p0, lo, hi, s0 if fit_jit else None, P / 4, 1e-9)
-    dof = max(c.size - p.size, 1)
     return PulsedFit(
-        g2_zero=float(p[1]),
-        g2_zero_stderr=float(se[1]),
+        **_shared_fields(p, se, c, model(p), success, p[5] if fit_jit else s0),
         tau_ps=float(p[2]),
-        delay_ps=float(p[3]),
-        jitter_ps=float(p[5]) if fit_jit else s0,
         side_area=float(p[0]),
         background=float(p[4]),
-        chi2_dof=poisson_deviance(c, model(p)) / dof,
-        success=success,
     )

@@ -236,6 +236,23 @@ def _build_log_luts(edges, ka, kb, centre):
 
 
 @njit(cache=True)
+def _advance_pointers(p, k0, k1, t, edges, t2, lower):
+    """Move each pointer p[k], k0 <= k < k1, to the first j with t2[j] >= t + edges[k]
+    (never below the previous pointer, starting from `lower`); returns the last one."""
+    n2 = t2.shape[0]
+    for k in range(k0, k1):
+        j = p[k]
+        if j < lower:
+            j = lower
+        x = t + edges[k]
+        while j < n2 and t2[j] < x:
+            j += 1
+        p[k] = j
+        lower = j
+    return lower
+
+
+@njit(cache=True)
 def _general_range(t1, t2, edges, ka, kb, use_log, lut, cell, lpos, lneg, centre, i0, i1, counts):
     """Arbitrary edges. Bins ka..kb-1 are walked pair by pair, the others by pointers.
 
@@ -244,7 +261,6 @@ def _general_range(t1, t2, edges, ka, kb, use_log, lut, cell, lpos, lneg, centre
     log-linear tables around `centre` when `use_log`), then exact comparisons with the
     neighbouring edges move it to the right bin.
     """
-    n2 = t2.shape[0]
     nb = edges.shape[0] - 1
     if i0 >= i1:
         return
@@ -262,25 +278,8 @@ def _general_range(t1, t2, edges, ka, kb, use_log, lut, cell, lpos, lneg, centre
             p[k] = prev
     for i in range(i0, i1):
         t = t1[i]
-        lower = 0
-        for k in range(0, ka + 1):
-            j = p[k]
-            if j < lower:
-                j = lower
-            x = t + edges[k]
-            while j < n2 and t2[j] < x:
-                j += 1
-            p[k] = j
-            lower = j
-        for k in range(kb, nb + 1):
-            j = p[k]
-            if j < lower:
-                j = lower
-            x = t + edges[k]
-            while j < n2 and t2[j] < x:
-                j += 1
-            p[k] = j
-            lower = j
+        lower = _advance_pointers(p, 0, ka + 1, t, edges, t2, 0)
+        _advance_pointers(p, kb, nb + 1, t, edges, t2, lower)
         for k in range(0, ka):
             counts[k] += p[k + 1] - p[k]
         for k in range(kb, nb):

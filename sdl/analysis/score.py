@@ -29,6 +29,7 @@ loaded from an HDF5 raw file serves as well).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -134,6 +135,32 @@ def consistency_problems(outcomes: dict[str, Outcome | dict]) -> list[str]:
     return problems
 
 
+def _step(*needs: str):
+    """Make a `_Context` method a memoised analysis step: on first call the steps named in
+    `needs` are computed in order, the first NoOutcome among them is the step's result,
+    else the method runs with their values as arguments. Later calls return the result."""
+
+    def wrap(fn):
+        key = fn.__name__
+
+        @functools.wraps(fn)
+        def step(self):
+            if key not in self._cache:
+                values = []
+                for name in needs:
+                    v = getattr(self, name)()
+                    if isinstance(v, NoOutcome):
+                        self._cache[key] = v
+                        return v
+                    values.append(v)
+                self._cache[key] = fn(self, *values)
+            return self._cache[key]
+
+        return step
+
+    return wrap
+
+
 class _Context:
     """Lazily computed, shared intermediate results for one measurement."""
 
@@ -164,96 +191,67 @@ class _Context:
         return self.memo("curve", make)
 
     # ------------------------------------------------------------------ absorbance
-    def absorbance(self) -> AbsorbanceSpectrum | NoOutcome:
-        def make():
-            sat = self.saturation()
-            if isinstance(sat, NoOutcome):
-                return sat
-            r = self.raw
-            try:
-                return absorbance_from_counts(
-                    self.wavelengths(), r.abs_dark_counts, r.abs_reference_counts,
-                    r.abs_sample_counts, saturation_counts=sat,
-                )
-            except AnalysisInputError as e:
-                return NoOutcome("bad_counts", str(e))
+    @_step("saturation")
+    def absorbance(self, sat: float) -> AbsorbanceSpectrum | NoOutcome:
+        r = self.raw
+        try:
+            return absorbance_from_counts(
+                self.wavelengths(), r.abs_dark_counts, r.abs_reference_counts,
+                r.abs_sample_counts, saturation_counts=sat,
+            )
+        except AnalysisInputError as e:
+            return NoOutcome("bad_counts", str(e))
 
-        return self.memo("abs", make)
-
-    def exciton(self) -> ExcitonPeak | NoOutcome:
-        def make():
-            spec = self.absorbance()
-            if isinstance(spec, NoOutcome):
-                return spec
-            pk = first_exciton_peak(spec.wavelengths_nm, spec.absorbance, spec.stderr)
-            sat = spec.saturated
-            if isinstance(pk, NoOutcome):
-                if np.any(sat):
-                    return NoOutcome("saturated", f"{int(sat.sum())} absorbance pixels at "
-                                     "full scale and no usable excitonic peak")
-                return pk
+    @_step("absorbance")
+    def exciton(self, spec: AbsorbanceSpectrum) -> ExcitonPeak | NoOutcome:
+        pk = first_exciton_peak(spec.wavelengths_nm, spec.absorbance, spec.stderr)
+        sat = spec.saturated
+        if isinstance(pk, NoOutcome):
             if np.any(sat):
-                wl = spec.wavelengths_nm
-                near = np.abs(wl - pk.wavelength_nm.value) <= 40.0
-                if np.any(sat & near):
-                    return NoOutcome("saturated", "detector full scale within 40 nm of the 1S peak")
+                return NoOutcome("saturated", f"{int(sat.sum())} absorbance pixels at "
+                                 "full scale and no usable excitonic peak")
             return pk
+        if np.any(sat):
+            wl = spec.wavelengths_nm
+            near = np.abs(wl - pk.wavelength_nm.value) <= 40.0
+            if np.any(sat & near):
+                return NoOutcome("saturated", "detector full scale within 40 nm of the 1S peak")
+        return pk
 
-        return self.memo("exciton", make)
-
-    def diameter(self) -> Estimate | NoOutcome:
-        def make():
-            curve = self.curve()
-            if isinstance(curve, NoOutcome):
-                return curve
-            pk = self.exciton()
-            if isinstance(pk, NoOutcome):
-                return pk
-            return diameter_from_peak(curve, pk.wavelength_nm)
-
-        return self.memo("diameter", make)
+    @_step("curve", "exciton")
+    def diameter(self, curve: SizingCurve, pk: ExcitonPeak) -> Estimate | NoOutcome:
+        return diameter_from_peak(curve, pk.wavelength_nm)
 
     # ------------------------------------------------------------------ PL
-    def pl_net(self) -> tuple[np.ndarray, np.ndarray, float] | NoOutcome:
+    @_step("saturation")
+    def pl_net(self, sat: float) -> tuple[np.ndarray, np.ndarray, float] | NoOutcome:
         """(net counts, variance, low_nm) of the PL channel, or NoOutcome."""
+        wl = self.wavelengths()
+        s = np.asarray(self.raw.pl_sample_counts, dtype=np.float64)
+        d = np.asarray(self.raw.pl_dark_counts, dtype=np.float64)
+        if s.shape != wl.shape or d.shape != wl.shape:
+            return NoOutcome("bad_shape", "PL arrays differ in length from wavelengths")
+        if not (np.all(np.isfinite(s)) and np.all(np.isfinite(d))):
+            return NoOutcome("non_finite", "PL counts contain NaN or inf")
+        exc = self.meta.get("excitation_nm")
+        low = -np.inf
+        if exc is not None and np.isfinite(float(exc)):
+            low = float(exc) + EXCITATION_MARGIN_NM
+        window = wl >= low
+        if np.any(s[window] >= sat):
+            n_sat = int(np.sum(s[window] >= sat))
+            return NoOutcome("saturated", f"{n_sat} PL pixels at detector full scale")
+        var = np.maximum(s, 0.0) + np.maximum(d, 0.0)
+        var = np.maximum(var, 1.0)
+        return s - d, var, low
 
-        def make():
-            sat = self.saturation()
-            if isinstance(sat, NoOutcome):
-                return sat
-            wl = self.wavelengths()
-            s = np.asarray(self.raw.pl_sample_counts, dtype=np.float64)
-            d = np.asarray(self.raw.pl_dark_counts, dtype=np.float64)
-            if s.shape != wl.shape or d.shape != wl.shape:
-                return NoOutcome("bad_shape", "PL arrays differ in length from wavelengths")
-            if not (np.all(np.isfinite(s)) and np.all(np.isfinite(d))):
-                return NoOutcome("non_finite", "PL counts contain NaN or inf")
-            exc = self.meta.get("excitation_nm")
-            low = -np.inf
-            if exc is not None and np.isfinite(float(exc)):
-                low = float(exc) + EXCITATION_MARGIN_NM
-            window = wl >= low
-            if np.any(s[window] >= sat):
-                n_sat = int(np.sum(s[window] >= sat))
-                return NoOutcome("saturated", f"{n_sat} PL pixels at detector full scale")
-            var = np.maximum(s, 0.0) + np.maximum(d, 0.0)
-            var = np.maximum(var, 1.0)
-            return s - d, var, low
-
-        return self.memo("pl_net", make)
-
-    def pl(self) -> PlBand | NoOutcome:
-        def make():
-            net = self.pl_net()
-            if isinstance(net, NoOutcome):
-                return net
-            y, var, low = net
-            high = np.inf
-            if self.material is not None and str(self.material).startswith("Mn:"):
-                high = DOPED_EXCITON_MAX_NM
-            return pl_band(self.wavelengths(), y, var, range_nm=(low, high))
-
-        return self.memo("pl", make)
+    @_step("pl_net")
+    def pl(self, net: tuple[np.ndarray, np.ndarray, float]) -> PlBand | NoOutcome:
+        y, var, low = net
+        high = np.inf
+        if self.material is not None and str(self.material).startswith("Mn:"):
+            high = DOPED_EXCITON_MAX_NM
+        return pl_band(self.wavelengths(), y, var, range_nm=(low, high))
 
 
 # ---------------------------------------------------------------------- handlers

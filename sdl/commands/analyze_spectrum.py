@@ -14,6 +14,7 @@ import json
 import sys
 
 from sdl.analysis.errors import AnalysisInputError
+from sdl.commands import save_figure
 
 
 def _sizing_materials() -> list[str]:
@@ -121,9 +122,5 @@ def _plot(path: str, kind: str, spec, outcomes) -> None:
         ax.legend()
     ax.set_xlabel("wavelength (nm)")
     ax.set_ylabel(spec.header[1])
-    try:
-        fig.savefig(path, dpi=100)
-    except OSError as e:
-        raise AnalysisInputError(f"{path}: cannot write plot: {e.strerror or e}") from None
-    finally:
-        plt.close(fig)
+    save_figure(fig, path, 100,
+                lambda e: AnalysisInputError(f"{path}: cannot write plot: {e.strerror or e}"))

@@ -4,17 +4,17 @@ Exit 0 only when clean (1 when a problem is found)."""
 from __future__ import annotations
 
 import argparse
-import json
+
+from sdl.commands import add_read_command, print_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("audit", help="verify a run directory has not been altered",
-                       description="Verify a run: SQLite integrity, hash chain, event order, "
-                       "raw-file sha256, budget, and what produced every experiment "
-                       "(provenance). Exit 0 only when clean.")
-    p.add_argument("run_dir", help="run directory to check (read-only)")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.set_defaults(func=run)
+    add_read_command(sub, "audit", help="verify a run directory has not been altered",
+                     description="Verify a run: SQLite integrity, hash chain, event order, "
+                     "raw-file sha256, budget, and what produced every experiment "
+                     "(provenance). Exit 0 only when clean.",
+                     target=("run_dir", "run directory to check (read-only)"),
+                     json_help="machine-readable output", run=run)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -23,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
 
     res = audit(args.run_dir)
     if args.json:
-        print(json.dumps(res.to_json(), indent=2))
+        print_json(res.to_json())
     else:
         for p in res.problems:
             print(f"PROBLEM {p}")

@@ -15,6 +15,7 @@ import argparse
 import json
 import math
 
+from sdl.commands import save_figure
 from sdl.errors import SdlError
 from sdl.vocab.constants import MATERIALS
 
@@ -144,9 +145,4 @@ def _plot(path: str, raw) -> None:
     ax[1].set_xlabel("wavelength (nm)")
     ax[1].set_ylabel("PL counts")
     ax[1].legend()
-    try:
-        fig.savefig(path, dpi=120)
-    except OSError as e:
-        raise SdlError(f"--plot {path}: cannot write: {e.strerror}") from None
-    finally:
-        plt.close(fig)
+    save_figure(fig, path, 120, lambda e: SdlError(f"--plot {path}: cannot write: {e.strerror}"))

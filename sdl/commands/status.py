@@ -8,18 +8,17 @@ unfinished, stopped_reason, driver (`sdl.provenance`), markers ({marker: {"count
 from __future__ import annotations
 
 import argparse
-import json
+
+from sdl.commands import add_read_command, print_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("status", help="show the state of a run directory",
-                       description="The state of a run (read-only; works while it is live): "
-                       "progress, best experiment, what drives it, and what each outcome "
-                       "marker seen means.")
-    p.add_argument("run_dir", help="run directory (made by `sdl run` or the Python API)")
-    p.add_argument("--json", action="store_true",
-                   help="machine-readable output (full precision)")
-    p.set_defaults(func=run)
+    add_read_command(sub, "status", help="show the state of a run directory",
+                     description="The state of a run (read-only; works while it is live): "
+                     "progress, best experiment, what drives it, and what each outcome "
+                     "marker seen means.",
+                     target=("run_dir", "run directory (made by `sdl run` or the Python API)"),
+                     json_help="machine-readable output (full precision)", run=run)
 
 
 def status(run_dir: str) -> dict:
@@ -87,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
 
     s = status(args.run_dir)
     if args.json:
-        print(json.dumps(s, indent=2))
+        print_json(s)
         return 0
     print(f"{s['run_dir']}: {s['state']}; {s['experiments_completed']}/"
           f"{plural(s['budget'], 'experiment')} done, {s['experiments_failed']} failed")

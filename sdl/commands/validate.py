@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import json
 
+from sdl.commands import add_read_command, print_json
 from sdl.errors import CampaignError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("validate", help="check a campaign or rig file",
-                       description="Check a campaign or rig file: the schema (field names, "
-                       "types, ranges) and, for a campaign, what the material, its analysis "
-                       "and the spectrometer can give. One line per problem, exit 2 if any.")
-    p.add_argument("file", help="campaign or rig TOML file")
-    p.add_argument("--json", action="store_true", help="print the normalised file as JSON")
-    p.set_defaults(func=run)
+    add_read_command(sub, "validate", help="check a campaign or rig file",
+                     description="Check a campaign or rig file: the schema (field names, "
+                     "types, ranges) and, for a campaign, what the material, its analysis "
+                     "and the spectrometer can give. One line per problem, exit 2 if any.",
+                     target=("file", "campaign or rig TOML file"),
+                     json_help="print the normalised file as JSON", run=run)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -36,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         model = rig_from_dict(data, args.file)
     if args.json:
-        print(json.dumps({"kind": kind, "valid": True, "content": model.model_dump(mode="json")}, indent=2))
+        print_json({"kind": kind, "valid": True, "content": model.model_dump(mode="json")})
     elif kind == "campaign":
         print(
             f"{args.file}: valid campaign '{model.name}' ({model.campaign.material}): "

@@ -21,6 +21,22 @@ def _grid(n: int, max_cols: int = 3) -> tuple[int, int]:
     return math.ceil(n / cols), cols
 
 
+def _finish_panel(ax, k: int) -> None:
+    """Small ticks and a light grid; the legend on the first panel only."""
+    ax.tick_params(labelsize=7)
+    ax.grid(alpha=0.3)
+    if k == 0:
+        ax.legend(fontsize=7)
+
+
+def _hide_spare(fig, axes, n_used: int):
+    """Hide the grid's panels past the first `n_used`; returns `fig`."""
+    nr, nc = axes.shape
+    for k in range(n_used, nr * nc):
+        axes[k // nc, k % nc].set_visible(False)
+    return fig
+
+
 def plot_objective_traces(data: ReportData):
     """One panel per objective: each scored value (± stderr), the running best, failed
     experiments as red ticks, the target band for target objectives."""
@@ -57,13 +73,8 @@ def plot_objective_traces(data: ReportData):
                      fontsize=9)
         ax.set_xlabel("experiment (order finished)", fontsize=8)
         ax.set_ylabel(t.label, fontsize=8)
-        ax.tick_params(labelsize=7)
-        ax.grid(alpha=0.3)
-        if k == 0:
-            ax.legend(fontsize=7)
-    for k in range(len(traces), nr * nc):
-        axes[k // nc, k % nc].set_visible(False)
-    return fig
+        _finish_panel(ax, k)
+    return _hide_spare(fig, axes, len(traces))
 
 
 def plot_pareto_pairs(data: ReportData):
@@ -94,13 +105,8 @@ def plot_pareto_pairs(data: ReportData):
                       fontsize=8)
         ax.set_ylabel(p.y_label + (" ↓ better" if p.y_lower_is_better else " ↑ better"),
                       fontsize=8)
-        ax.tick_params(labelsize=7)
-        ax.grid(alpha=0.3)
-        if k == 0:
-            ax.legend(fontsize=7)
-    for k in range(len(pairs), nr * nc):
-        axes[k // nc, k % nc].set_visible(False)
-    return fig
+        _finish_panel(ax, k)
+    return _hide_spare(fig, axes, len(pairs))
 
 
 def plot_slices(data: ReportData, mv: Any):

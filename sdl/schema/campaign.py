@@ -16,6 +16,7 @@ from pydantic import (
     Field,
     StrictBool,
     StrictInt,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -267,22 +268,13 @@ class Campaign(_Strict):
     )
     strategy: Strategy = Field(default_factory=Strategy)
 
-    @field_validator("parameters")
+    @field_validator("parameters", "objectives")
     @classmethod
-    def _unique_parameters(cls, v: list[Parameter]) -> list[Parameter]:
-        names = [p.name for p in v]
+    def _unique_names(cls, v: list, info: ValidationInfo) -> list:
+        names = [x.name for x in v]
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
-            raise ValueError(f"duplicate parameter names {dup}")
-        return v
-
-    @field_validator("objectives")
-    @classmethod
-    def _unique_objectives(cls, v: list[Objective]) -> list[Objective]:
-        names = [o.name for o in v]
-        dup = sorted({n for n in names if names.count(n) > 1})
-        if dup:
-            raise ValueError(f"duplicate objective names {dup}")
+            raise ValueError(f"duplicate {info.field_name[:-1]} names {dup}")
         return v
 
     @model_validator(mode="after")

@@ -58,6 +58,7 @@ function fmtS(s) {
   if (s < 3600) return Math.floor(s / 60) + ' min ' + String(Math.floor(s % 60)).padStart(2, '0') + ' s';
   return Math.floor(s / 3600) + ' h ' + String(Math.floor(s % 3600 / 60)).padStart(2, '0') + ' min';
 }
+function fmtEta(r) { return r.state === 'running' ? fmtS(r.eta_seconds) : '—'; }
 function fmtV(o) {
   if (!o || o.value === null || o.value === undefined) return (o && o.no_outcome) ? 'n/a (' + o.no_outcome + ')' : 'n/a';
   const v = Number(o.value).toPrecision(4);
@@ -79,7 +80,7 @@ function renderRuns(runs) {
     const tr = document.createElement('tr');
     if (r.name === selected) tr.className = 'sel';
     [r.name, r.campaign, r.state, r.experiments_completed + ' / ' + r.budget, r.experiments_failed,
-     fmtS(r.eta_seconds), r.best ? r.best.experiment_id : '—'].forEach(v => tr.appendChild(el('td', v)));
+     fmtEta(r), r.best ? r.best.experiment_id : '—'].forEach(v => tr.appendChild(el('td', v)));
     tr.onclick = () => { selected = r.name; lastSeq = -1; tick(); };
     t.appendChild(tr);
   }
@@ -133,7 +134,7 @@ function renderLatest(view) {
     plotInto(g2, 'g2-plot', [{x: L.g2.delay_ns, y: L.g2.counts, type: 'bar', marker: {color: '#9467bd'}}],
       {title: {text: 'coincidences ' + L.experiment_id}, xaxis: {title: {text: 'delay (ns)'}}, yaxis: {title: {text: 'pairs per bin'}}});
   } else { g2.replaceChildren(el('p', 'no photon data in the latest raw file', 'note')); }
-  const log = (L.device_log_tail || []).map(r => [Number(r.t_s).toFixed(1) + ' s', r.device, r.kind, JSON.stringify(r.value)].join('  '));
+  const log = (L.device_log_tail || []).map(r => [Number(r.t_s).toFixed(1) + ' s', r.device, r.kind, JSON.stringify(r.value, (k, v) => typeof v === 'number' ? Number(v.toPrecision(6)) : v)].join('  '));
   setText('devlog', log.join('\n') || '(empty)');
   const rig = document.getElementById('rig'); rig.replaceChildren();
   const num = v => typeof v === 'number' ? Number(v.toPrecision(4)) : v;
@@ -157,7 +158,7 @@ function renderView(view) {
   setText('n-done', s.experiments_completed + ' / ' + s.budget);
   document.getElementById('progress').value = s.budget ? s.experiments_completed / s.budget : 0;
   setText('n-failed', s.experiments_failed);
-  setText('eta', fmtS(s.eta_seconds));
+  setText('eta', fmtEta(s));
   setText('per-exp', fmtS(s.seconds_per_experiment));
   setText('last-seq', s.last_seq);
   setText('best', bestText(s.best, view.units));
@@ -177,7 +178,7 @@ async function tick() {
       lastSeq = view.summary.last_seq;
       renderView(view);
     } else if (cur) {
-      setText('eta', fmtS(cur.eta_seconds)); setText('run-state', cur.state + (cur.stopped_reason ? ' (' + cur.stopped_reason + ')' : ''));
+      setText('eta', fmtEta(cur)); setText('run-state', cur.state + (cur.stopped_reason ? ' (' + cur.stopped_reason + ')' : ''));
     }
     setText('updated', new Date().toISOString().slice(11, 19) + ' UTC');
     document.getElementById('conn').textContent = '';

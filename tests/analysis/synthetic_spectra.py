@@ -37,3 +37,11 @@ def absorbance_model(wl, peak_nm, fwhm_ev, amp):
     # rising continuum of higher transitions: linear in energy plus a steep exponential
     cont = np.clip(0.5 * amp * (e - e1 + 0.1), 0, None) + 0.05 * amp * np.exp((e - e1) / 0.25)
     return band + cont
+
+
+def flat_noise(n: int, sigma: float, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A featureless spectrum: (n,) wavelengths 350-800 nm, zero-mean Gaussian noise of
+    standard deviation `sigma`, and a constant variance `sigma**2` per pixel."""
+    wl = np.linspace(350, 800, n)
+    noise = np.random.default_rng(seed).normal(0, sigma, n)
+    return wl, noise, np.full(n, sigma * sigma)

@@ -15,7 +15,7 @@ from sdl.analysis.exciton_peak import _smoothed_crossing, first_exciton_peak
 from sdl.analysis.pl_band import pl_band
 from sdl.analysis.spectral_kernels import fir_filter, half_crossing, savgol_coeffs
 
-from .synthetic_spectra import HC, absorbance_model
+from .synthetic_spectra import HC, absorbance_model, flat_noise
 
 
 @pytest.mark.parametrize("peak_nm, fwhm_ev", [(500, 0.09), (580, 0.11), (630, 0.08)])
@@ -52,10 +52,8 @@ def test_exciton_peak_noisy_within_errors():
 
 
 def test_exciton_flat_and_featureless():
-    wl = np.linspace(350, 800, 1024)
-    rng = np.random.default_rng(0)
-    flat = rng.normal(0, 0.001, wl.size)
-    r = first_exciton_peak(wl, flat, np.full(wl.size, 0.001))
+    wl, flat, _ = flat_noise(1024, 0.001, seed=0)
+    r = first_exciton_peak(wl, flat, np.full(wl.size, 0.001))  # stderr, not variance
     assert isinstance(r, NoOutcome) and r.reason == "flat_spectrum"
     # a featureless, convex absorption rise (Urbach-like tail, no band) has no negative
     # curvature anywhere, so no excitonic minimum of the 2nd derivative

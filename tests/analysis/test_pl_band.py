@@ -10,7 +10,7 @@ import pytest
 from sdl.analysis.estimate import NoOutcome
 from sdl.analysis.pl_band import pl_band
 
-from .synthetic_spectra import HC, band_counts, fwhm_nm_fine
+from .synthetic_spectra import HC, band_counts, flat_noise, fwhm_nm_fine
 
 
 @pytest.mark.parametrize("centre_nm, fwhm_mev", [(520, 25), (620, 80), (460, 120), (600, 60)])
@@ -47,10 +47,8 @@ def test_pl_band_noisy_unbiased_and_errors_calibrated():
 
 
 def test_pl_band_flat_and_cut_off():
-    wl = np.linspace(350, 800, 512)
-    rng = np.random.default_rng(2)
-    noise = rng.normal(0, 10, wl.size)
-    r = pl_band(wl, noise, np.full(wl.size, 100.0))
+    wl, noise, var = flat_noise(512, 10.0, seed=2)
+    r = pl_band(wl, noise, var)
     assert isinstance(r, NoOutcome) and r.reason == "flat_spectrum"
     # a band centred beyond the red end of the window: only its rising flank is seen
     c = band_counts(wl, HC / 805, 0.08, 1e6)

@@ -33,13 +33,20 @@ def test_jacobian_is_exact_and_conserves_area():
     assert area_nm == pytest.approx(area_ev, rel=1e-6)
 
 
-def test_filter_kernel_matches_numpy_convolution():
-    rng = np.random.default_rng(1)
-    y = rng.normal(size=200)
-    var = rng.uniform(0.5, 2, 200)
-    c = savgol_coeffs(11, 3, 2)
-    out, out_var = np.empty(200), np.empty(200)
+def _filtered(seed: int, n: int, var_range: tuple[float, float], window: int):
+    """Random (n,) values and variances, the Savitzky-Golay (window, cubic, 2nd
+    derivative) coefficients, and `fir_filter`'s output and output variance."""
+    rng = np.random.default_rng(seed)
+    y = rng.normal(size=n)
+    var = rng.uniform(*var_range, n)
+    c = savgol_coeffs(window, 3, 2)
+    out, out_var = np.empty(n), np.empty(n)
     fir_filter(y, var, c, out, out_var)
+    return y, var, c, out, out_var
+
+
+def test_filter_kernel_matches_numpy_convolution():
+    y, var, c, out, out_var = _filtered(1, 200, (0.5, 2), 11)
     ref = np.convolve(y, c[::-1], mode="valid")
     ref_var = np.convolve(var, (c * c)[::-1], mode="valid")
     np.testing.assert_allclose(out[5:-5], ref, rtol=1e-12, atol=1e-12)
@@ -60,12 +67,7 @@ def test_weighted_polyfit_matches_numpy():
 
 
 def test_fir_at_is_the_filter_at_one_pixel():
-    rng = np.random.default_rng(8)
-    y = rng.normal(size=300)
-    var = rng.uniform(0.1, 1.0, 300)
-    c = savgol_coeffs(15, 3, 2)
-    out, out_var = np.empty(300), np.empty(300)
-    fir_filter(y, var, c, out, out_var)
+    y, var, c, out, out_var = _filtered(8, 300, (0.1, 1.0), 15)
     for i in (7, 150, 292):
         assert fir_at(y, var, c, i) == (out[i], out_var[i])
 

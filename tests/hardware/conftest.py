@@ -29,3 +29,21 @@ def emu(clock, tmp_path):
     rig.inject("optics", "lamp")
     yield rig
     rig.stop()
+
+
+@pytest.fixture
+def bench_options() -> dict:
+    """Keyword arguments of `make_bench` for the `bench` fixture; a test module overrides
+    this fixture to change the rig (pump driver, light path)."""
+    return {}
+
+
+@pytest.fixture
+def bench(tmp_path, bench_options):
+    """A prepared FlowRig bench (tests/hardware/flowrig_fixtures.py), closed afterwards."""
+    from tests.hardware.flowrig_fixtures import make_bench
+
+    b = make_bench(tmp_path, **bench_options)
+    b.rig.prepare()
+    yield b
+    b.close()

@@ -4,10 +4,13 @@ and a FlowRig whose sleep advances that clock (no wall-clock sleeps)."""
 from __future__ import annotations
 
 import itertools
+import time
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from hardware.emulators.rig_emulator import EmulatedRig
 from hardware.emulators.world import ManualClock
@@ -187,3 +190,48 @@ def make_bench(tmp_path: Path, *, transport: str = "emu", optics: bool = True,
     rig_options.setdefault("photon_reader", read_photon_file)
     bench.rig = FlowRig(rig_file, clock=clock.now, sleep=bench.sleep, **rig_options)
     return bench
+
+
+def inject_when(bench: Bench, state: str, device: str, fault: str,
+                value: Any = None) -> dict[str, float]:
+    """Inject `fault` into `device` once, the first time the rig sleeps in `state`;
+    returns a dict that then holds the wall-clock time of the injection under "t"."""
+    mark: dict[str, float] = {}
+
+    def hook(b: Bench) -> None:
+        if not mark and b.rig.state == state:
+            mark["t"] = time.perf_counter()
+            b.emu.inject(device, fault, value)
+    bench.on_sleep.append(hook)
+    return mark
+
+
+def pumps_stopped(bench: Bench) -> bool:
+    """Every emulated pump has stopped."""
+    return all(not p.running for n, p in bench.emu.devices.items() if n.startswith("pump"))
+
+
+def reject_next_rate(bench: Bench, pump: str = "pump_metal") -> None:
+    """Make the pump reject its next command (the rate set by the coming flush) as out of
+    range, once."""
+    flush = bench.rig._flush
+
+    def flush_with_fault(flows: Any) -> Any:
+        bench.emu.inject(pump, "oor", 1)
+        bench.rig._flush = flush
+        return flush(flows)
+    bench.rig._flush = flush_with_fault
+
+
+def assert_interlock_fails_safely(bench: Bench, device: str, fault: str, value: Any,
+                                  reason: str) -> Any:
+    """Inject `fault` while flushing and run one experiment: it must fail on the interlock
+    `reason` with every pump stopped and the core heater back at 25 degC; returns the raw
+    measurement."""
+    inject_when(bench, "flushing", device, fault, value)
+    raw = bench.rig.run(conditions(), "e0001")
+    assert raw.failure is not None and raw.failure.kind == "interlock", raw.failure
+    assert raw.failure.reason == reason
+    assert pumps_stopped(bench)
+    assert bench.emu.devices["heater_core"].target_c == pytest.approx(25.0)
+    return raw

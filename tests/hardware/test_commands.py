@@ -5,13 +5,11 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from sdl.cli import main
 from tests.hardware.conftest import EXAMPLE_RIG
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.runs import ROOT, wait_for_file
 
 
 def test_emulate_then_devices_check(tmp_path):
@@ -20,10 +18,7 @@ def test_emulate_then_devices_check(tmp_path):
                              "--write-rig", str(out), "--fault", "heater_shell:sensor_break"],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.monotonic() + 30
-        while not out.exists() and time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.1)
-        assert out.exists(), proc.stdout.read() if proc.poll() is not None else "no rig file"
+        wait_for_file(proc, out, 30)
         check = subprocess.run([sys.executable, "-m", "sdl.cli", "devices", "check", str(out)],
                                cwd=ROOT, capture_output=True, text=True, timeout=60)
         assert check.returncode == 3, check.stdout + check.stderr

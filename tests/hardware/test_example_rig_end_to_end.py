@@ -10,33 +10,16 @@ import subprocess
 import sys
 import time
 import tomllib
-from pathlib import Path
 
 import pytest
 
 from sdl.audit import audit
 from sdl.cli import main
 from sdl.commands.emulate import rig_to_toml
-from sdl.record import Record
-from sdl.state import fold
+from tests.runs import ROOT, rig_campaign, run_state, wait_for_file
 
-ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_RIG = ROOT / "campaigns" / "rigs" / "example_rig.toml"
 SPEED = 100.0  # emulated seconds per wall second
-
-
-def _campaign(tmp_path: Path, budget: int) -> Path:
-    text = (ROOT / "campaigns/cdse_620nm.toml").read_text()
-    text = text.replace("experiments = 60", f"experiments = {budget}")
-    text = text.replace("initial = 8", f"initial = {budget}")
-    # a 500 uL reactor: residence 60-120 s keeps the flush within the syringes
-    text = text.replace("low = 10\nhigh = 600", "low = 60\nhigh = 120")   # residence time, s
-    text = text.replace("low = 220\nhigh = 300", "low = 230\nhigh = 260")
-    text = text.replace("low = 1.0\nhigh = 10.0", "low = 1.0\nhigh = 4.0")  # ligand:metal
-    text = text.replace("low = 5\nhigh = 50", "low = 5\nhigh = 30")
-    p = tmp_path / "campaign.toml"
-    p.write_text(text)
-    return p
 
 
 @pytest.mark.slow
@@ -46,10 +29,7 @@ def test_example_rig_emulated_checks_ok_and_runs_a_campaign(tmp_path, capsys):
                              "--write-rig", str(out_rig), "--speed", str(SPEED), "--seed", "5"],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.monotonic() + 60
-        while not out_rig.exists() and time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.1)
-        assert out_rig.exists(), proc.stdout.read() if proc.poll() is not None else "no rig"
+        wait_for_file(proc, out_rig, 60)
         time.sleep(0.3)
         # every device of the example rig answers its real driver over a pty
         assert main(["devices", "check", str(out_rig), "--timeout", "1"]) == 0
@@ -65,7 +45,9 @@ def test_example_rig_emulated_checks_ok_and_runs_a_campaign(tmp_path, capsys):
                 d["watchdog_s"] = 255
         out_rig.write_text(rig_to_toml(data))
         run = tmp_path / "run"
-        code = main(["run", str(_campaign(tmp_path, 2)), "--rig", str(out_rig), "--out", str(run),
+        # a 500 uL reactor: residence 60-120 s keeps the flush within the syringes
+        campaign = rig_campaign(tmp_path, 2, residence_s=(60, 120), temperature_c=(230, 260))
+        code = main(["run", str(campaign), "--rig", str(out_rig), "--out", str(run),
                      "--no-report"])
         text = capsys.readouterr().out
         assert code == 0, text
@@ -76,8 +58,7 @@ def test_example_rig_emulated_checks_ok_and_runs_a_campaign(tmp_path, capsys):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.communicate()
-    with Record(run / "record.sqlite", readonly=True) as rec:
-        st = fold(rec.events())
+    st = run_state(run)
     assert len(st.completed) == 2 and st.stopped["reason"] == "budget"
     assert [e.status for e in st.completed] == ["scored", "scored"], \
         [e.failure for e in st.completed]

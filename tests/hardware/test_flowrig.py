@@ -13,14 +13,6 @@ from sdl.vocab.rig import check_rig
 from tests.hardware.flowrig_fixtures import conditions, make_bench
 
 
-@pytest.fixture
-def bench(tmp_path):
-    b = make_bench(tmp_path)
-    b.rig.prepare()
-    yield b
-    b.close()
-
-
 def _log(raw, device=None, kind=None):
     return [e for e in raw.device_log
             if (device is None or e["device"] == device) and (kind is None or e["kind"] == kind)]

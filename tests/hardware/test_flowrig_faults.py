@@ -16,34 +16,14 @@ import time
 import pytest
 
 from hardware.interlocks import DeviceLost
-from tests.hardware.flowrig_fixtures import conditions, make_bench
+from tests.hardware.flowrig_fixtures import (
+    conditions,
+    inject_when,
+    pumps_stopped,
+    reject_next_rate,
+)
 
 LATENCIES: dict[str, tuple[float, float]] = {}
-
-
-def _inject_when(bench, state: str, device: str, fault: str, value=None):
-    """Inject once, the first time the rig sleeps in `state`; returns a dict with the
-    wall-clock time of the injection."""
-    mark: dict[str, float] = {}
-
-    def hook(b):
-        if not mark and b.rig.state == state:
-            mark["t"] = time.perf_counter()
-            b.emu.inject(device, fault, value)
-    bench.on_sleep.append(hook)
-    return mark
-
-
-def _all_pumps_stopped(bench) -> bool:
-    return all(not p.running for n, p in bench.emu.devices.items() if n.startswith("pump"))
-
-
-@pytest.fixture
-def bench(tmp_path):
-    b = make_bench(tmp_path)
-    b.rig.prepare()
-    yield b
-    b.close()
 
 
 # device, fault, value, expected failure reason (prefix) -------------------------------
@@ -76,7 +56,7 @@ def test_interlock_fault_fails_experiment_safely_and_campaign_continues(bench, d
         mark: dict[str, float] = {}
         bench.rig._measure = measure
     else:
-        mark = _inject_when(bench, state, device, fault, value)
+        mark = inject_when(bench, state, device, fault, value)
     # runaway from 200 degC: rising at 0 % output shows before the 300 degC limit
     cond = conditions(temperature_c=200.0) if fault == "runaway" else conditions()
     raw = bench.rig.run(cond, "e0001")
@@ -84,7 +64,7 @@ def test_interlock_fault_fails_experiment_safely_and_campaign_continues(bench, d
     assert raw.failure.reason == reason
     assert device in raw.failure.detail
     # safe state: pumps stopped, heater idle, light dark; latency <= 1 s
-    assert _all_pumps_stopped(bench)
+    assert pumps_stopped(bench)
     assert bench.emu.devices["heater_core"].target_c == pytest.approx(25.0)
     assert bench.emu.world.light == "dark"
     latency = raw.metadata["safe_state_latency_s"]  # interlock trigger -> safe state
@@ -118,7 +98,7 @@ RETRIED_FAULTS = [
 @pytest.mark.parametrize("device,fault,value", RETRIED_FAULTS,
                          ids=[f"{d}:{f}" for d, f, _ in RETRIED_FAULTS])
 def test_transient_fault_is_retried_and_experiment_succeeds(bench, device, fault, value):
-    _inject_when(bench, "flushing", device, fault, value)
+    inject_when(bench, "flushing", device, fault, value)
     raw = bench.rig.run(conditions(), "e0001")
     assert raw.failure is None, raw.failure
 
@@ -131,25 +111,19 @@ def test_spectrometer_not_ready_once_is_retried(bench):
 
 
 def test_rejected_rate_fails_the_experiment_with_pumps_stopped(bench):
-    flush = bench.rig._flush
-
-    def flush_with_fault(flows):  # the next command to pump_metal is its rate
-        bench.emu.inject("pump_metal", "oor", 1)
-        bench.rig._flush = flush
-        return flush(flows)
-    bench.rig._flush = flush_with_fault
+    reject_next_rate(bench)
     raw = bench.rig.run(conditions(), "e0001")
     assert raw.failure.kind == "device" and raw.failure.reason == "command_rejected:pump_metal"
-    assert _all_pumps_stopped(bench)
+    assert pumps_stopped(bench)
     assert bench.rig.run(conditions(), "e0002").failure is None
 
 
 def test_vanished_device_stops_the_campaign_after_safe_state(bench):
-    mark = _inject_when(bench, "flushing", "heater_core", "vanish")
+    mark = inject_when(bench, "flushing", "heater_core", "vanish")
     with pytest.raises(DeviceLost, match="heater_core stopped answering.*2 reconnect") as err:
         bench.rig.run(conditions(), "e0001")
     assert err.value.exit_code == 3
-    assert _all_pumps_stopped(bench)
+    assert pumps_stopped(bench)
     assert bench.rig.state == "idle"
     assert bench.rig.safe_state_done_at - mark["t"] < 5.0  # includes 2 reconnect attempts
     # the vanished heater could not be set idle: the message must not claim a safe rig

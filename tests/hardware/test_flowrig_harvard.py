@@ -6,29 +6,18 @@ from __future__ import annotations
 import pytest
 
 from hardware.emulators.harvard import HarvardEmulator
-from tests.hardware.flowrig_fixtures import conditions, make_bench
+from tests.hardware.flowrig_fixtures import (
+    assert_interlock_fails_safely,
+    conditions,
+    inject_when,
+    pumps_stopped,
+    reject_next_rate,
+)
 
 
 @pytest.fixture
-def bench(tmp_path):
-    b = make_bench(tmp_path, pump_driver="harvard_elite")
-    b.rig.prepare()
-    yield b
-    b.close()
-
-
-def _inject_when_flushing(bench, device, fault, value=None):
-    done: list[bool] = []
-
-    def hook(b):
-        if not done and b.rig.state == "flushing":
-            done.append(True)
-            b.emu.inject(device, fault, value)
-    bench.on_sleep.append(hook)
-
-
-def _pumps_stopped(bench) -> bool:
-    return all(not p.running for n, p in bench.emu.devices.items() if n.startswith("pump"))
+def bench_options():
+    return {"pump_driver": "harvard_elite"}
 
 
 def test_experiment_with_harvard_pumps(bench):
@@ -43,7 +32,7 @@ def test_experiment_with_harvard_pumps(bench):
                  if e["device"] == "pump_metal" and e["kind"] == "dispensed_ul"]
     assert dispensed and dispensed[0] > 0
     assert metal.rate_ul_min == pytest.approx(flows["metal"], rel=1e-3)
-    assert _pumps_stopped(bench)
+    assert pumps_stopped(bench)
     sent = [e.command for e in metal.command_log]
     assert "irun" in sent and "stop" in sent and any(c.startswith("irate ") for c in sent)
 
@@ -56,32 +45,21 @@ def test_experiment_with_harvard_pumps(bench):
 ])
 def test_pump_fault_fails_the_experiment_and_the_campaign_goes_on(bench, device, fault, value,
                                                                    reason):
-    _inject_when_flushing(bench, device, fault, value)
-    raw = bench.rig.run(conditions(), "e0001")
-    assert raw.failure is not None and raw.failure.kind == "interlock", raw.failure
-    assert raw.failure.reason == reason
-    assert _pumps_stopped(bench)
-    assert bench.emu.devices["heater_core"].target_c == pytest.approx(25.0)
+    assert_interlock_fails_safely(bench, device, fault, value, reason)
     bench.emu.devices[device].content_ul = bench.emu.devices[device].syringe_volume_ul
     assert bench.rig.run(conditions(), "e0002").failure is None
 
 
 @pytest.mark.parametrize("fault", ["no_reply", "bad_crc", "noise"])
 def test_transient_line_faults_are_retried(bench, fault):
-    _inject_when_flushing(bench, "pump_metal", fault, 1.0)
+    inject_when(bench, "flushing", "pump_metal", fault, 1.0)
     assert bench.rig.run(conditions(), "e0001").failure is None
 
 
 def test_argument_error_fails_the_experiment_as_a_rejected_command(bench):
-    flush = bench.rig._flush
-
-    def flush_with_fault(flows):  # the next command to pump_metal is its rate
-        bench.emu.inject("pump_metal", "oor", 1)
-        bench.rig._flush = flush
-        return flush(flows)
-    bench.rig._flush = flush_with_fault
+    reject_next_rate(bench)
     raw = bench.rig.run(conditions(), "e0001")
     assert raw.failure.kind == "device" and raw.failure.reason == "command_rejected:pump_metal"
     assert "Out of range" in raw.failure.detail
-    assert _pumps_stopped(bench)
+    assert pumps_stopped(bench)
     assert bench.rig.run(conditions(), "e0002").failure is None

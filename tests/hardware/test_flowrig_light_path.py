@@ -14,31 +14,19 @@ import pytest
 
 from hardware.errors import LightPathUnconfirmed
 from hardware.light_path import ComposedLightPath
-from tests.hardware.flowrig_fixtures import conditions, make_bench
+from tests.hardware.flowrig_fixtures import (
+    assert_interlock_fails_safely,
+    conditions,
+    inject_when,
+    make_bench,
+)
 
 LIGHT = ("lamp_shutter", "exc_shutter", "led", "valve")
 
 
 @pytest.fixture
-def bench(tmp_path):
-    b = make_bench(tmp_path, light="composed")
-    b.rig.prepare()
-    yield b
-    b.close()
-
-
-def _inject_when_flushing(bench, device, fault, value=None):
-    done: list[bool] = []
-
-    def hook(b):
-        if not done and b.rig.state == "flushing":
-            done.append(True)
-            b.emu.inject(device, fault, value)
-    bench.on_sleep.append(hook)
-
-
-def _pumps_stopped(bench) -> bool:
-    return all(not p.running for n, p in bench.emu.devices.items() if n.startswith("pump"))
+def bench_options():
+    return {"light": "composed"}
 
 
 def test_experiment_through_the_composed_light_path(bench):
@@ -75,12 +63,7 @@ FAILING = [
                          ids=[f"{d}:{f}" for d, f, _, _ in FAILING])
 def test_light_fault_fails_the_experiment_safely_and_the_campaign_goes_on(bench, device, fault,
                                                                           value, reason):
-    _inject_when_flushing(bench, device, fault, value)
-    raw = bench.rig.run(conditions(), "e0001")
-    assert raw.failure is not None and raw.failure.kind == "interlock", raw.failure
-    assert raw.failure.reason == reason
-    assert _pumps_stopped(bench)
-    assert bench.emu.devices["heater_core"].target_c == pytest.approx(25.0)
+    raw = assert_interlock_fails_safely(bench, device, fault, value, reason)
     assert bench.rig.state == "idle"
     # never measured through the unconfirmed path: no sample spectrum was recorded
     assert not np.any(raw.pl_sample_counts)
@@ -101,7 +84,7 @@ RETRIED = [(d, f, 1.0) for d in LIGHT for f in ("no_answer", "garbled")] + \
 
 @pytest.mark.parametrize("device,fault,value", RETRIED, ids=[f"{d}:{f}" for d, f, _ in RETRIED])
 def test_transient_light_fault_is_retried_and_the_experiment_succeeds(bench, device, fault, value):
-    _inject_when_flushing(bench, device, fault, value)
+    inject_when(bench, "flushing", device, fault, value)
     raw = bench.rig.run(conditions(), "e0001")
     assert raw.failure is None, raw.failure
     assert raw.abs_reference_counts.mean() > raw.abs_dark_counts.mean() + 100

@@ -27,7 +27,8 @@ from sdl.commands.emulate import rig_to_toml
 from sdl.schema.rig import RigFile
 from simulator.rig import outlet_state
 from tests.hardware.flowrig_fixtures import RIG_TOML, conditions, make_bench
-from tests.hardware.test_rehearsal import _campaign, _state
+from tests.hardware.test_rehearsal import _campaign
+from tests.runs import run_state
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEED = 100.0
@@ -156,7 +157,7 @@ def test_rehearsal_run_scores_plqy(tmp_path, capsys):
         assert code == 0, text
     finally:
         r.close()
-    st = _state(out)
+    st = run_state(out)
     scored = [e for e in st.completed if e.status == "scored"]
     assert len(scored) == 2, [(e.status, e.failure) for e in st.completed]
     plqy = [e.outcomes["plqy"] for e in scored]

@@ -12,6 +12,7 @@ from seabreeze.spectrometers import SeaBreezeError
 
 from hardware.drivers import seabreeze_usb
 from hardware.flowrig import FlowRig
+from sdl.analysis.photon_files import read_photon_file
 from sdl.schema.rig import RigFile
 from tests.hardware.flowrig_fixtures import conditions, make_bench
 
@@ -65,7 +66,8 @@ def bench(tmp_path, monkeypatch):
     for d in data["devices"]:
         if d["role"] == "spectrometer":
             d.update(driver="seabreeze", port="", serial_number="S12345")
-    b.rig = FlowRig(RigFile.model_validate(data), clock=b.clock.now, sleep=b.sleep, poll_s=5.0)
+    b.rig = FlowRig(RigFile.model_validate(data), clock=b.clock.now, sleep=b.sleep, poll_s=5.0,
+                    photon_reader=read_photon_file)
     b.rig.prepare()
     yield b
     b.close()

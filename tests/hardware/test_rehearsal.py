@@ -25,12 +25,10 @@ from sdl.analysis.photon_files import write_ptu
 from sdl.audit import audit
 from sdl.cli import main
 from sdl.commands.emulate import rig_to_toml
-from sdl.record import Record
 from sdl.schema.rig import RigFile
-from sdl.state import fold
 from tests.hardware.flowrig_fixtures import RIG_TOML
+from tests.runs import ROOT, rig_campaign, run_events, run_state, wait_for_file
 
-ROOT = Path(__file__).resolve().parents[2]
 SPEED = 100.0
 _ids = itertools.count()
 
@@ -72,29 +70,6 @@ class Rehearsal:
         unregister_world(self.key)
 
 
-def _campaign(tmp_path: Path, budget: int) -> Path:
-    text = (ROOT / "campaigns/cdse_620nm.toml").read_text()
-    text = text.replace("experiments = 60", f"experiments = {budget}")
-    text = text.replace("initial = 8", f"initial = {budget}")
-    text = text.replace("low = 10\nhigh = 600", "low = 10\nhigh = 40")   # residence time, s
-    text = text.replace("low = 220\nhigh = 300", "low = 230\nhigh = 270")
-    text = text.replace("low = 1.0\nhigh = 10.0", "low = 1.0\nhigh = 4.0")  # ligand:metal
-    text = text.replace("low = 5\nhigh = 50", "low = 5\nhigh = 30")
-    p = tmp_path / "campaign.toml"
-    p.write_text(text)
-    return p
-
-
-def _state(run_dir: Path):
-    with Record(run_dir / "record.sqlite", readonly=True) as rec:
-        return fold(rec.events())
-
-
-def _events(run_dir: Path):
-    with Record(run_dir / "record.sqlite", readonly=True) as rec:
-        return list(rec.events())
-
-
 @pytest.fixture
 def rehearsal(tmp_path):
     r = Rehearsal(tmp_path)
@@ -134,17 +109,30 @@ class _FaultAfter(threading.Thread):
             time.sleep(0.0005)
 
 
+def _campaign(tmp_path: Path, budget: int) -> Path:
+    return rig_campaign(tmp_path, budget, residence_s=(10, 40), temperature_c=(230, 270))
+
+
+def _run_with_fault(r: Rehearsal, tmp_path: Path, budget: int, fault: _FaultAfter) -> int:
+    """`sdl run` of a `budget`-experiment campaign on the rehearsal rig into tmp_path/run
+    while `fault` watches and injects; returns the exit code."""
+    campaign = _campaign(tmp_path, budget)
+    fault.start()
+    try:
+        return main(["run", str(campaign), "--rig", str(r.rig_path),
+                     "--out", str(tmp_path / "run"), "--no-report"])
+    finally:
+        fault.done.set()
+
+
 def test_rehearsal_campaign_end_to_end_over_ptys_with_an_interlock(rehearsal, tmp_path, capsys):
     out = tmp_path / "run"
     fault = _FaultAfter(rehearsal, "pump_metal", "stall", nth=2, after_s=10.0)
-    fault.start()
-    code = main(["run", str(_campaign(tmp_path, 4)), "--rig", str(rehearsal.rig_path),
-                 "--out", str(out), "--no-report"])
-    fault.done.set()
+    code = _run_with_fault(rehearsal, tmp_path, 4, fault)
     text = capsys.readouterr().out
     assert code == 0, text
     assert text.splitlines()[0].startswith("Running 'cdse-620nm' on the rig in")
-    st = _state(out)
+    st = run_state(out)
     assert len(st.completed) == 4 and st.stopped["reason"] == "budget"
     failed = [e for e in st.completed if e.status == "failed"]
     scored = [e for e in st.completed if e.status == "scored"]
@@ -159,7 +147,7 @@ def test_rehearsal_campaign_end_to_end_over_ptys_with_an_interlock(rehearsal, tm
         sorted(f"{e.experiment_id}.h5" for e in st.completed if e.raw_file)
     result = audit(out)
     assert result.clean, result.problems
-    kinds = [e.kind for e in _events(out)]
+    kinds = [e.kind for e in run_events(out)]
     assert kinds[-2:] == ["safe_state", "stopped"]
     # the rig ended safe: pumps stopped, heater idle
     assert not rehearsal.pumps_running()
@@ -174,24 +162,21 @@ def test_rehearsal_campaign_end_to_end_over_ptys_with_an_interlock(rehearsal, tm
 @pytest.mark.slow
 def test_rehearsal_lost_device_stops_cleanly_then_resumes(rehearsal, tmp_path, capsys):
     out = tmp_path / "run"
-    fault = _FaultAfter(rehearsal, "heater_core", "vanish", nth=1, after_s=5.0)
-    fault.start()
-    code = main(["run", str(_campaign(tmp_path, 2)), "--rig", str(rehearsal.rig_path),
-                 "--out", str(out), "--no-report"])
-    fault.done.set()
+    code = _run_with_fault(rehearsal, tmp_path, 2,
+                           _FaultAfter(rehearsal, "heater_core", "vanish", nth=1, after_s=5.0))
     captured = capsys.readouterr()
     assert code == 3, captured.out
     assert "Traceback" not in captured.out + captured.err
-    st = _state(out)
+    st = run_state(out)
     assert st.stopped["reason"] == "error" and "heater_core stopped answering" in st.stopped["detail"]
-    assert [e.kind for e in _events(out)][-2:] == ["safe_state", "stopped"]
+    assert [e.kind for e in run_events(out)][-2:] == ["safe_state", "stopped"]
     assert not rehearsal.pumps_running()
     assert audit(out).clean
     # nothing lost: the interrupted experiment is still there, dispatched, and is re-run
     assert [e.status for e in st.unfinished] == ["dispatched"]
     rehearsal.emu.wire_of("heater_core").restore()
     assert main(["resume", str(out), "--no-report"]) == 0
-    st = _state(out)
+    st = run_state(out)
     assert len(st.completed) == 2 and not st.unfinished
     assert audit(out).clean
 
@@ -229,13 +214,9 @@ def test_rehearsal_with_sdl_emulate_subprocess(tmp_path):
                             "--write-rig", str(rig_out), "--speed", str(SPEED)], cwd=ROOT,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.monotonic() + 30
-        while not rig_out.exists() and emu.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.1)
-        optics = []
-        if rig_out.exists():
-            optics = [d for d in tomllib.loads(rig_out.read_text())["devices"]
-                      if d["role"] == "optics"]
+        wait_for_file(emu, rig_out, 30)
+        optics = [d for d in tomllib.loads(rig_out.read_text())["devices"]
+                  if d["role"] == "optics"]
         assert emu.poll() is None and optics, emu.stdout.read() if emu.poll() is not None else ""
         assert optics[0]["port"].startswith("tcp://127.0.0.1:") and optics[0]["time_scale"] == SPEED
         out = tmp_path / "run"
@@ -243,7 +224,7 @@ def test_rehearsal_with_sdl_emulate_subprocess(tmp_path):
                               "--rig", str(rig_out), "--out", str(out), "--no-report"],
                              cwd=ROOT, capture_output=True, text=True, timeout=300)
         assert run.returncode == 0, run.stdout + run.stderr
-        assert len(_state(out).completed) == 3 and audit(out).clean
+        assert len(run_state(out).completed) == 3 and audit(out).clean
     finally:
         emu.terminate()
         emu.wait(10)

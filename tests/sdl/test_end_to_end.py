@@ -20,25 +20,12 @@ import pytest
 
 from sdl.audit import audit
 from sdl.cli import main
-from sdl.record import Record
 from sdl.replay import verify
-from sdl.state import fold
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.runs import ROOT, run_events, run_state, short_campaign
 
 
 def _short_campaign(tmp_path: Path, budget: int, initial: int) -> Path:
-    text = (ROOT / "campaigns/cdse_620nm.toml").read_text()
-    text = text.replace("experiments = 60", f"experiments = {budget}")
-    text = text.replace("initial = 8", f"initial = {initial}")
-    p = tmp_path / "short.toml"
-    p.write_text(text)
-    return p
-
-
-def _state(run_dir: Path):
-    with Record(run_dir / "record.sqlite", readonly=True) as rec:
-        return fold(rec.events())
+    return short_campaign(tmp_path, budget, initial, name="short.toml")
 
 
 def _sdl(*args: str) -> subprocess.Popen:
@@ -54,7 +41,7 @@ def test_run_on_simulator_then_audit_replay_status(tmp_path, capsys):
     text = capsys.readouterr().out
     assert text.splitlines()[0].startswith("Running 'cdse-620nm' on the built-in simulator")
     assert "best conditions:" in text
-    st = _state(out)
+    st = run_state(out)
     assert len(st.completed) == 6 and st.stopped["reason"] == "budget"
     assert audit(out).clean
     assert verify(out).differences == []
@@ -78,13 +65,13 @@ def test_sigterm_subprocess_leaves_safe_state(tmp_path):
     proc = _sdl("run", str(campaign), "--out", str(out), "--no-report")
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        if (out / "record.sqlite").exists() and len(_state(out).completed) >= 2:
+        if (out / "record.sqlite").exists() and len(run_state(out).completed) >= 2:
             break
         time.sleep(0.2)
     proc.send_signal(signal.SIGTERM)
     output, _ = proc.communicate(timeout=120)
     assert proc.returncode == 143, output
-    events = list(Record(out / "record.sqlite", readonly=True).events())
+    events = run_events(out)
     assert [e.kind for e in events][-2:] == ["safe_state", "stopped"]
     assert events[-1].payload["reason"] == "signal"
 
@@ -104,11 +91,11 @@ def test_kill9_at_random_points_then_resume(tmp_path):
         proc.wait()
         proc = _sdl("resume", str(out), "--no-report")
     output, _ = proc.communicate(timeout=600)
-    if proc.returncode != 0 or _state(out).stopped is None:
+    if proc.returncode != 0 or run_state(out).stopped is None:
         proc = _sdl("resume", str(out), "--no-report")
         output, _ = proc.communicate(timeout=600)
     assert proc.returncode == 0, output
-    st = _state(out)
+    st = run_state(out)
     ids = [e.experiment_id for e in st.completed]
     assert len(ids) == budget == len(set(ids)) == len(st.experiments)
     assert all(e.done for e in st.experiments.values())

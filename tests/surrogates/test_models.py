@@ -60,17 +60,8 @@ def test_duplicated_points_with_zero_stderr_fit():
     assert bool(torch.isfinite(post.mean).all())
 
 
-def test_notpsd_on_fit_is_retried_and_noted(monkeypatch):
-    calls = {"n": 0}
-    real = models.fit_gpytorch_mll
-
-    def flaky(mll, *a, **kw):
-        calls["n"] += 1
-        if calls["n"] == 1:
-            raise NotPSDError("Matrix not positive definite after repeatedly adding jitter")
-        return real(mll, *a, **kw)
-
-    monkeypatch.setattr(models, "fit_gpytorch_mll", flaky)
+def test_notpsd_on_fit_is_retried_and_noted(notpsd_once):
+    calls = notpsd_once
     X, y = _xy()
     model, notes = fit_one(make_outcome_data(X, y.tolist(), [0.05] * len(y)), "y", FAST)
     assert calls["n"] == 2

@@ -255,6 +255,55 @@ def _overflow_records(layout, delta, count_max, out, pos, write):
 
 
 @njit(cache=True)
+def _t2_word(t, field, kind, layout):
+    """One T2 record word: `t` ticks into the overflow period; field, kind, layout as
+    `_encode_t2`."""
+    if layout == 0:
+        if kind == KIND_MARKER:
+            return _PQ_SPECIAL | (t & 0x0FFFFFF0) | field
+        return (field << 28) | t
+    if kind == KIND_PHOTON:
+        return (field << 25) | t
+    if kind == KIND_SYNC:
+        return 0x80000000 | t
+    return 0x80000000 | (field << 25) | t
+
+
+@njit(cache=True)
+def _t3_word(s, dtime, field, kind, layout):
+    """One T3 record word: `s` syncs into the overflow period, `dtime` bins after it."""
+    if layout == 0:
+        if kind == KIND_MARKER:
+            return _PQ_SPECIAL | (field << 16) | s
+        return (field << 28) | (dtime << 16) | s
+    if kind == KIND_MARKER:
+        return 0x80000000 | (field << 25) | s
+    return (field << 25) | (dtime << 10) | s
+
+
+@njit(cache=True)
+def _encode(times, dtime, field, kind, layout, t3, period, count_max, out, write):
+    """Encode time-sorted events into T2 (`t3` False; `dtime` unused) or T3 records with
+    overflow records between them; returns the record count. Arguments as `_encode_t2`
+    and `_encode_t3`."""
+    pos = 0
+    k_cur = np.int64(0)
+    for i in range(times.shape[0]):
+        k = times[i] // period
+        if k > k_cur:
+            pos = _overflow_records(layout, k - k_cur, count_max, out, pos, write)
+            k_cur = k
+        r = times[i] - k * period
+        if write:
+            if t3:
+                out[pos] = _t3_word(r, dtime[i], field[i], kind[i], layout)
+            else:
+                out[pos] = _t2_word(r, field[i], kind[i], layout)
+        pos += 1
+    return pos
+
+
+@njit(cache=True)
 def _encode_t2(ticks, field, kind, layout, period, count_max, out, write):
     """Encode time-sorted T2 events into records; returns the record count.
 
@@ -267,29 +316,7 @@ def _encode_t2(ticks, field, kind, layout, period, count_max, out, write):
         out: uint32 output buffer (ignored unless `write`).
         write: False for a counting pass, True to fill `out`.
     """
-    pos = 0
-    k_cur = np.int64(0)
-    for i in range(ticks.shape[0]):
-        k = ticks[i] // period
-        if k > k_cur:
-            pos = _overflow_records(layout, k - k_cur, count_max, out, pos, write)
-            k_cur = k
-        t = ticks[i] - k * period
-        if write:
-            if layout == 0:
-                if kind[i] == KIND_MARKER:
-                    out[pos] = _PQ_SPECIAL | (t & 0x0FFFFFF0) | field[i]
-                else:
-                    out[pos] = (field[i] << 28) | t
-            else:
-                if kind[i] == KIND_PHOTON:
-                    out[pos] = (field[i] << 25) | t
-                elif kind[i] == KIND_SYNC:
-                    out[pos] = 0x80000000 | t
-                else:
-                    out[pos] = 0x80000000 | (field[i] << 25) | t
-        pos += 1
-    return pos
+    return _encode(ticks, ticks, field, kind, layout, False, period, count_max, out, write)
 
 
 @njit(cache=True)
@@ -301,24 +328,4 @@ def _encode_t3(nsync, dtime, field, kind, layout, period, count_max, out, write)
         dtime: int64 (n,), delay in dtime bins (photons; ignored for markers).
         field, kind, layout, period, count_max, out, write: as `_encode_t2` (no syncs).
     """
-    pos = 0
-    k_cur = np.int64(0)
-    for i in range(nsync.shape[0]):
-        k = nsync[i] // period
-        if k > k_cur:
-            pos = _overflow_records(layout, k - k_cur, count_max, out, pos, write)
-            k_cur = k
-        s = nsync[i] - k * period
-        if write:
-            if layout == 0:
-                if kind[i] == KIND_MARKER:
-                    out[pos] = _PQ_SPECIAL | (field[i] << 16) | s
-                else:
-                    out[pos] = (field[i] << 28) | (dtime[i] << 16) | s
-            else:
-                if kind[i] == KIND_MARKER:
-                    out[pos] = 0x80000000 | (field[i] << 25) | s
-                else:
-                    out[pos] = (field[i] << 25) | (dtime[i] << 10) | s
-        pos += 1
-    return pos
+    return _encode(nsync, dtime, field, kind, layout, True, period, count_max, out, write)

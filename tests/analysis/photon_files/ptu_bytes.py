@@ -108,6 +108,24 @@ def naive_decode(record_type: str, records, glob_ps: float, res_ps: float = 1.0)
     ts, ch, ns, dt, mk, mch = [], [], [], [], [], []
     ofl = 0
     last = 0
+
+    def in_order(tick: int) -> int:
+        nonlocal last
+        if tick < last:
+            raise ValueError("order")
+        last = tick
+        return tick
+
+    def t2_photon(tick: int, channel: int) -> None:
+        ts.append(round(in_order(tick) * glob_ps))
+        ch.append(channel)
+
+    def t3_photon(sync: int, dtime: int, channel: int) -> None:
+        ns.append(in_order(sync))
+        dt.append(dtime)
+        ts.append(round(sync * glob_ps + dtime * res_ps))
+        ch.append(channel)
+
     for r in (int(x) for x in records):
         if record_type == "PicoHarpT2":
             c, t = r >> 28, r & 0x0FFFFFFF
@@ -120,12 +138,7 @@ def naive_decode(record_type: str, records, glob_ps: float, res_ps: float = 1.0)
                 continue
             if c > 4:
                 raise ValueError("channel")
-            tick = ofl + t
-            if tick < last:
-                raise ValueError("order")
-            last = tick
-            ts.append(round(tick * glob_ps))
-            ch.append(c)
+            t2_photon(ofl + t, c)
         elif record_type == "PicoHarpT3":
             c, d, s = r >> 28, (r >> 16) & 0xFFF, r & 0xFFFF
             if c == 15:
@@ -139,13 +152,7 @@ def naive_decode(record_type: str, records, glob_ps: float, res_ps: float = 1.0)
                 continue
             if not 1 <= c <= 4:
                 raise ValueError("channel")
-            if ofl + s < last:
-                raise ValueError("order")
-            last = ofl + s
-            ns.append(ofl + s)
-            dt.append(d)
-            ts.append(round((ofl + s) * glob_ps + d * res_ps))
-            ch.append(c)
+            t3_photon(ofl + s, d, c)
         elif record_type.endswith("T2"):
             v1 = record_type == "HydraHarpT2"
             sp, c, t = r >> 31, (r >> 25) & 0x3F, r & 0x1FFFFFF
@@ -158,12 +165,7 @@ def naive_decode(record_type: str, records, glob_ps: float, res_ps: float = 1.0)
                 continue
             if sp and c != 0:
                 raise ValueError("special")
-            tick = ofl + t
-            if tick < last:
-                raise ValueError("order")
-            last = tick
-            ts.append(round(tick * glob_ps))
-            ch.append(0 if sp else c + 1)
+            t2_photon(ofl + t, 0 if sp else c + 1)
         else:
             v1 = record_type == "HydraHarpT3"
             sp, c, d, s = r >> 31, (r >> 25) & 0x3F, (r >> 10) & 0x7FFF, r & 0x3FF
@@ -176,11 +178,5 @@ def naive_decode(record_type: str, records, glob_ps: float, res_ps: float = 1.0)
                 mk.append(round((ofl + s) * glob_ps))
                 mch.append(c)
                 continue
-            if ofl + s < last:
-                raise ValueError("order")
-            last = ofl + s
-            ns.append(ofl + s)
-            dt.append(d)
-            ts.append(round((ofl + s) * glob_ps + d * res_ps))
-            ch.append(c + 1)
+            t3_photon(ofl + s, d, c + 1)
     return ts, ch, ns, dt, mk, mch

@@ -184,14 +184,19 @@ def test_wrong_address_reply_is_protocol_error():
             p.status()
 
 
+def _parse_each(raw, parsers, allowed: type[Exception]) -> None:
+    """Each parser returns or raises `allowed`; any other exception fails the test."""
+    for parse in parsers:
+        try:
+            parse(raw)
+        except allowed:
+            pass
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=40))
 def test_fuzz_parsers_raise_typed_errors_only(raw):
-    for parse in (parse_ne1000_reply, parse_ne1000_safe_reply):
-        try:
-            parse(raw)
-        except HardwareError:
-            pass
+    _parse_each(raw, (parse_ne1000_reply, parse_ne1000_safe_reply), HardwareError)
     for framer in (find_basic_frame, find_safe_frame):
         try:
             found = framer(raw)
@@ -213,11 +218,7 @@ def test_fuzz_truncated_replies(frame, cut):
 
 @given(st.text(max_size=20))
 def test_fuzz_data_parsers(text):
-    for parse in (parse_dispensed, parse_rate):
-        try:
-            parse(text)
-        except ProtocolError:
-            pass
+    _parse_each(text, (parse_dispensed, parse_rate), ProtocolError)
 
 
 def test_set_volume_queries_units_when_not_given():

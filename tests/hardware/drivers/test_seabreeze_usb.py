@@ -4,6 +4,9 @@ no device attached (what every CI machine has)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import numpy as np
 import pytest
 
@@ -19,51 +22,49 @@ def open_standin(serial: str = "USB2+H12345", **kw) -> SeabreezeSpectrometer:
     return SeabreezeSpectrometer(serial, api=api, name="usb", **kw)
 
 
-def test_selected_by_serial_number_and_conforms_to_the_protocol():
-    spec = open_standin("QEP01234")
+@contextmanager
+def standin(serial: str = "USB2+H12345", **kw) -> Iterator[SeabreezeSpectrometer]:
+    """`open_standin`, closed on leaving the block."""
+    spec = open_standin(serial, **kw)
     try:
-        assert isinstance(spec, Spectrometer)
-        assert spec.model == "QEPRO" and spec.serial_number() == "QEP01234"
-        assert spec.saturation_counts == 200000.0
+        yield spec
     finally:
         spec.close()
 
 
+def test_selected_by_serial_number_and_conforms_to_the_protocol():
+    with standin("QEP01234") as spec:
+        assert isinstance(spec, Spectrometer)
+        assert spec.model == "QEPRO" and spec.serial_number() == "QEP01234"
+        assert spec.saturation_counts == 200000.0
+
+
 def test_integration_time_limits_are_min_inclusive_max_exclusive():
-    spec = open_standin()
-    try:
+    with standin() as spec:
         spec.set_integration_time_us(1000)
         assert spec.integration_time_us == 1000
         with pytest.raises(ValueError, match="1000..655350000"):
             spec.set_integration_time_us(655_350_000)
         with pytest.raises(ValueError):
             spec.set_integration_time_us(999)
-    finally:
-        spec.close()
 
 
 def test_raw_spectrum_has_no_device_side_correction_and_matches_wavelengths():
-    spec = open_standin()
-    try:
+    with standin() as spec:
         spec.set_integration_time_us(100_000)
         counts, wl = spec.raw_spectrum(), spec.wavelengths()
         assert counts.dtype == np.float64 and wl.shape == counts.shape == (2048,)
         assert abs(wl[np.argmax(counts)] - 620.0) < 0.5
         assert spec._dev.calls[-1] == ("intensities", False, False)
-    finally:
-        spec.close()
 
 
 def test_a_transfer_error_is_retried_then_reported_as_a_timeout():
-    spec = open_standin(retry=RetryPolicy(attempts=2))
-    try:
+    with standin(retry=RetryPolicy(attempts=2)) as spec:
         StandInSpectrometer.fail_next = 1
         assert spec.raw_spectrum().size == 2048     # retried once
         StandInSpectrometer.fail_next = 2
         with pytest.raises(DeviceTimeout, match="Data transfer error"):
             spec.raw_spectrum()
-    finally:
-        spec.close()
 
 
 def test_unknown_serial_names_the_attached_devices():

@@ -24,6 +24,14 @@ from sdl.schema.semantics import (
 ROOT = Path(__file__).resolve().parents[3]
 BASE = (ROOT / "campaigns/cdse_620nm.toml").read_text()
 
+
+
+def _add_parameter(name: str, low: float, high: float):
+    """An edit that adds a sixth parameter `name` (low..high) to the campaign text."""
+    table = f'[[parameters]]\nname = "{name}"\nlow = {low}\nhigh = {high}\n\n[[objectives]]'
+    return lambda t: t.replace("[[objectives]]", table, 1)
+
+
 # (name, edit of the default campaign, the one line's expected start after "FILE: ")
 IMPOSSIBLE = [
     ("target_2000nm", lambda t: t.replace("target = 620", "target = 2000"),
@@ -34,8 +42,7 @@ IMPOSSIBLE = [
     ("g2_without_photons", lambda t: t.replace(
         "[fixed]", '[[constraints]]\noutcome = "g2_zero"\nmax = 0.5\n\n[fixed]'),
      "constraints[0].outcome = 'g2_zero': needs photon acquisition"),
-    ("br_to_pb_on_cdse", lambda t: t.replace(
-        "[[objectives]]", '[[parameters]]\nname = "br_to_pb"\nlow = 1.0\nhigh = 5.0\n\n[[objectives]]', 1),
+    ("br_to_pb_on_cdse", _add_parameter("br_to_pb", 1.0, 5.0),
      "parameters[5].name = 'br_to_pb': CdSe ignores it"),
     ("initial_over_budget", lambda t: t.replace("initial = 8", "initial = 100"),
      "strategy.initial = 100: more than budget.experiments = 60"),
@@ -45,8 +52,7 @@ IMPOSSIBLE = [
      "parameters[0].low = true: must be a number, not true/false"),
     ("constraint_beyond_plqy", lambda t: t + '\n[[constraints]]\noutcome = "plqy"\nmin = 1.5\n',
      "constraints[0].min = 1.5: no CdSe sample can have plqy that high; allowed: 0-1"),
-    ("photon_knob_without_g2", lambda t: t.replace(
-        "[[objectives]]", '[[parameters]]\nname = "acquisition_s"\nlow = 1\nhigh = 30\n\n[[objectives]]', 1),
+    ("photon_knob_without_g2", _add_parameter("acquisition_s", 1, 30),
      "parameters[5].name = 'acquisition_s': it only sets the photon acquisition"),
     ("fixed_flow_format", lambda t: t.replace('flow_format = "laminar"', 'flow_format = "turbulent"'),
      "fixed.flow_format = 'turbulent'; allowed: ['laminar', 'segmented']"),

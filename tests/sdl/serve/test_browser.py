@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -95,6 +96,9 @@ def test_dashboard_updates_live_in_chromium(served_run, tmp_path):
                 f"document.getElementById('n-done').textContent === '2 / {budget}'",
                 timeout=20_000)
             assert page.text_content("#run-state").startswith("running")
+            page.wait_for_function("document.getElementById('eta').textContent.endsWith(' s') "
+                                   "|| document.getElementById('eta').textContent.endsWith('min')",
+                                   timeout=20_000)  # a live run shows an ETA
             page.evaluate("window.__no_reload_marker = 42")
             for k in range(3, budget + 1):
                 committed = run.step()
@@ -118,6 +122,9 @@ def test_dashboard_updates_live_in_chromium(served_run, tmp_path):
             assert "|pl_peak_nm − 620| (nm)" in page.inner_text("#traces")
             assert page.text_content("#last-seq") == str(run.session.record._seq)
             assert page.text_content("#devlog").strip() not in ("", "—", "(empty)")
+            assert page.text_content("#eta") == "—"  # nothing left to wait for
+            # numbers in the device log are rounded for people (full precision is in the record)
+            assert not re.search(r"\d\.\d{7,}", page.text_content("#devlog"))
             shot = tmp_path / "dashboard.png"
             page.screenshot(path=str(shot), full_page=True)
         finally:
