@@ -1,0 +1,29 @@
+"""The command line the seeded benchmarks share (benchmarks/campaign_runs.py): the flags
+and defaults their docstrings and issue 19 promise (`--quick`: 3 seeds; full: 10)."""
+
+from __future__ import annotations
+
+from benchmarks.campaign_runs import seeded_parser, sizes, with_changes
+from tests.surrogates._campaigns import make_campaign
+
+
+def test_quick_and_full_sizes_and_overrides():
+    ap = seeded_parser("sdl bench x", "doc", "3 seeds")
+    assert sizes(ap.parse_args(["--quick"])) == (3, 20, 128)
+    assert sizes(ap.parse_args([])) == (10, 40, 512)
+    assert sizes(ap.parse_args(["--quick"]), (15, 30)) == (3, 15, 128)  # bench transfer
+    args = ap.parse_args(["--seeds", "5", "--budget", "12", "--sweep", "64", "--json",
+                          "--target-fraction", "0.9"])
+    assert sizes(args) == (5, 12, 64) and args.json and args.target_fraction == 0.9
+
+
+def test_target_fraction_default_is_per_benchmark():
+    assert seeded_parser("p", "d", "q").parse_args([]).target_fraction == 0.95
+    assert seeded_parser("p", "d", "q", 0.98).parse_args([]).target_fraction == 0.98  # fidelity
+
+
+def test_with_changes_replaces_dotted_keys_and_revalidates():
+    c = make_campaign()
+    d = with_changes(c, **{"strategy.batch": 4, "campaign.seed": 11})
+    assert (d.strategy.batch, d.seed) == (4, 11)
+    assert (c.strategy.batch, c.seed) == (1, 5)  # the original is untouched
