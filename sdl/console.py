@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 import sys
-from typing import Any
+from typing import Any, Self
 
 
 def plural(n: int, word: str, many: str | None = None) -> str:
@@ -38,30 +38,29 @@ def estimate_text(o: Any) -> str:
     return sig4(v)
 
 
-class LoopConsole:
-    """`say(line)` prints a line above the bar; `progress(done, total, best)` moves it."""
+def progress_bar(console: Any, label: str, field: str) -> Any:
+    """A transient rich bar: `label`, done/total, bar, ETA, then the free text
+    `task.fields[field]` (give it in `add_task(..., field=...)`)."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
-    def __init__(self, total: int, done: int = 0):
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeRemainingColumn,
-        )
+    return Progress(TextColumn(label), MofNCompleteColumn(), BarColumn(), TextColumn("ETA"),
+                    TimeRemainingColumn(), TextColumn(f"{{task.fields[{field}]}}"),
+                    console=console, transient=True)
 
-        self.console = Console(highlight=False, soft_wrap=True)
-        self._progress: Any = None
-        if sys.stdout.isatty():
-            self._progress = Progress(
-                TextColumn("experiment"), MofNCompleteColumn(), BarColumn(),
-                TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[best]}"),
-                console=self.console, transient=True,
-            )
-            self._task = self._progress.add_task("run", total=total, completed=done, best="")
 
-    def __enter__(self) -> LoopConsole:
+class ProgressScope:
+    """Context manager for an optional bar in `self._progress` (None when not a terminal):
+    started on enter, stopped on exit."""
+
+    _progress: Any = None
+
+    def __enter__(self) -> Self:
         if self._progress is not None:
             self._progress.start()
         return self
@@ -69,6 +68,18 @@ class LoopConsole:
     def __exit__(self, *exc: object) -> None:
         if self._progress is not None:
             self._progress.stop()
+
+
+class LoopConsole(ProgressScope):
+    """`say(line)` prints a line above the bar; `progress(done, total, best)` moves it."""
+
+    def __init__(self, total: int, done: int = 0):
+        from rich.console import Console
+
+        self.console = Console(highlight=False, soft_wrap=True)
+        if sys.stdout.isatty():
+            self._progress = progress_bar(self.console, "experiment", "best")
+            self._task = self._progress.add_task("run", total=total, completed=done, best="")
 
     def say(self, line: str) -> None:
         self.console.print(line, markup=False)

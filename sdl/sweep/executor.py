@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from sdl.console import ProgressScope, progress_bar
 from sdl.errors import SdlError
 
 CLUSTER_HINT = "install the cluster extra: .venv/bin/pip install -e '.[cluster]'"
@@ -97,44 +98,24 @@ def run_tasks(fn: Callable[[Any], Any], tasks: Sequence[Any], *, workers: int = 
             cluster.close()
 
 
-class Bar:
+class Bar(ProgressScope):
     """A rich progress bar with ETA when stdout is a terminal, else one line per task."""
 
     def __init__(self, total: int, label: str = "task", quiet: bool = False):
         import sys
 
         from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeRemainingColumn,
-        )
 
         self.console = Console(highlight=False, soft_wrap=True, stderr=True)
         self.quiet = quiet
         self.t0 = time.perf_counter()
-        self._p = None
         if sys.stderr.isatty() and not quiet:
-            self._p = Progress(TextColumn(label), MofNCompleteColumn(), BarColumn(),
-                               TextColumn("ETA"), TimeRemainingColumn(),
-                               TextColumn("{task.fields[last]}"), console=self.console,
-                               transient=True)
-            self._task = self._p.add_task(label, total=total, last="")
-
-    def __enter__(self) -> Bar:
-        if self._p is not None:
-            self._p.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._p is not None:
-            self._p.stop()
+            self._progress = progress_bar(self.console, label, "last")
+            self._task = self._progress.add_task(label, total=total, last="")
 
     def __call__(self, done: int, total: int, text: str) -> None:
-        if self._p is not None:
-            self._p.update(self._task, completed=done, last=text[:60])
+        if self._progress is not None:
+            self._progress.update(self._task, completed=done, last=text[:60])
         elif not self.quiet:
             self.console.print(f"[{done}/{total}] {text} ({time.perf_counter() - self.t0:.0f} s)",
                                markup=False)

@@ -40,6 +40,23 @@ def merge_channels(t1: np.ndarray, t2: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return t[order], ch[order]
 
 
+def split_and_jitter(
+    rng: np.random.Generator, t_ps: np.ndarray, jitter_ps: float, delay_ps: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Send each photon (float arrival times, ps) through a 50/50 beamsplitter.
+
+    Draws the detector of each photon, then (if jitter_ps > 0) Gaussian timing jitter, in
+    that order from `rng`; detector 1 gets the extra cable delay `delay_ps`.
+
+    Returns:
+        (timestamps int64 ps, unsorted; det bool, True for detector 1).
+    """
+    det = rng.random(t_ps.size) < 0.5
+    if jitter_ps > 0:
+        t_ps = t_ps + rng.normal(0.0, jitter_ps, t_ps.size)
+    return np.round(t_ps).astype(np.int64) + np.where(det, delay_ps, 0), det
+
+
 def poisson_streams(
     rng: np.random.Generator, rate1_cps: float, rate2_cps: float, duration_s: float
 ):
@@ -73,10 +90,8 @@ def pulsed_stream(
     u = rng.random(n_pulses)
     nph = np.where(u < p2, 2, np.where(u < p1 + p2, 1, 0))
     pulse = np.repeat(np.arange(n_pulses, dtype=np.int64) * period_ps, nph)
-    t = pulse + rng.exponential(tau_ps, pulse.size)
-    det = rng.random(pulse.size) < 0.5
-    t = t + rng.normal(0.0, jitter_ps, t.size) if jitter_ps > 0 else t
-    t = np.round(t).astype(np.int64) + np.where(det, delay_ps, 0)
+    t, det = split_and_jitter(rng, pulse + rng.exponential(tau_ps, pulse.size), jitter_ps,
+                              delay_ps)
     T_s = n_pulses * period_ps * 1e-12
     if bg_cps > 0:
         b = rng.integers(0, n_pulses * period_ps, rng.poisson(2 * bg_cps * T_s))
@@ -115,11 +130,7 @@ def cw_emitter_stream(
     iv = rng.exponential(1 / k_exc_per_s, n) + rng.exponential(1 / k_dec_per_s, n)
     t = np.cumsum(iv) * 1e12
     t = t[t < duration_s * 1e12]
-    t = t[rng.random(t.size) < eta]
-    det = rng.random(t.size) < 0.5
-    if jitter_ps > 0:
-        t = t + rng.normal(0, jitter_ps, t.size)
-    t = np.round(t).astype(np.int64) + np.where(det, delay_ps, 0)
+    t, det = split_and_jitter(rng, t[rng.random(t.size) < eta], jitter_ps, delay_ps)
     T = int(duration_s * 1e12)
     s1, s2 = (~det).sum(), det.sum()
     b1 = rng.integers(0, T, rng.poisson(bg_cps * duration_s))
