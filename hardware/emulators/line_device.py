@@ -67,6 +67,14 @@ def update_world(world: Any) -> None:
         world.light, world.cell = el.light(), el.cell()
 
 
+def publish_light(world: Any, opened: dict[str, bool]) -> None:
+    """Set the open (on) state of light elements by role, then `update_world`, all under
+    the world lock."""
+    with world.lock:
+        light_elements(world).open.update(opened)
+        update_world(world)
+
+
 class LineDevice:
     """An ASCII device on its own line.
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hardware.emulators.line_device import LineDevice, light_elements, update_world
+from hardware.emulators.line_device import LineDevice, publish_light
 
 EOL = "\n\r"
 VERSION = "00000008"
@@ -53,11 +53,9 @@ class NumatoEmulator(LineDevice):
         self.stuck = bool(on)
 
     def _publish(self) -> None:
-        with self.world.lock:
-            el = light_elements(self.world)
-            for ch, role in getattr(self, "roles", {}).items():
-                el.open[role] = self.relay[ch] or self.gpio[ch]
-            update_world(self.world)
+        roles = getattr(self, "roles", {})
+        publish_light(self.world, {role: self.relay[ch] or self.gpio[ch]
+                                   for ch, role in roles.items()})
 
     def respond(self, command: str) -> bytes:
         words = command.split()

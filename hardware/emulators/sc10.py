@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hardware.emulators.line_device import LineDevice, light_elements, update_world
+from hardware.emulators.line_device import LineDevice, publish_light
 
 ID_TEXT = "THORLABS SC10 VERSION 1.07"  # [U]: the exact id? text is not documented
 
@@ -53,9 +53,7 @@ class Sc10Emulator(LineDevice):
 
     # -- device --------------------------------------------------------------------------
     def _publish(self) -> None:
-        with self.world.lock:
-            light_elements(self.world).open[self.role] = self.shutter_open
-            update_world(self.world)
+        publish_light(self.world, {self.role: self.shutter_open})
 
     def _apply_enable(self) -> None:
         if not self.stuck:

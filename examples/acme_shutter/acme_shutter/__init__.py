@@ -6,7 +6,7 @@ from typing import Any
 
 from hardware.capabilities import Shutter
 from hardware.drivers.ascii_line import line_framer, text_lines
-from hardware.emulators.line_device import LineDevice, light_elements, update_world
+from hardware.emulators.line_device import LineDevice, publish_light
 from hardware.errors import ProtocolError
 from hardware.registry import DriverSpec
 from hardware.retry import RetryPolicy
@@ -53,9 +53,7 @@ class AcmeEmulator(LineDevice):
         self._publish()
 
     def _publish(self) -> None:
-        with self.world.lock:
-            light_elements(self.world).open[self.role] = self.opened
-            update_world(self.world)
+        publish_light(self.world, {self.role: self.opened})
 
     def reset_state(self) -> None:
         self.opened = False
