@@ -14,6 +14,7 @@ timeout; no fixed-size reads without a deadline. Traffic is logged at DEBUG in h
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -96,10 +97,8 @@ class Port:
         with self.lock:
             ser, self._ser = self._ser, None
             if ser is not None:
-                try:
+                with contextlib.suppress(*_IO_ERRORS):  # already gone
                     ser.close()
-                except _IO_ERRORS:  # already gone
-                    pass
 
     def _serial(self) -> serial.SerialBase:
         """The open pyserial object (opening it if needed)."""

@@ -7,6 +7,7 @@ time, as on a serial line; "port vanishes" drops the client and refuses new ones
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import threading
@@ -45,19 +46,15 @@ class SocketServer:
         with self._lock:
             client = self._client
         if client is not None:
-            try:
+            with contextlib.suppress(OSError):  # the client went away
                 client.sendall(data)
-            except OSError:
-                pass
 
     def _drop(self) -> None:
         with self._lock:
             client, self._client = self._client, None
         if client is not None:
-            try:
+            with contextlib.suppress(OSError):
                 client.close()
-            except OSError:
-                pass
 
     def _presence_changed(self, present: bool) -> None:
         if not present:
