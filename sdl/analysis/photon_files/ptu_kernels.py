@@ -37,13 +37,18 @@ _PQ_SPECIAL = 0xF0000000  # channel code 15
 
 
 @njit(cache=True)
-def _grow(ts, ch, n):
-    """Double the capacity of a marker buffer pair holding `n` entries."""
-    new_ts = np.empty(2 * ts.shape[0] + 16, np.int64)
-    new_ch = np.empty(2 * ts.shape[0] + 16, np.uint8)
-    new_ts[:n] = ts[:n]
-    new_ch[:n] = ch[:n]
-    return new_ts, new_ch
+def _add_marker(ts, ch, n, t_ps, c):
+    """Append marker (t_ps, c) to a buffer pair holding `n` entries, doubling its capacity
+    when full. Returns (ts, ch, n + 1)."""
+    if n == ts.shape[0]:
+        new_ts = np.empty(2 * n + 16, np.int64)
+        new_ch = np.empty(2 * n + 16, np.uint8)
+        new_ts[:n] = ts[:n]
+        new_ch[:n] = ch[:n]
+        ts, ch = new_ts, new_ch
+    ts[n] = t_ps
+    ch[n] = c
+    return ts, ch, n + 1
 
 
 @njit(cache=True)
@@ -148,11 +153,7 @@ def decode_t2(records, hydra, period, count_overflows, res_int, res_f, max_ticks
                 return ts, ch, mts, mch, nph, nmk, ERR_RANGE, i
             continue
         if what == REC_MARKER:
-            if nmk == mts.shape[0]:
-                mts, mch = _grow(mts, mch, nmk)
-            mts[nmk] = _ticks_to_ps(ofl + t, res_int, res_f)
-            mch[nmk] = c
-            nmk += 1
+            mts, mch, nmk = _add_marker(mts, mch, nmk, _ticks_to_ps(ofl + t, res_int, res_f), c)
             continue
         if what != REC_PHOTON:
             return ts, ch, mts, mch, nph, nmk, _record_error(what), i
@@ -205,11 +206,8 @@ def decode_t3(records, hydra, period, count_overflows, sync_int, res_int, sync_f
                 return ts, ns, dt, ch, mts, mch, nph, nmk, unsorted, ERR_RANGE, i
             continue
         if what == REC_MARKER:
-            if nmk == mts.shape[0]:
-                mts, mch = _grow(mts, mch, nmk)
-            mts[nmk] = _t3_time_ps(ofl + s, 0, sync_int, res_int, sync_f, res_f)
-            mch[nmk] = c
-            nmk += 1
+            t_ps = _t3_time_ps(ofl + s, 0, sync_int, res_int, sync_f, res_f)
+            mts, mch, nmk = _add_marker(mts, mch, nmk, t_ps, c)
             continue
         if what != REC_PHOTON:
             return ts, ns, dt, ch, mts, mch, nph, nmk, unsorted, _record_error(what), i

@@ -82,6 +82,18 @@ def test_picoharp_t3_overflow_and_marker():
     assert d.sync_period_ps == 12500 and d.resolution_ps == pytest.approx(4.0)
 
 
+def test_markers_past_the_first_buffer_keep_order():
+    """40 markers outgrow the 16-slot marker buffer (grown by doubling) in T2 and T3."""
+    t2 = decode_ptu_bytes(ptu_bytes("PicoHarpT2", [pq_t2(15, (16 * i + 16) | 1)
+                                                   for i in range(40)], glob_res=4e-12))
+    assert t2.markers_ps.tolist() == [(16 * i + 16) * 4 for i in range(40)]
+    assert t2.marker_channels.tolist() == [1] * 40
+    t3 = decode_ptu_bytes(ptu_bytes("PicoHarpT3", [pq_t3(15, 1 + i % 4, i) for i in range(40)],
+                                    glob_res=12.5e-9, res=4e-12))
+    assert t3.markers_ps.tolist() == [i * 12500 for i in range(40)]
+    assert t3.marker_channels.tolist() == [1 + i % 4 for i in range(40)]
+
+
 @pytest.mark.parametrize("rtype", ["HydraHarp2T2", "TimeHarp260NT2", "TimeHarp260PT2", "MultiHarpT2"])
 def test_hydra_v2_t2_overflow_count(rtype):
     recs = [
