@@ -47,7 +47,7 @@ class Settings:
     mc_samples: int = 128
     hv_mc_samples: int = 32
     hv_raw_samples: int = 128
-    hv_num_restarts: int = 8
+    hv_num_restarts: int = 4
     maxiter: int = 100
     ftol: float = 1e-6
     max_categorical_combinations: int = 32
