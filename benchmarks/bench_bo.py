@@ -48,7 +48,9 @@ objective, the CdSe campaign's d = 5) at n = 100 and growing to 500 observations
 Usage: sdl bench bo [--json] [--quick] [--seeds N] [--budget N] [--sweep N]
                     [--acquisition-s S] [--methods sobol,random,bo,ax,baybe]
                     [--problems cdse-colour,single-photon] [--timing 100,500]
-                    [--workers N | --scheduler tcp://host:8786]
+                    [--workers N | --scheduler tcp://host:8786] [--settings K=N,...]
+--settings: overrides of `surrogates.Settings` for the surrogate methods, to compare the
+speed knobs on the same physics (e.g. `--settings refit_every=0`: a full GP refit each step).
 --workers / --scheduler: the (method, seed) runs as Dask tasks (`cluster` extra); each run
 is a pure function of (problem, method, seed), so per-seed results equal the serial ones.
 Full run (default): 10 seeds, budget 40, all methods, timing at n = 100, 200, 300, 500.
