@@ -48,7 +48,9 @@ objective, the CdSe campaign's d = 5) at n = 100 and growing to 500 observations
 Usage: sdl bench bo [--json] [--quick] [--seeds N] [--budget N] [--sweep N]
                     [--acquisition-s S] [--methods sobol,random,bo,ax,baybe]
                     [--problems cdse-colour,single-photon] [--timing 100,500]
-                    [--workers N | --scheduler tcp://host:8786]
+                    [--workers N | --scheduler tcp://host:8786] [--settings K=N,...]
+--settings: overrides of `surrogates.Settings` for the surrogate methods, to compare the
+speed knobs on the same physics (e.g. `--settings refit_every=0`: a full GP refit each step).
 --workers / --scheduler: the (method, seed) runs as Dask tasks (`cluster` extra); each run
 is a pure function of (problem, method, seed), so per-seed results equal the serial ones.
 Full run (default): 10 seeds, budget 40, all methods, timing at n = 100, 200, 300, 500.
@@ -479,16 +481,44 @@ def _ax_propose_seconds(problem: BenchProblem, hist: list[Any]) -> float:
     return time.perf_counter() - t
 
 
-def bench_task(task: tuple[BenchProblem, str, int, int]) -> dict[str, Any]:
+def parse_settings(text: str) -> dict[str, Any]:
+    """`--settings "refit_every=0,hv_mc_samples=128"` -> overrides of `surrogates.Settings`
+    (ints, floats); raises ValueError naming the bad item and the allowed keys."""
+    from surrogates.settings import Settings
+
+    out: dict[str, Any] = {}
+    allowed = Settings.__dataclass_fields__
+    for item in (x.strip() for x in text.split(",") if x.strip()):
+        key, sep, val = item.partition("=")
+        if not sep or key not in allowed or isinstance(getattr(Settings(), key), tuple):
+            raise ValueError(f"--settings item {item!r}: expected KEY=NUMBER with KEY one of "
+                             f"{', '.join(k for k in allowed if k != 'feasibility_grid')}")
+        kind = type(getattr(Settings(), key))
+        try:
+            num = float(val)
+        except ValueError:
+            raise ValueError(f"--settings item {item!r}: {val!r} is not a number") from None
+        if kind is int and not num.is_integer():
+            raise ValueError(f"--settings item {item!r}: {key} takes a whole number")
+        out[key] = kind(num)
+    return out
+
+
+def bench_task(task: tuple) -> dict[str, Any]:
     """One (method, seed) run of a problem (a Dask task): true scores per experiment,
-    seconds of each model-based proposal, wall and CPU seconds of the run."""
-    problem, method, seed, budget = task
+    seconds of each model-based proposal, wall and CPU seconds of the run.
+
+    task: (problem, method, seed, budget[, settings overrides dict])."""
+    problem, method, seed, budget = task[:4]
+    overrides = task[4] if len(task) > 4 else {}
     warnings.filterwarnings("ignore")
     t0, c0 = time.perf_counter(), time.process_time()
     if method in ("sobol", "random", "bo"):
+        from dataclasses import replace
+
         from surrogates.settings import DEFAULT
 
-        scores, sec = run_surrogates(problem, method, seed, budget, DEFAULT)
+        scores, sec = run_surrogates(problem, method, seed, budget, replace(DEFAULT, **overrides))
     elif method == "ax":
         scores, sec = run_ax(problem, seed, budget)
     else:
@@ -511,7 +541,14 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--workers", type=int, default=1,
                     help="run the (method, seed) tasks on N local Dask worker processes")
     ap.add_argument("--scheduler", default=None, help="run them on an existing Dask scheduler")
+    ap.add_argument("--settings", default="",
+                    help="optimiser overrides, e.g. 'refit_every=0,mc_samples=512' (A/B of speed knobs)")
     args = ap.parse_args(argv)
+    try:
+        overrides = parse_settings(args.settings)
+    except ValueError as e:
+        print(e, file=sys.stderr)
+        return 2
     from sdl.sweep.executor import run_tasks
 
     seeds, budget, sweep = sizes(args)
@@ -527,7 +564,8 @@ def main(argv: list[str]) -> int:
     report: dict[str, Any] = {
         "ground_truth": "simulator.SimulatedRig (drift, clogging, 2 % equipment failures) "
                         "scored by sdl.analysis; true score from RawMeasurement.truth",
-        "seeds": seeds, "budget": budget, "methods": methods, "settings": DEFAULT.__dict__,
+        "seeds": seeds, "budget": budget, "methods": methods,
+        "settings": {**DEFAULT.__dict__, **overrides},
         "sweep_points": sweep, "target_fraction": args.target_fraction, "campaigns": {},
     }
     for problem in make_problems([p for p in args.problems.split(",") if p], sweep, args.acquisition_s):
@@ -536,7 +574,7 @@ def main(argv: list[str]) -> int:
         res: dict[str, Any] = {"best_score_sweep": round(problem.best, 4)}
         if problem.photons:
             res["acquisition_s"] = problem.campaign.fixed.get("acquisition_s")
-        tasks = [(problem, method, 1000 + s, budget) for method in methods for s in range(seeds)]
+        tasks = [(problem, method, 1000 + s, budget, overrides) for method in methods for s in range(seeds)]
         results = run_tasks(bench_task, tasks, workers=args.workers, scheduler=args.scheduler,
                             progress=lambda d, n, r, name=problem.name: print(
                                 f"{name:14s} {r['method']:7s} seed {r['seed']}: best true "

@@ -152,7 +152,7 @@ def build_acquisition(
             acq = qLogNoisyExpectedHypervolumeImprovement(
                 model=model, ref_point=ref_point, X_baseline=X_baseline, sampler=sampler,
                 objective=objective, constraints=constraints, X_pending=X_pending,
-                prune_baseline=True,
+                prune_baseline=True, alpha=settings.hv_alpha,
             )
             name = "qLogNEHVI"
         else:
@@ -194,18 +194,19 @@ def optimize(
     if ineq is None:
         options["factr"] = None  # L-BFGS-B: stop on ftol (SLSQP takes ftol alone)
     raw = settings.hv_raw_samples if multi else settings.raw_samples
+    restarts = settings.hv_num_restarts if multi else settings.num_restarts
     combos = encoder.categorical_combinations(settings.max_categorical_combinations)
     with manual_seed(seed), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if combos:
             X, val = optimize_acqf_mixed(
-                acq, bounds=bounds, q=q, num_restarts=settings.num_restarts,
+                acq, bounds=bounds, q=q, num_restarts=restarts,
                 raw_samples=raw, fixed_features_list=combos,
                 options=options, inequality_constraints=ineq,
             )
         else:
             X, val = optimize_acqf(
-                acq, bounds=bounds, q=q, num_restarts=settings.num_restarts,
+                acq, bounds=bounds, q=q, num_restarts=restarts,
                 raw_samples=raw, options=options,
                 inequality_constraints=ineq,
             )
