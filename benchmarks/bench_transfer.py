@@ -6,13 +6,21 @@ penalty off, on the simulator. Related data, made once per benchmark run:
     620 nm     an earlier 40-experiment BO campaign on the same rig type targeting
                620 +/- 3 nm (CdSe, rig seed 777): the related task.
     Mn:ZnSe    40 experiments (scrambled Sobol) of the same parameters on Mn-doped
-               ZnSe, whose PL is the Mn band near 585 nm: an unrelated material.
+               ZnSe. Its measured pl_peak_nm is the ZnSe host exciton (385-426 nm), set
+               by the same nucleation/growth kinetics as CdSe's: over 128 Sobol
+               conditions the noise-free PL peaks of the two materials correlate with
+               Pearson r = 0.87 (106 viable in both). So this material is related in
+               shape (offset ~200 nm) and the multi-task GP rightly finds rho ~0.9-1.
+    unrelated  the Mn:ZnSe rows with their outcomes (and failures) permuted across the
+               40 experiments (fixed seed 779): data with no relation to the
+               conditions, the standard permutation null for negative transfer.
 Arms (same seeds, same Sobol sequence for the initial design):
-    cold       no related data (8 Sobol points, then qLogNEI on a GP).
-    warm       [[strategy.related]] = the 620 nm campaign (multi-task GP,
-               `surrogates.transfer`; the Sobol design stops after 2 points once the data
-               show the related task correlates with rho >= 0.5).
-    unrelated  [[strategy.related]] = the Mn:ZnSe data.
+    cold            no related data (8 Sobol points, then qLogNEI on a GP).
+    warm            [[strategy.related]] = the 620 nm campaign (multi-task GP,
+                    `surrogates.transfer`; the Sobol design stops after 2 points once
+                    the data show the related task correlates with rho >= 0.5).
+    unrelated       [[strategy.related]] = the permuted data (should act as cold).
+    other_material  [[strategy.related]] = the Mn:ZnSe data as measured.
 Metric: experiments_to_target at 95 % of the best achievable score (budget + 1 when
 never reached); the related experiments are not counted (they were run before).
 
@@ -64,6 +72,22 @@ def related_task(label: str, trace: Any) -> Any:
                        tuple(trace.observations))
 
 
+def permuted(trace: Any, seed: int) -> Any:
+    """A copy of a run whose observations keep their conditions but take the outcomes and
+    failure of another experiment of the same run (a seeded permutation)."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from benchmarks.campaign_runs import RunTrace
+
+    obs = list(trace.observations)
+    perm = np.random.default_rng(seed).permutation(len(obs))
+    out = [replace(o, outcomes=obs[j].outcomes, failed=obs[j].failed,
+                   failure_kind=obs[j].failure_kind) for o, j in zip(obs, perm, strict=True)]
+    return RunTrace(list(trace.conditions), [trace.scores[j] for j in perm], list(trace.lab), out)
+
+
 def main(argv: list[str]) -> int:
     from benchmarks.campaign_runs import seeded_parser, sizes
 
@@ -81,7 +105,8 @@ def main(argv: list[str]) -> int:
     cold_other = run_campaign(other, with_changes(other.campaign, **{"strategy.kind": "sobol"}),
                               778, RELATED_N)
     related = {"cold": [], "warm": [related_task("CdSe 620 nm campaign", warm_tr)],
-               "unrelated": [related_task("Mn:ZnSe campaign", cold_other)]}
+               "unrelated": [related_task("Mn:ZnSe, outcomes permuted", permuted(cold_other, 779))],
+               "other_material": [related_task("Mn:ZnSe campaign", cold_other)]}
     print(f"related data: 620 nm run best score {max(warm_tr.scores):.3f}; "
           f"Mn:ZnSe {sum(not o.failed for o in cold_other.observations)} scored",
           file=sys.stderr, flush=True)
@@ -108,9 +133,12 @@ def main(argv: list[str]) -> int:
     c = report["cold"]["experiments_to_target"]["median"]
     report["warm_vs_cold"] = round(report["warm"]["experiments_to_target"]["median"] / c, 3)
     report["unrelated_vs_cold"] = round(report["unrelated"]["experiments_to_target"]["median"] / c, 3)
+    report["other_material_vs_cold"] = round(
+        report["other_material"]["experiments_to_target"]["median"] / c, 3)
     return emit(report, args, clock, f"CdSe 600 nm, {RELATED_N} related experiments", tuple(related),
                 (("experiments", "experiments_to_target", "{:5.1f}"),),
-                f"warm / cold {report['warm_vs_cold']:.2f}; unrelated / cold {report['unrelated_vs_cold']:.2f}")
+                f"warm / cold {report['warm_vs_cold']:.2f}; unrelated / cold {report['unrelated_vs_cold']:.2f}; "
+                f"other material / cold {report['other_material_vs_cold']:.2f}")
 
 if __name__ == "__main__":
     raise SystemExit(main(sys.argv[1:]))

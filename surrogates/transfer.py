@@ -4,7 +4,12 @@ Model: BoTorch's `MultiTaskGP` (intrinsic coregionalisation, Bonilla et al., NIP
 its use in BO: Swersky et al., NIPS 2013) per modelled outcome that the related data
 give: k((x, i), (x', j)) = k_x(x, x') B_ij with B a positive task covariance
 (`PositiveIndexKernel`), learnt by maximum marginal likelihood together with the input
-kernel. Task 0 is the current campaign, tasks 1.. the related sources in file order; the
+kernel, with NO prior on the task correlation and a neutral start (every correlation
+`RHO_INIT`). BoTorch's default prior, Beta(2.5, 1.5) on the correlation (mode 0.75),
+decides rho whenever the few current-task points leave it unidentified: it gave rho
+0.55-0.75 to related data whose outcomes had been permuted across experiments (no
+relation at all), i.e. above `RHO_MIN`. Without it the same data give rho 0.00-0.05,
+while the earlier campaign on the same rig gives 1.00 from 2 current points on. Task 0 is the current campaign, tasks 1.. the related sources in file order; the
 model predicts task 0 only (`output_tasks=[0]`), so the acquisition sees an ordinary
 d-input model. Noise: the analysis' standard errors as fixed noise when every point of
 every task carries one (as `surrogates.models`), else inferred.
@@ -29,6 +34,8 @@ import numpy as np
 
 #: Least correlation with the current task for a related source to be used.
 RHO_MIN = 0.5
+#: Starting task correlation of every fit (neutral: the data move it either way).
+RHO_INIT = 0.5
 #: Sobol points of the current task before the multi-task model may take over.
 WARM_INITIAL = 2
 
@@ -78,13 +85,18 @@ def fit_multitask(X_tasks: Sequence[Any], Y_tasks: Sequence[Any],
     X = torch.cat(Xs)
     Y = torch.cat(Ys)
     Yvar = torch.cat(Vs) if Yvar_tasks is not None else None
-    model = MultiTaskGP(X, Y, task_feature=-1, train_Yvar=Yvar, output_tasks=[0],
-                        all_tasks=list(range(len(Xs))))
-    mll = ExactMarginalLogLikelihood(model.likelihood, model)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # small matrices: threads only add contention (and last digits)
     try:
-        with warnings.catch_warnings():
+        with torch.random.fork_rng(devices=[]), warnings.catch_warnings():
+            torch.manual_seed(0)  # the task kernel's random start: a function of the data only
+            model = MultiTaskGP(X, Y, task_feature=-1, train_Yvar=Yvar, output_tasks=[0],
+                                all_tasks=list(range(len(Xs))), task_covar_prior=None)
+            if len(Xs) > 1:  # neutral, deterministic start: every correlation RHO_INIT
+                tk = model.covar_module.kernels[1]
+                n_low = len(Xs) * (len(Xs) - 1) // 2
+                tk._set_lower_triangle_corr(torch.full((n_low,), RHO_INIT, dtype=DTYPE))
+            mll = ExactMarginalLogLikelihood(model.likelihood, model)
             warnings.simplefilter("ignore")
             fit_gpytorch_mll(mll)
     finally:

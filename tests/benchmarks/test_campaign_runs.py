@@ -27,3 +27,14 @@ def test_with_changes_replaces_dotted_keys_and_revalidates():
     d = with_changes(c, **{"strategy.batch": 4, "campaign.seed": 11})
     assert (d.strategy.batch, d.seed) == (4, 11)
     assert (c.strategy.batch, c.seed) == (1, 5)  # the original is untouched
+
+
+def test_fidelity_censored_run_is_charged_budget_plus_one_full_fidelity_experiments():
+    from benchmarks.bench_fidelity import HIGH_S, to_target
+
+    screens = [{"acquisition_s": 2.0}] * 3
+    # never confirmed: censored like experiments_to_target, at full-fidelity seconds
+    assert to_target(screens, [0.99, 0.99, 0.99], 1.0, 0.98, 3) == (4, 4 * HIGH_S)
+    # a screen hit confirmed at full fidelity: the screens' and the confirmation's seconds
+    assert to_target(screens[:1] + [{"acquisition_s": HIGH_S}], [0.99, 0.99], 1.0, 0.98, 2) \
+        == (2, 2.0 + HIGH_S)
