@@ -225,10 +225,11 @@ def test_g2_without_photons():
 
 
 def test_count_rate_from_photon_stream():
-    # count_rate_kcps = detected photons / acquisition time / 1000, Poisson stderr sqrt(N)/T.
+    # count_rate_kcps = detected photons / acquisition time / 1000, Poisson stderr sqrt(N)/T
+    # for a steady stream over the whole acquisition (no block-to-block scatter).
     raw = make_raw(0)
     assert score(raw, ["count_rate_kcps"], "CdSe")["count_rate_kcps"].reason == "no_photons"
-    raw.photon_timestamps_ps = np.arange(0, 2500 * 400_000, 400_000, dtype=np.int64)
+    raw.photon_timestamps_ps = np.arange(0, 2500 * 400_000_000, 400_000_000, dtype=np.int64)
     raw.photon_channels = (np.arange(2500) % 2).astype(np.uint8)
     raw.metadata["acquisition_s"] = 1.0
     est = score(raw, ["count_rate_kcps"], "CdSe")["count_rate_kcps"]

@@ -264,6 +264,23 @@ def test_count_rate_outcome_matches_truth_and_rises_with_excitation():
     assert hi / 2.5 < float(np.median(rates)) < hi * 2.5, (rates, hi)
 
 
+def test_count_rate_stderr_covers_blinking_not_just_counting_noise():
+    # A blinking dot (power-law on/off dwell times, Kuno et al., J. Chem. Phys. 115, 1028
+    # (2001)) scatters its 2 s count rate far beyond Poisson counting noise sqrt(N)/T; the
+    # analysis' batch-means stderr must see that scatter (the GP takes it as the noise of
+    # the brightness constraint), not the Poisson part alone.
+    cond = {"temperature_c": 277.0, "residence_time_s": 11.2, "shell_monolayers": 0.17,
+            "excitation_mean": 0.34, "rep_rate_mhz": 10.0, "acquisition_s": 2.0}
+    rig = SimulatedRig("CdSe", 3, failure_rate=0.0, drift=False, clogging=False)
+    ratios = []
+    for i in range(3):
+        raw = rig.run(cond, f"e{i}", photons=True)
+        est = score(raw, ["count_rate_kcps"], "CdSe")["count_rate_kcps"]
+        poisson = math.sqrt(len(raw.photon_timestamps_ps)) / 2.0 / 1e3
+        ratios.append(est.stderr / poisson)
+    assert min(ratios) > 10.0, ratios
+
+
 # ----------------------------------------------------------------------------- property
 _MATERIAL_BOX = {
     "CdSe": dict(temperature_c=(200.0, 330.0), se_to_cd=(0.5, 4.0)),
