@@ -10,12 +10,18 @@ cost per experiment `overhead_s + acquisition_s`). What the strategy does:
   does, so the fidelity enters through the noise and needs no fidelity kernel).
 * New conditions run at the cheapest fidelity (`low`): most BO points, and every point
   of the initial design, are screens.
-* Confirmation: when a screened point is promising — it met the measured outcome
-  constraints and its optimistic value (value -/+ 2 stderr, the better side) beats the
-  best point confirmed at full fidelity so far — it is run again at `high` before any
-  new conditions (one at a time, most promising first, each point once). Only full-
-  fidelity measurements can become the reported best, so the best point is always
-  confirmed at full fidelity.
+* Confirmation is chosen from the model, not from the raw screen: after the initial
+  design, the outcome GPs (fitted as in the BO step, noise = the analysis' stderrs) give
+  at each screened point the posterior probability that every outcome constraint holds
+  and the posterior mean of the objective's utility. The screened point with the best
+  mean utility among those with a feasibility probability >= `P_FEASIBLE` is run again
+  at `high` before any new conditions, if its mean beats the model's mean at every
+  feasible point already measured at full fidelity (one at a time, each point once). A
+  2 s screen of a blinking dot can miss the brightness floor by chance although the
+  point and its neighbours say it is bright (and pass it by chance although it is not);
+  the old rule confirmed only screens whose measured constraints passed, so such good
+  points were never confirmed. Only full-fidelity measurements can become the reported
+  best, so the best point is always confirmed at full fidelity.
 
 The cost rule is explicit (cost of a screen overhead + low vs a confirmation overhead +
 high); it is a screening/confirmation policy over a heteroskedastic GP, not multi-
@@ -28,10 +34,13 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
+
 from surrogates.types import Observation, Proposal, StrategyInfo
 
-# Optimistic bound: value -/+ this many standard errors.
-OPTIMISM_SE = 2.0
+# Smallest model probability that a screened point meets every outcome constraint for it
+# to be confirmed.
+P_FEASIBLE = 0.3
 
 
 def _key(conditions: dict[str, Any], names: Sequence[str]) -> tuple:
@@ -43,42 +52,119 @@ def _fidelity_of(o: Observation | Proposal, fid: Any) -> float:
     return float(o.conditions.get(fid.parameter, fid.high))
 
 
+def _has(o: Observation, name: str) -> bool:
+    v = o.outcomes.get(name)
+    return v is not None and math.isfinite(float(v[0]))
+
+
+def model_view(campaign: Any, history: Sequence[Observation], points: Sequence[Observation]
+               ) -> tuple[np.ndarray, np.ndarray] | None:
+    """Posterior mean objective utility and constraint feasibility probability at `points`.
+
+    The outcome GPs are fitted on `history` exactly as the BO step fits them
+    (`surrogates.models.fit_models`: heteroskedastic, noise = the analysis' stderrs,
+    warm-started deterministically from the data), on one thread so the arithmetic is the
+    same on every machine (replay verifies bit for bit).
+
+    Args:
+        campaign: validated single-objective campaign.
+        history: finished experiments (failed ones and unencodable ones are skipped).
+        points: observations whose conditions to evaluate.
+
+    Returns:
+        (utility (len(points),), p_feasible (len(points),)): utility of the posterior mean
+        of the objective (original units); p_feasible = prod over constraints of
+        P(lo <= f <= hi) under the latent posterior N(mean, var) of the outcome (outcomes
+        modelled independently). None when the data cannot support a model (fewer than 2
+        measurements of an outcome, or no experiment with every outcome).
+    """
+    import torch
+
+    from surrogates.encoding import Encoder
+    from surrogates.errors import EncodingError
+    from surrogates.models import DTYPE, fit_models, make_outcome_data
+    from surrogates.objectives import Problem
+    from surrogates.settings import DEFAULT
+
+    problem = Problem.from_campaign(campaign)
+    encoder = Encoder.from_campaign(campaign)
+    obs, rows = [], []
+    for o in history:
+        try:
+            rows.append(encoder.encode(o.conditions))
+            obs.append(o)
+        except EncodingError:
+            continue
+    if not any(not o.failed and all(_has(o, m) for m in problem.modelled) for o in obs):
+        return None
+    X = torch.as_tensor(np.stack(rows), dtype=DTYPE)
+    data = {}
+    for name in problem.modelled:
+        idx = [i for i, o in enumerate(obs) if not o.failed and _has(o, name)]
+        if len(idx) < 2:
+            return None
+        data[name] = make_outcome_data(X[idx], [float(obs[i].outcomes[name][0]) for i in idx],
+                                       [float(obs[i].outcomes[name][1]) for i in idx])
+    Xp = torch.as_tensor(np.stack([encoder.encode(p.conditions) for p in points]), dtype=DTYPE)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        fitted = fit_models(data, DEFAULT)
+        with torch.no_grad():
+            post = fitted.model.posterior(Xp)
+            mean = post.mean.reshape(len(points), -1)
+            sd = post.variance.clamp_min(1e-18).sqrt().reshape(len(points), -1)
+    finally:
+        torch.set_num_threads(threads)
+    normal = torch.distributions.Normal(torch.zeros((), dtype=DTYPE), torch.ones((), dtype=DTYPE))
+    p_ok = torch.ones(len(points), dtype=DTYPE)
+    for c in problem.constraints:
+        i = problem.modelled.index(c.outcome)
+        up = normal.cdf((c.hi - mean[:, i]) / sd[:, i]) if c.hi is not None else 1.0
+        low = normal.cdf((c.lo - mean[:, i]) / sd[:, i]) if c.lo is not None else 0.0
+        p_ok = p_ok * (up - low)
+    spec = problem.objectives[0]
+    util = spec.utility(mean[:, problem.modelled.index(spec.name)])
+    return util.numpy(), p_ok.numpy()
+
+
 def confirmation_candidate(campaign: Any, history: Sequence[Observation],
                            pending: Sequence[Proposal]) -> dict[str, Any] | None:
-    """Conditions of the screened point to confirm at full fidelity next, or None.
+    """Conditions of the screened point to confirm at full fidelity next, or None (see
+    the module docstring: chosen from the model's posterior, not the raw screen).
 
-    Single objective only (the first); multi-objective campaigns confirm nothing.
+    Single objective only (the first); multi-objective campaigns confirm nothing, and
+    nothing is confirmed before `strategy.initial` experiments have finished.
     """
     from surrogates.objectives import Problem
 
     fid = campaign.strategy.fidelity
-    problem = Problem.from_campaign(campaign)
-    if problem.multi:
+    if Problem.from_campaign(campaign).multi or len(history) < campaign.strategy.initial:
         return None
-    spec = problem.objectives[0]
     names = [p.name for p in campaign.parameters]
+    usable = [o for o in history if not o.failed and all(n in o.conditions for n in names)]
     full = {_key(o.conditions, names) for o in list(history) + list(pending)
             if _fidelity_of(o, fid) >= fid.high and all(n in o.conditions for n in names)}
-    best_full = -math.inf
-    for o in history:
-        v = o.outcomes.get(spec.name)
-        if (o.failed or v is None or _fidelity_of(o, fid) < fid.high
-                or not problem.observed_feasible(o.outcomes)):
-            continue
-        best_full = max(best_full, float(spec.utility_np(v[0])))
-    best, best_u = None, -math.inf
-    for o in history:
-        v = o.outcomes.get(spec.name)
-        if (o.failed or v is None or _fidelity_of(o, fid) >= fid.high
-                or not all(n in o.conditions for n in names)
-                or _key(o.conditions, names) in full
-                or not problem.observed_feasible(o.outcomes)):
-            continue
-        val, se = float(v[0]), float(v[1]) if math.isfinite(float(v[1])) else 0.0
-        u = max(float(spec.utility_np(val - OPTIMISM_SE * se)),
-                float(spec.utility_np(val + OPTIMISM_SE * se)))
-        if u > best_full and u > best_u:
-            best, best_u = o, u
+    screens, seen = [], set()
+    for o in usable:
+        key = _key(o.conditions, names)
+        if _fidelity_of(o, fid) < fid.high and key not in full and key not in seen:
+            screens.append(o)
+            seen.add(key)
+    if not screens:
+        return None
+    confirmed = [o for o in usable if _fidelity_of(o, fid) >= fid.high]
+    view = model_view(campaign, history, screens + confirmed)
+    if view is None:
+        return None
+    util, p_ok = view
+    ok = p_ok >= P_FEASIBLE
+    incumbent = max((float(u) for u, f in zip(util[len(screens):], ok[len(screens):], strict=True)
+                     if f), default=-math.inf)
+    best, best_u = None, incumbent
+    for o, u, f in zip(screens, util[: len(screens)], ok[: len(screens)], strict=True):
+        if f and float(u) > best_u:
+            best, best_u = o, float(u)
     if best is None:
         return None
     return {n: best.conditions[n] for n in names}

@@ -54,3 +54,67 @@ def test_after_confirmation_new_points_are_screens_within_the_range():
         assert FID["low"] <= p.conditions["acquisition_s"] <= FID["high"]
         assert 220.0 <= p.conditions["temperature_c"] <= 300.0
         assert 10.0 <= p.conditions["residence_time_s"] <= 600.0
+
+
+# --------------------------------------------------------------- confirmation from the model
+# A 2 s screen of a blinking dot scatters its count rate far beyond its own noise; the
+# point to confirm is chosen from the GPs' posterior (feasibility probability, mean
+# utility), not from whether the raw screen happened to pass the brightness floor.
+def _bright_campaign():
+    return make_campaign(objectives=[{"name": "g2_zero", "goal": "minimize"}],
+                         constraints=[{"outcome": "count_rate_kcps", "min": 100}],
+                         fixed={"acquisition_s": 30.0},
+                         strategy={"kind": "bo", "initial": 4, "batch": 1, "fidelity": FID})
+
+
+def _screen(i, t, tau, g2, kcps):
+    return Observation(f"e{i}", {"temperature_c": t, "residence_time_s": tau, "acquisition_s": 2.0},
+                       {"g2_zero": (g2, 0.02), "count_rate_kcps": (kcps, 0.3 * kcps)})
+
+
+# dim below ~250 degC (30-50 kcps), bright above ~270 degC (190-260 kcps)
+DIM = [_screen(1, 225.0, 30.0, 0.12, 35.0), _screen(2, 235.0, 200.0, 0.15, 45.0),
+       _screen(4, 230.0, 500.0, 0.18, 40.0)]
+BRIGHT = [_screen(5, 270.0, 20.0, 0.40, 220.0), _screen(6, 295.0, 400.0, 0.45, 240.0),
+          _screen(7, 275.0, 300.0, 0.35, 200.0), _screen(8, 280.0, 100.0, 0.15, 260.0),
+          _screen(10, 290.0, 100.0, 0.16, 250.0)]
+
+
+def test_good_point_whose_noisy_screen_missed_the_floor_is_confirmed():
+    from surrogates.objectives import Problem
+
+    camp = _bright_campaign()
+    unlucky = _screen(9, 285.0, 100.0, 0.03, 85.0)  # best g2, between two bright screens
+    hist = DIM + [_screen(3, 245.0, 60.0, 0.10, 50.0)] + BRIGHT + [unlucky]
+    # its own screen fails the floor (the old rule, measured constraints, never took it)
+    assert not Problem.from_campaign(camp).observed_feasible(unlucky.outcomes)
+    assert confirmation_candidate(camp, hist, []) == {"temperature_c": 285.0,
+                                                      "residence_time_s": 100.0}
+    props, info = propose(camp, hist, len(hist), n=1)
+    assert props[0].conditions == {"temperature_c": 285.0, "residence_time_s": 100.0,
+                                   "acquisition_s": 30.0}
+    assert "confirm" in info.strategy
+
+
+def test_lucky_screen_in_a_dim_region_is_not_confirmed():
+    from surrogates.objectives import Problem
+
+    camp = _bright_campaign()
+    lucky = _screen(3, 230.0, 90.0, 0.02, 110.0)  # best g2, passed the floor by chance
+    # amid dim screens
+    hist = DIM + [lucky] + BRIGHT
+    assert Problem.from_campaign(camp).observed_feasible(lucky.outcomes)  # old rule: confirm it
+    cand = confirmation_candidate(camp, hist, [])
+    assert cand is not None and cand["temperature_c"] >= 270.0  # a bright point instead
+
+
+def test_nothing_is_confirmed_before_the_initial_design_is_done_or_twice():
+    camp = _bright_campaign()
+    assert confirmation_candidate(camp, DIM, []) is None  # 3 < initial = 4
+    hist = DIM + BRIGHT
+    cand = confirmation_candidate(camp, hist, [])
+    assert cand is not None
+    confirmed = Observation("e11", {**cand, "acquisition_s": 30.0},
+                            {"g2_zero": (0.15, 0.005), "count_rate_kcps": (240.0, 10.0)})
+    again = confirmation_candidate(camp, hist + [confirmed], [])
+    assert again != cand
