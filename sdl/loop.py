@@ -242,7 +242,7 @@ def recover(session: Session, rig: Any, photons: bool, say: Callable[[str], None
 def best_line(session: Session) -> str:
     st = session.state
     scored = [e for e in st.completed if e.status == "scored"]
-    i = best_index(session.campaign, [e.outcomes for e in scored])
+    i = best_index(session.campaign, [e.outcomes for e in scored], [e.conditions for e in scored])
     if i is None:
         return "best: none yet"
     e = scored[i]

@@ -81,9 +81,25 @@ def utilities(campaign: Campaign, outcome_sets: Sequence[dict[str, dict[str, Any
     return out
 
 
-def best_index(campaign: Campaign, outcome_sets: Sequence[dict[str, dict[str, Any]]]) -> int | None:
-    """Index of the best experiment (highest utility > 0), or None."""
+def full_fidelity(campaign: Campaign, conditions: dict[str, Any]) -> bool:
+    """True unless the campaign chooses a fidelity (`[strategy.fidelity]`) and these
+    conditions ran below its full fidelity `high` (a screen)."""
+    fid = campaign.strategy.fidelity
+    if fid is None:
+        return True
+    v = conditions.get(fid.parameter)
+    return v is None or float(v) >= fid.high
+
+
+def best_index(campaign: Campaign, outcome_sets: Sequence[dict[str, dict[str, Any]]],
+               conditions: Sequence[dict[str, Any]] | None = None) -> int | None:
+    """Index of the best experiment (highest utility > 0), or None.
+
+    With `conditions` (same order as `outcome_sets`) and a fidelity campaign, only
+    full-fidelity experiments can be the best: a screen is reported once confirmed."""
     u = utilities(campaign, outcome_sets)
+    if conditions is not None:
+        u = [x if full_fidelity(campaign, c) else 0.0 for x, c in zip(u, conditions, strict=True)]
     if not u or max(u) <= 0.0:
         return None
     return max(range(len(u)), key=lambda i: (u[i], -i))

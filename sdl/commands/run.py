@@ -218,7 +218,7 @@ def _best_conditions(session, out) -> None:
     from sdl.utility import best_index
 
     scored = [e for e in session.state.completed if e.status == "scored"]
-    i = best_index(session.campaign, [e.outcomes for e in scored])
+    i = best_index(session.campaign, [e.outcomes for e in scored], [e.conditions for e in scored])
     if i is not None:
         conds = ", ".join(f"{k} = {v:.4g}" if isinstance(v, float) else f"{k} = {v}"
                           for k, v in scored[i].conditions.items())

@@ -159,7 +159,7 @@ def _rank(data: ReportData, campaign: Campaign) -> None:
     outcome_sets = [e.outcomes for e in data.scored]
     u = utilities(campaign, outcome_sets)
     data.utility = {e.experiment_id: ui for e, ui in zip(data.scored, u, strict=True)}
-    i = best_index(campaign, outcome_sets)
+    i = best_index(campaign, outcome_sets, [e.conditions for e in data.scored])
     data.best = data.scored[i] if i is not None else None
     order = sorted(range(len(u)), key=lambda j: (-u[j], j))
     data.top = [data.scored[j] for j in order if u[j] > 0.0][:TOP_N]

@@ -122,7 +122,7 @@ class RunView:
         best = None
         if self.campaign is not None:
             scored = [x for x in st.completed if x.status == "scored"]
-            i = best_index(self.campaign, [x.outcomes for x in scored])
+            i = best_index(self.campaign, [x.outcomes for x in scored], [x.conditions for x in scored])
             if i is not None:
                 b = scored[i]
                 best = {"experiment_id": b.experiment_id, "conditions": b.conditions,

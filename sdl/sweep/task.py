@@ -88,7 +88,7 @@ def summarise(task: SweepTask, action: str, seconds: float, cpu_seconds: float) 
     to_target = next((i + 1 for i, e in enumerate(done)
                       if e.status == "scored" and target_reached(campaign, e.outcomes)), None)
     scored = [e for e in done if e.status == "scored"]
-    i = best_index(campaign, [e.outcomes for e in scored])
+    i = best_index(campaign, [e.outcomes for e in scored], [e.conditions for e in scored])
     best = scored[i] if i is not None else None
     return {
         "task_id": task.task_id, "campaign_file": task.campaign_file, "strategy": task.strategy,

@@ -26,7 +26,8 @@ def test_multi_fidelity_run_confirms_then_replays_identically(tmp_path, capsys):
     campaign.write_text(text + FIDELITY)
     out = tmp_path / "run"
     assert main(["run", str(campaign), "--out", str(out)]) == 0
-    capsys.readouterr()
+    best = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("best conditions:")]
+    assert all("acquisition_s = 30" in ln for ln in best)  # a reported best was confirmed
     acq = [e.payload["conditions"]["acquisition_s"] for e in run_events(out)
            if e.kind == "proposed"]
     assert acq[:4] == [2.0] * 4 and 30.0 in acq[4:], acq  # screens, then a confirmation
