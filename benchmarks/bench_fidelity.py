@@ -8,11 +8,15 @@ experiment analysed by the photon core. Arms (same seeds, same Sobol initial des
     multi_fidelity  [strategy.fidelity] acquisition_s in [2, 30] s, overhead 60 s
                     (`surrogates.fidelity`: screens at 2 s, promising points confirmed
                     at 30 s; g2 stderr of the analysis is the GP noise).
+Allowance: both arms get the same instrument time, budget x 30 s (what the fixed arm
+spends on `budget` experiments); the multi-fidelity arm runs until it has spent it, or
+`MF_EXPERIMENT_FACTOR` x budget experiments (its screens are cheap: an experiment cap
+equal to the fixed arm's would stop it after a fifth of the fixed arm's instrument time).
 Metric: instrument_seconds_to_target = summed acquisition time up to the first
 full-fidelity (30 s) experiment whose true score is >= 98 % (`--target-fraction`) of the
-best achievable score, i.e. a confirmed hit; a run that never confirms one counts
-(budget + 1) experiments and (budget + 1) x 30 s (the benchmarks' censoring convention);
-experiments_to_target alongside.
+best achievable score, i.e. a confirmed hit; a run that never confirms one is charged the
+allowance + 30 s, (budget + 1) x 30 s (the benchmarks' censoring convention), and its
+experiments_to_target is the experiments it ran + 1. lab_seconds_to_target alongside.
 
 Usage: sdl bench fidelity [--json] [--quick] [--seeds N] [--budget N] [--sweep N]
 Full: 10 seeds, budget 40; --quick: 3 seeds, budget 20.
@@ -27,22 +31,30 @@ from typing import Any
 HIGH_S = 30.0
 LOW_S = 2.0
 OVERHEAD_S = 60.0
+#: Experiment cap of the multi-fidelity arm, in units of the fixed arm's budget.
+MF_EXPERIMENT_FACTOR = 3
 
 
 def to_target(conditions: list[dict[str, Any]], scores: list[float], best: float,
               fraction: float, budget: int) -> tuple[int, float]:
     """(experiments, instrument seconds) up to the first confirmed hit: a full-fidelity
     experiment scoring >= fraction * best. A run without one is censored the way
-    experiments_to_target is everywhere in the benchmarks (budget + 1), and its seconds
-    as budget + 1 experiments at full fidelity, (budget + 1) * high: charging only the
-    cheap screens it ran would rank a run that never confirmed a hit above one that did."""
+    experiments_to_target is everywhere in the benchmarks (experiments run + 1), and its
+    seconds as the instrument allowance plus one full-fidelity experiment,
+    (budget + 1) * high: charging only the cheap screens it ran would rank a run that
+    never confirmed a hit above one that did."""
     secs = 0.0
     for i, (c, s) in enumerate(zip(conditions, scores, strict=True)):
         acq = float(c.get("acquisition_s", HIGH_S))
         secs += acq
         if acq >= HIGH_S and s >= fraction * best:
             return i + 1, secs
-    return budget + 1, (budget + 1) * HIGH_S
+    return max(budget, len(conditions)) + 1, (budget + 1) * HIGH_S
+
+
+def instrument_s(tr: Any) -> float:
+    """Summed acquisition time of a run so far, s."""
+    return sum(float(c.get("acquisition_s", HIGH_S)) for c in tr.conditions)
 
 
 def main(argv: list[str]) -> int:
@@ -52,7 +64,7 @@ def main(argv: list[str]) -> int:
     seeds, budget, sweep = sizes(args)
     warnings.filterwarnings("ignore")
     from benchmarks.bench_bo import make_problems
-    from benchmarks.campaign_runs import Clock, emit, run_arms, summary, with_changes
+    from benchmarks.campaign_runs import Clock, emit, run_campaign, summary, with_changes
 
     clock = Clock()
     problem = make_problems(["single-photon"], sweep, HIGH_S)[0]
@@ -62,14 +74,25 @@ def main(argv: list[str]) -> int:
                 "overhead_s": OVERHEAD_S}}), [])}
 
     def note(arm: str, tr: Any) -> str:
-        return (f", instrument {sum(float(c.get('acquisition_s', HIGH_S)) for c in tr.conditions):.0f} s; "
+        return (f", instrument {instrument_s(tr):.0f} s; "
                 f"vs sweep best: (experiments, instrument s) "
                 f"{to_target(tr.conditions, tr.scores, problem.best, args.target_fraction, budget)}")
 
-    traces = run_arms("fidelity", problem, arms, seeds, budget, note)
+    allowance = budget * HIGH_S
+    caps = {"fixed": budget, "multi_fidelity": MF_EXPERIMENT_FACTOR * budget}
+    traces: dict[str, list[Any]] = {a: [] for a in arms}
+    for s in range(seeds):
+        for arm, (camp, _) in arms.items():
+            tr = run_campaign(problem, camp, 1000 + s, caps[arm],
+                              stop=lambda t: instrument_s(t) >= allowance)
+            traces[arm].append(tr)
+            print(f"fidelity {arm:14s} seed {1000 + s}: best true score {max(tr.scores):.3f}, "
+                  f"{len(tr.conditions)} experiments{note(arm, tr)}", file=sys.stderr, flush=True)
     best = max([problem.best] + [max(t.scores) for ts in traces.values() for t in ts])
     report: dict[str, Any] = {"problem": "single-photon", "seeds": seeds, "budget": budget,
                               "fidelity_s": [LOW_S, HIGH_S], "overhead_s": OVERHEAD_S,
+                              "instrument_allowance_s": allowance,
+                              "experiment_cap": caps,
                               "target_fraction": args.target_fraction, "best_score": round(best, 4)}
     for arm, ts in traces.items():
         res = [to_target(t.conditions, t.scores, best, args.target_fraction, budget) for t in ts]
@@ -77,7 +100,9 @@ def main(argv: list[str]) -> int:
                        "experiments_to_target": summary([r[0] for r in res]),
                        "lab_seconds_to_target": summary([
                            round(sum(c[0] for c in t.lab[:r[0]]), 1) for t, r in zip(ts, res, strict=True)]),
-                       "reached": sum(r[0] <= budget for r in res) / len(res)}
+                       "experiments_run": [len(t.conditions) for t in ts],
+                       "reached": sum(r[0] <= len(t.conditions) for r, t in zip(res, ts, strict=True))
+                       / len(res)}
     report["instrument_seconds_ratio"] = round(
         report["multi_fidelity"]["instrument_seconds_to_target"]["median"]
         / max(report["fixed"]["instrument_seconds_to_target"]["median"], 1e-9), 3)

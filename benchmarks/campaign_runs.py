@@ -117,7 +117,8 @@ def run_arms(label: str, problem: Any, arms: dict[str, tuple[Any, list[Any]]], s
 
 
 def run_campaign(problem: Any, campaign: Any, seed: int, budget: int, *,
-                 related: list[Any] | None = None, n: int | None = None) -> RunTrace:
+                 related: list[Any] | None = None, n: int | None = None,
+                 stop: Callable[[RunTrace], bool] | None = None) -> RunTrace:
     """Run `campaign` (its seed replaced by `seed`) for `budget` experiments.
 
     Args:
@@ -127,6 +128,8 @@ def run_campaign(problem: Any, campaign: Any, seed: int, budget: int, *,
         budget: experiments.
         related: related tasks for transfer (None: none).
         n: batch size (default the campaign's).
+        stop: (trace so far) -> True to end the run early, checked after each experiment
+            (e.g. an instrument-seconds allowance); `budget` stays the cap.
     """
     from benchmarks.bench_bo import BenchProblem, BenchRig
     from surrogates import propose
@@ -148,6 +151,8 @@ def run_campaign(problem: Any, campaign: Any, seed: int, budget: int, *,
             tr.conditions.append(dict(p.conditions))
             tr.scores.append(r.score)
             tr.lab.append(rig.lab[-1])
+            if stop is not None and stop(tr):
+                return tr
         k += 1
     return tr
 

@@ -38,3 +38,17 @@ def test_fidelity_censored_run_is_charged_budget_plus_one_full_fidelity_experime
     # a screen hit confirmed at full fidelity: the screens' and the confirmation's seconds
     assert to_target(screens[:1] + [{"acquisition_s": HIGH_S}], [0.99, 0.99], 1.0, 0.98, 2) \
         == (2, 2.0 + HIGH_S)
+
+
+def test_run_stops_when_its_allowance_is_spent():
+    # bench fidelity gives both arms the same instrument seconds: a run ends once `stop`
+    # says its allowance is spent, before its experiment cap.
+    from benchmarks.bench_bo import BenchProblem, _colour_score, _load
+    from benchmarks.bench_fidelity import instrument_s
+    from benchmarks.campaign_runs import run_campaign
+
+    camp = with_changes(_load("cdse_620nm.toml"), **{"strategy.kind": "sobol"})
+    problem = BenchProblem("cdse-colour", camp, _colour_score)
+    tr = run_campaign(problem, camp, 1000, 10, stop=lambda t: instrument_s(t) >= 90.0)
+    assert len(tr.conditions) == 3 and len(tr.scores) == len(tr.lab) == 3  # 3 x 30 s
+    assert len(run_campaign(problem, camp, 1000, 4).conditions) == 4  # no stop: the cap
