@@ -304,20 +304,16 @@ def _pulsed_kernel(seed, n_dots, n_pulses, period_ps, p1, p2, n_mean, ladder, et
             if np.random.random() < q2:
                 stats[1] += 1
                 d_xx = 0.0
-                if ladder:
-                    for _ in range(_poisson_excess(n_mean, p2)):
-                        d_xx += np.random.exponential(tau_xx_ps)
-                        if np.random.random() < eta_xx * sc:
-                            stats[3] += 1
-                            out_t, out_ch, n_out = _detect(
-                                t0, d_xx, p_det, jitter_ps, duration_ps, out_t, out_ch, n_out
-                            )
-                d_xx += np.random.exponential(tau_xx_ps)
-                if np.random.random() < eta_xx * sc:
-                    stats[3] += 1
-                    out_t, out_ch, n_out = _detect(
-                        t0, d_xx, p_det, jitter_ps, duration_ps, out_t, out_ch, n_out
-                    )
+                # the ladder's excitations beyond XX, then XX itself: each decays after
+                # Exp(tau_xx) and emits with probability eta_xx
+                n_xx_decays = 1 + (_poisson_excess(n_mean, p2) if ladder else 0)
+                for _ in range(n_xx_decays):
+                    d_xx += np.random.exponential(tau_xx_ps)
+                    if np.random.random() < eta_xx * sc:
+                        stats[3] += 1
+                        out_t, out_ch, n_out = _detect(
+                            t0, d_xx, p_det, jitter_ps, duration_ps, out_t, out_ch, n_out
+                        )
                 d_x = d_xx + np.random.exponential(tau_x_ps)
             else:
                 d_x = np.random.exponential(tau_x_ps)
