@@ -418,9 +418,13 @@ class Session:
     def safe_state_recorded(self, detail: str) -> None:
         self._append("safe_state", detail=detail)
 
-    def resumed(self, *, driver: dict[str, Any], **payload: Any) -> None:
-        """Record the start of a new session, with what drives it (`sdl.provenance`)."""
-        self._append("resumed", driver=driver, **payload)
+    def resumed(self, *, driver: dict[str, Any], previous_phase: str) -> None:
+        """Record the start of a new session: what drives it (`sdl.provenance`), the phase
+        the run was left in, and how far it had got (experiments completed, the ids of
+        the unfinished ones)."""
+        self._append("resumed", driver=driver, previous_phase=previous_phase,
+                     experiments_completed=len(self.state.completed),
+                     unfinished=[e.experiment_id for e in self.state.unfinished])
 
     def extend_budget(self, total: int, *, by: str) -> None:
         """Raise the experiment budget to `total` (recorded as `budget_extended`).

@@ -103,9 +103,7 @@ def _resume(args: argparse.Namespace, run_dir) -> int:
             out.say(f"budget extended from {old} to {args.budget} experiments")
         out.say(first)
         notifier = make_notifier(args, session.campaign.name)
-        session.resumed(driver=driver, previous_phase=phase,
-                        experiments_completed=len(st.completed),
-                        unfinished=[e.experiment_id for e in st.unfinished])
+        session.resumed(driver=driver, previous_phase=phase)
     except BaseException:
         session.close()
         raise

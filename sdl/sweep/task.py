@@ -34,8 +34,7 @@ def run_task(task: SweepTask) -> dict[str, Any]:
             return summarise(task, "skipped", 0.0, 0.0)
         session = Session.open(run_dir)
         # a sweep's runs are always driven by the simulator they started on
-        session.resumed(driver=session.driver, previous_phase=phase, experiments_completed=len(session.state.completed),
-                        unfinished=[e.experiment_id for e in session.state.unfinished])
+        session.resumed(driver=session.driver, previous_phase=phase)
         action = "resumed"
     else:
         run_dir.parent.mkdir(parents=True, exist_ok=True)
