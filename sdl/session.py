@@ -38,7 +38,7 @@ from sdl.rundir import (
     require_run_dir,
 )
 from sdl.schema.campaign import Campaign
-from sdl.schema.load import campaign_from_dict, parse_toml_bytes
+from sdl.schema.load import campaign_from_toml, rig_name
 from sdl.state import ExperimentState, RunState, apply_event, fold
 from sdl.vocab.conditions import complete
 from sdl.vocab.measurement import RawMeasurement
@@ -169,8 +169,7 @@ class Session:
         from sdl.schema.semantics import check_campaign
 
         campaign_text = Path(campaign_path).read_bytes()
-        campaign = campaign_from_dict(parse_toml_bytes(campaign_text, str(campaign_path)),
-                                      str(campaign_path))
+        campaign = campaign_from_toml(campaign_text, str(campaign_path))
         check_campaign(campaign, str(campaign_path), budget=budget)
         rig_bytes = Path(rig_path).read_bytes() if rig_path is not None else None
         if driver is None:
@@ -211,7 +210,7 @@ class Session:
             if first is None or first.kind != "campaign_started":
                 raise RecordError(f"{run_dir}: the record has no campaign_started event")
             text = first.payload["campaign_toml"]
-            campaign = campaign_from_dict(parse_toml_bytes(text.encode(), str(run_dir / CAMPAIGN_NAME)))
+            campaign = campaign_from_toml(text, str(run_dir / CAMPAIGN_NAME))
         except BaseException:
             lock.release()
             raise
@@ -533,18 +532,11 @@ def _driver_for(rig_kind: str, campaign: Campaign, rig_bytes: bytes | None) -> d
     if rig_kind == "external":
         return dict(EXTERNAL_DRIVER)
     if rig_kind == "flowrig" and rig_bytes is not None:
-        return hardware_driver(rig_bytes, _rig_name(rig_bytes), None)
+        return hardware_driver(rig_bytes, rig_name(rig_bytes), None)
     if rig_kind == "simulator-fallback":
         return simulator_driver(material, seed, fallback_reason="--fallback-to-simulator",
                                 fallback_for_rig_sha256=sha256_bytes(rig_bytes or b""))
     return simulator_driver(material, seed)
-
-
-def _rig_name(rig_bytes: bytes) -> str:
-    try:
-        return str(parse_toml_bytes(rig_bytes).get("rig", {}).get("name", ""))
-    except Exception:  # noqa: BLE001 - the name is a label only; the file is validated elsewhere
-        return ""
 
 
 def _failure_dict(raw: RawMeasurement) -> dict[str, str] | None:

@@ -193,11 +193,10 @@ class RunView:
 
 def _campaign(started: dict[str, Any]) -> Any:
     from sdl.errors import CampaignError
-    from sdl.schema.load import campaign_from_dict, parse_toml_bytes
+    from sdl.schema.load import campaign_from_toml
 
     try:
-        return campaign_from_dict(parse_toml_bytes(started["campaign_toml"].encode("utf-8"),
-                                                   "record"), "record")
+        return campaign_from_toml(started["campaign_toml"], "record")
     except (CampaignError, KeyError, TypeError, AttributeError):
         return None
 
