@@ -59,6 +59,7 @@ Full run (default): 10 seeds, budget 40, all methods, timing at n = 100, 200, 30
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
 import statistics
@@ -435,6 +436,8 @@ def main(argv: list[str]) -> int:
     if bad:
         print(f"unknown methods {bad}; allowed: {', '.join(METHODS)}", file=sys.stderr)
         return 2
+    for peer in {"ax", "baybe"} & set(methods):
+        importlib.import_module(peer)  # a missing peer (bench extra) fails now, not after the runs
     tn = args.timing if args.timing is not None else ("100,200" if args.quick else "100,200,300,500")
     warnings.filterwarnings("ignore")
     from surrogates.settings import DEFAULT
