@@ -59,6 +59,7 @@ Full run (default): 10 seeds, budget 40, all methods, timing at n = 100, 200, 30
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
 import statistics
@@ -163,6 +164,15 @@ def best_achievable(problem: BenchProblem, n_sweep: int, seed: int = 0) -> float
 
 
 def make_problems(names: list[str], n_sweep: int, acquisition_s: float | None) -> list[BenchProblem]:
+    """`build_problems` with each problem's best achievable score computed here."""
+    out = build_problems(names, acquisition_s)
+    for p in out:
+        p.best = best_achievable(p, n_sweep)
+    return out
+
+
+def build_problems(names: list[str], acquisition_s: float | None) -> list[BenchProblem]:
+    """The named problems, their `best` not yet computed (see `best_achievable`)."""
     out = []
     for name in names:
         if name == "cdse-colour":
@@ -177,7 +187,6 @@ def make_problems(names: list[str], n_sweep: int, acquisition_s: float | None) -
             p = BenchProblem(name, camp, _sp_score, photons=True)
         else:
             raise SystemExit(f"unknown problem {name!r}; allowed: cdse-colour, single-photon")
-        p.best = best_achievable(p, n_sweep)
         out.append(p)
     return out
 
@@ -231,10 +240,6 @@ class BenchRig:
         return Result(outcomes, None, true_score)
 
 
-def _desirability(pl: float) -> float:
-    return -math.log1p(((pl - 620.0) / 3.0) ** 2)
-
-
 # ----------------------------------------------------------------------------- methods
 def run_surrogates(problem, method, seed, budget, settings) -> tuple[list[float], list[float]]:
     from surrogates import propose
@@ -259,127 +264,6 @@ def run_surrogates(problem, method, seed, budget, settings) -> tuple[list[float]
                                     failed=r.failure_kind is not None, failure_kind=r.failure_kind))
             scores.append(r.score)
         k += 1
-    return scores, secs
-
-
-def _initial(problem, seed):
-    from surrogates.design import sobol_points
-    from surrogates.encoding import Encoder
-
-    enc = Encoder.from_campaign(problem.campaign)
-    return sobol_points(enc, seed, 0, problem.campaign.strategy.initial)
-
-
-def _ax_client(problem: BenchProblem, seed: int) -> Any:
-    """Ax 1.3 Client for the problem: colour -> maximise the measured desirability;
-    single photon -> minimise g2_zero with outcome constraints; the initial design is the
-    trials attached before the first `get_next_trials` (every later trial is Ax's BO)."""
-    import logging
-
-    from ax.api.client import Client
-    from ax.api.configs import RangeParameterConfig
-
-    client = Client(random_seed=seed)
-    for name in list(logging.root.manager.loggerDict):
-        if name.startswith("ax"):
-            logging.getLogger(name).setLevel(logging.ERROR)
-    client.configure_experiment(parameters=[
-        RangeParameterConfig(name=p.name, parameter_type="float", bounds=(p.low, p.high),
-                             scaling="log" if p.scale == "log" else "linear")
-        for p in problem.campaign.parameters
-    ])
-    if problem.name == "single-photon":
-        client.configure_optimization(objective="-g2_zero", outcome_constraints=[
-            "plqy >= 0.3", "pl_peak_nm >= 600", "pl_peak_nm <= 630", "count_rate_kcps >= 100"])
-    else:
-        client.configure_optimization(objective="desirability")
-    # The initial design is attached as trials before the first get_next_trials; with a
-    # positive initialization_budget Ax 1.3 would still draw one more Sobol trial first.
-    client.configure_generation_strategy(initialization_budget=0,
-                                         use_existing_trials_for_initialization=True)
-    return client
-
-
-def run_ax(problem, seed, budget) -> tuple[list[float], list[float]]:
-    client = _ax_client(problem, seed)
-    rig = BenchRig(problem, seed)
-    scores, secs = [], []
-
-    def finish(idx, cond):
-        r = rig.run(cond)
-        scores.append(r.score)
-        meas = r.outcomes
-        if problem.name == "cdse-colour" and "pl_peak_nm" in meas:
-            client.complete_trial(idx, raw_data={"desirability": _desirability(meas["pl_peak_nm"][0])})
-        elif problem.name != "cdse-colour" and all(k in meas for k in SP_OUTCOMES):
-            client.complete_trial(idx, raw_data={k: meas[k] for k in SP_OUTCOMES})
-        else:
-            client.mark_trial_failed(idx)
-
-    for cond in _initial(problem, seed):
-        finish(client.attach_trial(parameters={k: float(v) for k, v in cond.items()}), dict(cond))
-    while len(scores) < budget:
-        t = time.perf_counter()
-        trials = client.get_next_trials(max_trials=1)
-        secs.append(time.perf_counter() - t)
-        for idx, params in trials.items():
-            finish(idx, dict(params))
-    return scores, secs
-
-
-def run_baybe(problem, seed, budget) -> tuple[list[float], list[float]]:
-    import pandas as pd
-    from baybe import Campaign
-    from baybe.objectives import SingleTargetObjective
-    from baybe.parameters import NumericalContinuousParameter
-    from baybe.recommenders import BotorchRecommender
-    from baybe.searchspace import SearchSpace
-    from baybe.targets import NumericalTarget
-    from baybe.utils.random import set_random_seed
-
-    set_random_seed(seed)
-    params = problem.campaign.parameters
-    logp = {p.name for p in params if p.scale == "log"}
-    space = SearchSpace.from_product([
-        NumericalContinuousParameter(p.name, bounds=(math.log10(p.low), math.log10(p.high))
-                                     if p.name in logp else (p.low, p.high))
-        for p in params
-    ])
-    campaign = Campaign(space, SingleTargetObjective(NumericalTarget(name="y")),
-                        BotorchRecommender())
-    rig = BenchRig(problem, seed)
-    scores, secs, seen = [], [], []
-
-    def to_campaign(row):
-        return {p.name: 10.0 ** float(row[p.name]) if p.name in logp else float(row[p.name]) for p in params}
-
-    def to_baybe(cond):
-        return {n: math.log10(v) if n in logp else float(v) for n, v in cond.items()}
-
-    def finish(cond):
-        r = rig.run(cond)
-        scores.append(r.score)
-        meas = r.outcomes
-        need = ("pl_peak_nm",) if problem.name == "cdse-colour" else SP_OUTCOMES
-        if not all(k in meas for k in need):
-            y = min(seen) if seen else -10.0
-        elif problem.name == "cdse-colour":
-            y = _desirability(meas["pl_peak_nm"][0])
-        else:
-            ok = all(lo <= meas[n][0] <= hi for n, lo, hi in SP_CONSTRAINTS)
-            y = -meas["g2_zero"][0] - (0.0 if ok else 1.0)
-        seen.append(y)
-        row = to_baybe(cond)
-        row["y"] = y
-        campaign.add_measurements(pd.DataFrame([row]))
-
-    for cond in _initial(problem, seed):
-        finish(cond)
-    while len(scores) < budget:
-        t = time.perf_counter()
-        rec = campaign.recommend(batch_size=1)
-        secs.append(time.perf_counter() - t)
-        finish(to_campaign(rec.iloc[0]))
     return scores, secs
 
 
@@ -441,6 +325,8 @@ def timing(ns: list[int], with_ax: bool = False, objectives: int = 1) -> list[di
                                                  for k, v in vals.items()}))
         else:
             hist.append(Observation(f"e{i}", c, {}, failed=True, failure_kind="unviable"))
+    if with_ax:
+        from benchmarks.bo_peers import _ax_propose_seconds
     out = []
     if ns:  # warm-up (lazy imports, first-call dispatch) outside the timed calls, both sides
         propose(camp, hist[:ns[0]], ns[0] + 1)
@@ -459,26 +345,6 @@ def timing(ns: list[int], with_ax: bool = False, objectives: int = 1) -> list[di
             row["ax_cpu_seconds"] = round(time.process_time() - c, 3)  # incl. attaching data
         out.append(row)
     return out
-
-
-def _ax_propose_seconds(problem: BenchProblem, hist: list[Any]) -> float:
-    """Seconds of one Ax `get_next_trials(1)` (fit + acquisition) on the same data."""
-    multi = problem.name == "timing-3"
-    client = _ax_client(problem, seed=1)
-    if multi:
-        client.configure_optimization(objective="desirability, -fwhm_nm, plqy")
-    for o in hist:
-        idx = client.attach_trial(parameters={k: float(v) for k, v in o.conditions.items()})
-        if o.failed:
-            client.mark_trial_failed(idx)
-        else:
-            data = {"desirability": _desirability(o.outcomes["pl_peak_nm"][0])}
-            if multi:
-                data.update({k: o.outcomes[k] for k in ("fwhm_nm", "plqy")})
-            client.complete_trial(idx, raw_data=data)
-    t = time.perf_counter()
-    client.get_next_trials(max_trials=1)
-    return time.perf_counter() - t
 
 
 def parse_settings(text: str) -> dict[str, Any]:
@@ -504,6 +370,15 @@ def parse_settings(text: str) -> dict[str, Any]:
     return out
 
 
+def bench_job(job: tuple) -> Any:
+    """One Dask task of `sdl bench bo`: ("best", problem, n_sweep) -> best achievable score,
+    or ("run", *bench_task args) -> `bench_task`'s result. The reference sweep is one task
+    among the runs, so with several workers it runs beside them rather than before them."""
+    if job[0] == "best":
+        return best_achievable(job[1], job[2])
+    return bench_task(job[1:])
+
+
 def bench_task(task: tuple) -> dict[str, Any]:
     """One (method, seed) run of a problem (a Dask task): true scores per experiment,
     seconds of each model-based proposal, wall and CPU seconds of the run.
@@ -520,11 +395,15 @@ def bench_task(task: tuple) -> dict[str, Any]:
 
         scores, sec = run_surrogates(problem, method, seed, budget, replace(DEFAULT, **overrides))
     elif method == "ax":
+        from benchmarks.bo_peers import run_ax
+
         scores, sec = run_ax(problem, seed, budget)
     else:
+        from benchmarks.bo_peers import run_baybe
+
         scores, sec = run_baybe(problem, seed, budget)
     lab = list(BenchRig.last.lab) if BenchRig.last is not None else []
-    return {"method": method, "seed": seed, "scores": scores, "propose_seconds": sec,
+    return {"problem": problem.name, "method": method, "seed": seed, "scores": scores, "propose_seconds": sec,
             "lab": lab, "seconds": time.perf_counter() - t0,
             "cpu_seconds": time.process_time() - c0}
 
@@ -557,6 +436,8 @@ def main(argv: list[str]) -> int:
     if bad:
         print(f"unknown methods {bad}; allowed: {', '.join(METHODS)}", file=sys.stderr)
         return 2
+    for peer in {"ax", "baybe"} & set(methods):
+        importlib.import_module(peer)  # a missing peer (bench extra) fails now, not after the runs
     tn = args.timing if args.timing is not None else ("100,200" if args.quick else "100,200,300,500")
     warnings.filterwarnings("ignore")
     from surrogates.settings import DEFAULT
@@ -568,20 +449,30 @@ def main(argv: list[str]) -> int:
         "settings": {**DEFAULT.__dict__, **overrides},
         "sweep_points": sweep, "target_fraction": args.target_fraction, "campaigns": {},
     }
-    for problem in make_problems([p for p in args.problems.split(",") if p], sweep, args.acquisition_s):
+    problems = build_problems([p for p in args.problems.split(",") if p], args.acquisition_s)
+    # every problem's reference sweep first (the longest single tasks), then every run
+    jobs: list[tuple] = [("best", p, sweep) for p in problems]
+    jobs += [("run", p, method, 1000 + s, budget, overrides)
+             for p in problems for method in methods for s in range(seeds)]
+
+    def progress(done: int, total: int, r: Any) -> None:
+        if isinstance(r, dict):
+            print(f"{r['problem']:14s} {r['method']:7s} seed {r['seed']}: best true score {max(r['scores']):.3f} "
+                  f"({r['seconds']:.0f} s) [{done}/{total}]", file=sys.stderr, flush=True)
+
+    results = run_tasks(bench_job, jobs, workers=args.workers, scheduler=args.scheduler, progress=progress)
+    for i, problem in enumerate(problems):
+        problem.best = results[i]
+    per_problem = len(methods) * seeds
+    for i, problem in enumerate(problems):
+        mine_all = results[len(problems) + i * per_problem:len(problems) + (i + 1) * per_problem]
         runs: dict[str, list[list[float]]] = {}
         labs: dict[str, list[list[tuple[float, float]]]] = {}
         res: dict[str, Any] = {"best_score_sweep": round(problem.best, 4)}
         if problem.photons:
             res["acquisition_s"] = problem.campaign.fixed.get("acquisition_s")
-        tasks = [(problem, method, 1000 + s, budget, overrides) for method in methods for s in range(seeds)]
-        results = run_tasks(bench_task, tasks, workers=args.workers, scheduler=args.scheduler,
-                            progress=lambda d, n, r, name=problem.name: print(
-                                f"{name:14s} {r['method']:7s} seed {r['seed']}: best true "
-                                f"score {max(r['scores']):.3f} ({r['seconds']:.0f} s)",
-                                file=sys.stderr, flush=True))
         for method in methods:
-            mine = [r for r in results if r["method"] == method]
+            mine = [r for r in mine_all if r["method"] == method]
             runs[method] = [r["scores"] for r in mine]
             secs = [x for r in mine for x in r["propose_seconds"]]
             labs[method] = [r["lab"] for r in mine]

@@ -9,6 +9,9 @@ and `RigUnavailable` (the rig as a whole cannot go on).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 
 class HardwareLayerError(Exception):
     """Base of every error of the hardware layer; exit code 3 (the rig needs attention)."""
@@ -142,3 +145,16 @@ class LightPathUnconfirmed(HardwareError):
                  device: str = "", next_step: str = ""):
         self.role, self.wanted, self.read_back = role, wanted, read_back
         super().__init__(message, device=device, next_step=next_step)
+
+
+@contextmanager
+def tag_device(device: str, *kinds: type[HardwareError]) -> Iterator[None]:
+    """Name `device` on the errors of `kinds` (default: ProtocolError) raised inside, then
+    let them propagate. The reply parsers are pure functions of the bytes and do not know
+    whose bytes they read; the driver wraps them with its name."""
+    caught = kinds or (ProtocolError,)
+    try:
+        yield
+    except caught as e:
+        e.device = device
+        raise

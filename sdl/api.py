@@ -81,9 +81,7 @@ class Campaign:
             phase = "stopped" if st.stopped is not None else "crashed"
             if budget is not None:
                 s.extend_budget(budget, by="Campaign.resume(budget=)")
-            s.resumed(driver=dict(EXTERNAL_DRIVER), previous_phase=phase,
-                      experiments_completed=len(st.completed),
-                      unfinished=[e.experiment_id for e in st.unfinished])
+            s.resumed(driver=dict(EXTERNAL_DRIVER), previous_phase=phase)
         except BaseException:
             s.close()
             raise

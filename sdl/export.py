@@ -31,7 +31,7 @@ def read_run(run_dir: str | Path) -> tuple[Any, Any, dict[int, str]]:
     """(campaign, RunState, seq -> ts) of a run directory, read-only."""
     from sdl.record import Record
     from sdl.rundir import RECORD_NAME, require_run_dir
-    from sdl.schema.load import campaign_from_dict, parse_toml_bytes
+    from sdl.schema.load import campaign_from_toml
     from sdl.state import fold
 
     d = require_run_dir(run_dir)
@@ -41,8 +41,7 @@ def read_run(run_dir: str | Path) -> tuple[Any, Any, dict[int, str]]:
     if st.started is None:
         raise SdlError(f"{d}: the record has no campaign_started event yet; nothing to export")
     where = f"{d / RECORD_NAME} (campaign_started)"
-    campaign = campaign_from_dict(parse_toml_bytes(st.started["campaign_toml"].encode(), where),
-                                  where)
+    campaign = campaign_from_toml(st.started["campaign_toml"], where)
     return campaign, st, {ev.seq: ev.ts for ev in events}
 
 

@@ -107,6 +107,21 @@ class Event:
     hash: str
 
 
+#: The columns of an `events` row, in `Event` field order (`event_from_row`).
+EVENT_COLUMNS = "seq, ts, kind, experiment_id, payload, prev_hash, hash"
+
+
+def event_from_row(row: tuple) -> Event:
+    """An `Event` from a row of `EVENT_COLUMNS`; a payload that is not JSON is kept as
+    {"__unparseable__": text} (`sdl audit` reports such a row)."""
+    seq, ts, kind, eid, payload, prev, h = row
+    try:
+        data = json.loads(payload)
+    except json.JSONDecodeError:
+        data = {"__unparseable__": payload}
+    return Event(seq, ts, kind, eid, data, prev, h)
+
+
 class Record:
     """Append-only event log of one run directory.
 
@@ -165,15 +180,8 @@ class Record:
 
     def events(self) -> Iterator[Event]:
         """All events in `seq` order."""
-        cur = self._db.execute(
-            "SELECT seq, ts, kind, experiment_id, payload, prev_hash, hash FROM events ORDER BY seq"
-        )
-        for seq, ts, kind, eid, payload, prev, h in cur:
-            try:
-                data = json.loads(payload)
-            except json.JSONDecodeError:
-                data = {"__unparseable__": payload}
-            yield Event(seq, ts, kind, eid, data, prev, h)
+        for row in self._db.execute(f"SELECT {EVENT_COLUMNS} FROM events ORDER BY seq"):
+            yield event_from_row(row)
 
     def raw_rows(self) -> list[tuple]:
         """Rows exactly as stored (for the audit), in rowid order."""

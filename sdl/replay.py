@@ -10,7 +10,7 @@ from typing import Any
 
 from sdl.record import Record
 from sdl.rundir import RECORD_NAME, require_run_dir
-from sdl.schema.load import campaign_from_dict, parse_toml_bytes
+from sdl.schema.load import campaign_from_toml
 from sdl.session import prior_inputs, proposal_inputs, propose_batch
 from sdl.state import fold
 
@@ -37,7 +37,7 @@ def _load(run_dir: Path):
         from sdl.errors import RecordError
 
         raise RecordError(f"{run_dir}: the record has no campaign_started event")
-    campaign = campaign_from_dict(parse_toml_bytes(state.started["campaign_toml"].encode()))
+    campaign = campaign_from_toml(state.started["campaign_toml"])
     return events, state, campaign
 
 

@@ -38,7 +38,7 @@ from sdl.rundir import (
     require_run_dir,
 )
 from sdl.schema.campaign import Campaign
-from sdl.schema.load import campaign_from_dict, parse_toml_bytes
+from sdl.schema.load import campaign_from_toml, rig_name
 from sdl.state import ExperimentState, RunState, apply_event, fold
 from sdl.vocab.conditions import complete
 from sdl.vocab.measurement import RawMeasurement
@@ -169,8 +169,7 @@ class Session:
         from sdl.schema.semantics import check_campaign
 
         campaign_text = Path(campaign_path).read_bytes()
-        campaign = campaign_from_dict(parse_toml_bytes(campaign_text, str(campaign_path)),
-                                      str(campaign_path))
+        campaign = campaign_from_toml(campaign_text, str(campaign_path))
         check_campaign(campaign, str(campaign_path), budget=budget)
         rig_bytes = Path(rig_path).read_bytes() if rig_path is not None else None
         if driver is None:
@@ -211,7 +210,7 @@ class Session:
             if first is None or first.kind != "campaign_started":
                 raise RecordError(f"{run_dir}: the record has no campaign_started event")
             text = first.payload["campaign_toml"]
-            campaign = campaign_from_dict(parse_toml_bytes(text.encode(), str(run_dir / CAMPAIGN_NAME)))
+            campaign = campaign_from_toml(text, str(run_dir / CAMPAIGN_NAME))
         except BaseException:
             lock.release()
             raise
@@ -418,9 +417,13 @@ class Session:
     def safe_state_recorded(self, detail: str) -> None:
         self._append("safe_state", detail=detail)
 
-    def resumed(self, *, driver: dict[str, Any], **payload: Any) -> None:
-        """Record the start of a new session, with what drives it (`sdl.provenance`)."""
-        self._append("resumed", driver=driver, **payload)
+    def resumed(self, *, driver: dict[str, Any], previous_phase: str) -> None:
+        """Record the start of a new session: what drives it (`sdl.provenance`), the phase
+        the run was left in, and how far it had got (experiments completed, the ids of
+        the unfinished ones)."""
+        self._append("resumed", driver=driver, previous_phase=previous_phase,
+                     experiments_completed=len(self.state.completed),
+                     unfinished=[e.experiment_id for e in self.state.unfinished])
 
     def extend_budget(self, total: int, *, by: str) -> None:
         """Raise the experiment budget to `total` (recorded as `budget_extended`).
@@ -529,18 +532,11 @@ def _driver_for(rig_kind: str, campaign: Campaign, rig_bytes: bytes | None) -> d
     if rig_kind == "external":
         return dict(EXTERNAL_DRIVER)
     if rig_kind == "flowrig" and rig_bytes is not None:
-        return hardware_driver(rig_bytes, _rig_name(rig_bytes), None)
+        return hardware_driver(rig_bytes, rig_name(rig_bytes), None)
     if rig_kind == "simulator-fallback":
         return simulator_driver(material, seed, fallback_reason="--fallback-to-simulator",
                                 fallback_for_rig_sha256=sha256_bytes(rig_bytes or b""))
     return simulator_driver(material, seed)
-
-
-def _rig_name(rig_bytes: bytes) -> str:
-    try:
-        return str(parse_toml_bytes(rig_bytes).get("rig", {}).get("name", ""))
-    except Exception:  # noqa: BLE001 - the name is a label only; the file is validated elsewhere
-        return ""
 
 
 def _failure_dict(raw: RawMeasurement) -> dict[str, str] | None:

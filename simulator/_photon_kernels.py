@@ -225,6 +225,24 @@ def _start_dots(n_dots, blinking, duration_ps, alpha_on, alpha_off, t_min_s, t_m
 
 
 @njit(cache=True)
+def _yield_scale(sw, ptr, state0, t_ps, off_scale):
+    """Where one dot's blinking trajectory is at time t_ps, and what it does to the yields.
+
+    Args:
+        sw: (S,) int64 switching times of the dot, ps, increasing; state0: on at t = 0.
+        ptr: switches already passed (times are asked in non-decreasing order).
+
+    Returns:
+        (ptr advanced past every switch at or before t_ps, yield multiplier: 1.0 on,
+        off_scale off).
+    """
+    while ptr < sw.shape[0] and sw[ptr] <= t_ps:
+        ptr += 1
+    on = state0 if (ptr % 2 == 0) else (not state0)
+    return ptr, 1.0 if on else off_scale
+
+
+@njit(cache=True)
 def _result(out_t, out_ch, n_out, traj, stats):
     """The emission kernels' return tuple (see `_pulsed_kernel`)."""
     return (out_t[:n_out].copy(), out_ch[:n_out].copy(), traj[0], traj[1], traj[2], traj[3],
@@ -281,28 +299,21 @@ def _pulsed_kernel(seed, n_dots, n_pulses, period_ps, p1, p2, n_mean, ladder, et
             if k >= n_pulses:
                 break
             t0 = k * period_ps
-            while ptr < sw.shape[0] and sw[ptr] <= t0:
-                ptr += 1
-            on = state0 if (ptr % 2 == 0) else (not state0)
-            sc = 1.0 if on else off_scale
+            ptr, sc = _yield_scale(sw, ptr, state0, t0, off_scale)
             stats[0] += 1
             if np.random.random() < q2:
                 stats[1] += 1
                 d_xx = 0.0
-                if ladder:
-                    for _ in range(_poisson_excess(n_mean, p2)):
-                        d_xx += np.random.exponential(tau_xx_ps)
-                        if np.random.random() < eta_xx * sc:
-                            stats[3] += 1
-                            out_t, out_ch, n_out = _detect(
-                                t0, d_xx, p_det, jitter_ps, duration_ps, out_t, out_ch, n_out
-                            )
-                d_xx += np.random.exponential(tau_xx_ps)
-                if np.random.random() < eta_xx * sc:
-                    stats[3] += 1
-                    out_t, out_ch, n_out = _detect(
-                        t0, d_xx, p_det, jitter_ps, duration_ps, out_t, out_ch, n_out
-                    )
+                # the ladder's excitations beyond XX, then XX itself: each decays after
+                # Exp(tau_xx) and emits with probability eta_xx
+                n_xx_decays = 1 + (_poisson_excess(n_mean, p2) if ladder else 0)
+                for _ in range(n_xx_decays):
+                    d_xx += np.random.exponential(tau_xx_ps)
+                    if np.random.random() < eta_xx * sc:
+                        stats[3] += 1
+                        out_t, out_ch, n_out = _detect(
+                            t0, d_xx, p_det, jitter_ps, duration_ps, out_t, out_ch, n_out
+                        )
                 d_x = d_xx + np.random.exponential(tau_x_ps)
             else:
                 d_x = np.random.exponential(tau_x_ps)
@@ -369,11 +380,7 @@ def _cw_kernel(seed, n_dots, duration_ps, k_exc_per_ps, eta_x, eta_xx, tau_x_ps,
                 state = 1
                 eta = eta_xx
                 is_xx = True
-            tt = _round_i8(t)
-            while ptr < sw.shape[0] and sw[ptr] <= tt:
-                ptr += 1
-            on = state0 if (ptr % 2 == 0) else (not state0)
-            sc = 1.0 if on else off_scale
+            ptr, sc = _yield_scale(sw, ptr, state0, _round_i8(t), off_scale)
             if np.random.random() < eta * sc:
                 if is_xx:
                     stats[3] += 1

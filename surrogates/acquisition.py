@@ -3,7 +3,8 @@
 * One objective: qLogNoisyExpectedImprovement (Ament et al., NeurIPS 2023) on the
   objective's utility, with outcome constraints.
 * Several objectives: qLogNoisyExpectedHypervolumeImprovement on the utilities, with
-  outcome constraints. Reference point: BoTorch's `infer_reference_point` on the Pareto
+  outcome constraints (its exact box decompositions by `hv_partition`'s numba kernels,
+  the same cells as BoTorch's). Reference point: BoTorch's `infer_reference_point` on the Pareto
   front of the observed feasible utilities (nadir minus 10 % of the front's range per
   objective; with a single front point, nadir minus 10 % of |nadir| (or 1 if ~0)).
 * Both are log-acquisitions, so weights multiply them by adding logs:
@@ -27,7 +28,6 @@ import torch
 from botorch.acquisition import AcquisitionFunction
 from botorch.acquisition.logei import qLogNoisyExpectedImprovement
 from botorch.acquisition.multi_objective import logei as _mo_logei
-from botorch.acquisition.multi_objective.logei import qLogNoisyExpectedHypervolumeImprovement
 from botorch.acquisition.multi_objective.objective import GenericMCMultiOutputObjective
 from botorch.acquisition.objective import GenericMCObjective
 from botorch.models.model import Model
@@ -39,6 +39,7 @@ from botorch.utils.sampling import manual_seed
 
 from surrogates.encoding import Encoder
 from surrogates.feasibility import FeasibilityModel
+from surrogates.hv_partition import QLogNEHVI
 from surrogates.models import DTYPE
 from surrogates.objectives import Problem
 from surrogates.settings import Settings
@@ -149,7 +150,7 @@ def build_acquisition(
         warnings.simplefilter("ignore")
         if problem.multi:
             objective = GenericMCMultiOutputObjective(lambda Y, X=None: problem.utilities(Y))
-            acq = qLogNoisyExpectedHypervolumeImprovement(
+            acq = QLogNEHVI(
                 model=model, ref_point=ref_point, X_baseline=X_baseline, sampler=sampler,
                 objective=objective, constraints=constraints, X_pending=X_pending,
                 prune_baseline=True, alpha=settings.hv_alpha,

@@ -17,8 +17,9 @@ class Settings:
         raw_samples: quasi-random points scored to choose the restarts.
         mc_samples: quasi-MC posterior samples in qLogNEI (one objective).
         hv_mc_samples: quasi-MC samples in qLogNEHVI (several objectives). Its set-up
-            builds one box decomposition of the baseline Pareto front per sample (a
-            Python loop, ~10 ms each at 3 objectives), which dominated the step at 128.
+            builds one box decomposition of the baseline Pareto front per sample
+            (`surrogates.hv_partition`, numba: ~0.2 ms each at 3 objectives and 40
+            points, against ~6 ms in BoTorch's torch loop).
         hv_raw_samples: raw samples for the restart heuristic of qLogNEHVI (each is a
             full hypervolume-improvement evaluation).
         hv_num_restarts: L-BFGS-B restarts for qLogNEHVI (each evaluation is a hypervolume

@@ -18,7 +18,7 @@ import enum
 import struct
 from dataclasses import dataclass
 
-from hardware.errors import ChecksumError, CommandRejected, DeviceAlarm, ProtocolError
+from hardware.errors import ChecksumError, CommandRejected, DeviceAlarm, ProtocolError, tag_device
 from hardware.retry import RetryPolicy
 from hardware.transport import Port, PortClient, open_port
 
@@ -227,11 +227,8 @@ class Eurotherm3216(PortClient):
         def once() -> bytes:
             raw = self.port.exchange(request, modbus_reply_framer(self.address, function),
                                      self.timeout_s, device=self.name)
-            try:
+            with tag_device(self.name, ProtocolError, CommandRejected):
                 return parse_modbus_reply(raw, self.address, function)
-            except (ProtocolError, CommandRejected) as e:
-                e.device = self.name
-                raise
         return self.retry.call(once, f"{self.name} fc{function}")
 
     # -- registers -----------------------------------------------------------------------

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hardware.drivers.ne1000 import Dispensed
-from hardware.errors import CommandRejected, DeviceAlarm, DeviceTimeout, ProtocolError
+from hardware.errors import CommandRejected, DeviceAlarm, DeviceTimeout, ProtocolError, tag_device
 from hardware.retry import RetryPolicy
 from hardware.transport import Port, PortClient, open_port
 
@@ -144,11 +144,8 @@ class HarvardPump(PortClient):
     def _send_once(self, command: str) -> HarvardReply:
         raw = self.port.exchange(self.build(command), find_harvard_frame, self.timeout_s,
                                  device=self.name)
-        try:
+        with tag_device(self.name, ProtocolError, CommandRejected):
             reply = parse_harvard_reply(raw)
-        except (ProtocolError, CommandRejected) as e:
-            e.device = self.name
-            raise
         if reply.state is HarvardState.STALLED:
             self.last_alarm = "S"
             raise DeviceAlarm("pump stalled (prompt '*')", code="S", device=self.name,

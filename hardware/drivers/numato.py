@@ -26,7 +26,7 @@ from __future__ import annotations
 from typing import Any
 
 from hardware.drivers.ascii_line import drop_echo, prompt_framer, text_lines
-from hardware.errors import ProtocolError
+from hardware.errors import ProtocolError, tag_device
 from hardware.retry import RetryPolicy
 from hardware.transport import Port, PortClient, open_port
 
@@ -71,14 +71,11 @@ class _NumatoChannel(PortClient):
         def once() -> str:
             raw = self.port.exchange(build_numato_command(command), find_numato_frame,
                                      self.timeout_s, device=self.name)
-            try:
+            with tag_device(self.name):
                 value = parse_numato_reply(raw, command)
                 if allowed and value not in allowed:
                     raise ProtocolError(f"{command!r}: expected {' or '.join(allowed)}", raw=raw)
                 return value
-            except ProtocolError as e:
-                e.device = self.name
-                raise
         return self.retry.call(once, f"{self.name} {command}")
 
     def identify(self) -> str:

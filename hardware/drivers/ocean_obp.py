@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hardware.errors import ChecksumError, CommandRejected, ProtocolError
+from hardware.errors import ChecksumError, CommandRejected, ProtocolError, tag_device
 from hardware.retry import RetryPolicy
 from hardware.transport import Port, PortClient, open_port
 from sdl.vocab.constants import STS_FULL_SCALE_COUNTS
@@ -189,11 +189,8 @@ class OceanObpSpectrometer(PortClient):
         def once() -> ObpMessage:
             raw = self.port.exchange(request, find_obp_frame, timeout_s or self.timeout_s,
                                      device=self.name)
-            try:
+            with tag_device(self.name):
                 msg = parse_obp_message(raw)
-            except ProtocolError as e:
-                e.device = self.name
-                raise
             if msg.flags & (FLAG_NACK | FLAG_HW_EXCEPTION) or msg.error:
                 raise CommandRejected(f"NACK error {msg.error} ({ERRORS.get(msg.error, 'unknown')}) "
                                       f"to message {message_type:#010x}", code=msg.error,

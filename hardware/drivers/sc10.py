@@ -27,7 +27,7 @@ from __future__ import annotations
 from typing import Any
 
 from hardware.drivers.ascii_line import drop_echo, prompt_framer, text_lines
-from hardware.errors import CommandRejected, DeviceAlarm, DeviceTimeout, ProtocolError
+from hardware.errors import CommandRejected, DeviceAlarm, DeviceTimeout, ProtocolError, tag_device
 from hardware.retry import RetryPolicy
 from hardware.transport import Port, PortClient, open_port
 
@@ -76,11 +76,8 @@ class Sc10Shutter(PortClient):
     def _send_once(self, command: str) -> str:
         raw = self.port.exchange(build_sc10_command(command), find_sc10_frame, self.timeout_s,
                                  device=self.name)
-        try:
+        with tag_device(self.name, ProtocolError, CommandRejected):
             return parse_sc10_reply(raw, command)
-        except (ProtocolError, CommandRejected) as e:
-            e.device = self.name
-            raise
 
     def query(self, command: str) -> str:
         """An idempotent command (queries, absolute settings): retried by the policy."""
@@ -90,11 +87,8 @@ class Sc10Shutter(PortClient):
         """A 0/1 query; a garbled value is retried like a garbled frame."""
         def once() -> bool:
             value = self._send_once(command)
-            try:
+            with tag_device(self.name):
                 return parse_flag(value, value.encode("ascii", "replace"))
-            except ProtocolError as e:
-                e.device = self.name
-                raise
         return self.retry.call(once, f"{self.name} {command}")
 
     def identify(self) -> str:

@@ -31,7 +31,7 @@ import re
 from typing import Any
 
 from hardware.drivers.ascii_line import line_framer, text_lines
-from hardware.errors import ProtocolError
+from hardware.errors import ProtocolError, tag_device
 from hardware.retry import RetryPolicy
 from hardware.transport import Port, PortClient, open_port
 
@@ -85,12 +85,9 @@ class ViciSelectorValve(PortClient):
 
     def _ask(self, command: str) -> bytes:
         def once() -> bytes:
-            try:
+            with tag_device(self.name):
                 return self.port.exchange(build_vici_command(command, self.valve_id),
                                           find_vici_frame, self.timeout_s, device=self.name)
-            except ProtocolError as e:
-                e.device = self.name
-                raise
         return self.retry.call(once, f"{self.name} {command}")
 
     def identify(self) -> str:
@@ -101,11 +98,8 @@ class ViciSelectorValve(PortClient):
     def positions(self) -> int:
         """Number of positions the actuator is set up for (`NP`)."""
         raw = self._ask("NP")
-        try:
+        with tag_device(self.name):
             return parse_positions_count(raw)
-        except ProtocolError as e:
-            e.device = self.name
-            raise
 
     def move_to(self, position: int) -> None:
         """Send `GOn` (no reply expected; confirm with `position()`)."""
@@ -120,11 +114,8 @@ class ViciSelectorValve(PortClient):
         def once() -> int:
             raw = self.port.exchange(build_vici_command("CP", self.valve_id), find_vici_frame,
                                      self.timeout_s, device=self.name)
-            try:
+            with tag_device(self.name):
                 return parse_position(raw)
-            except ProtocolError as e:
-                e.device = self.name
-                raise
         return self.retry.call(once, f"{self.name} CP")
 
 

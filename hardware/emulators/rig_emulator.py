@@ -150,6 +150,8 @@ class OpticsEmulator:
 
     def __init__(self, world: EmulatedWorld):
         self.world = world
+
+
 _instances = itertools.count()
 _SPEC = re.compile(r"^([A-Za-z0-9_-]+):([a-z_]+)(?:=([-+0-9.eE]+))?(?:@([0-9.]+)s?)?$")
 

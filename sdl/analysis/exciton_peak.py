@@ -53,28 +53,33 @@ class ExcitonPeak:
 
 
 @njit(cache=True, error_model="numpy")
+def _significant_minimum(d2, var_d2, a_s, var_as, i, min_sig, min_abs):
+    """Whether pixel i (0 < i < P-1) is a local minimum of the second derivative, below
+    -min_sig of its error, where the smoothed absorbance is above min_abs and min_sig
+    of its own error."""
+    v = d2[i]
+    if not (np.isfinite(v) and np.isfinite(d2[i - 1]) and np.isfinite(d2[i + 1])):
+        return False
+    if v < d2[i - 1] and v <= d2[i + 1] and v < -min_sig * np.sqrt(var_d2[i]):
+        return a_s[i] > min_abs and a_s[i] > min_sig * np.sqrt(var_as[i])
+    return False
+
+
+@njit(cache=True, error_model="numpy")
 def _exciton_candidate(d2, var_d2, a_s, var_as, min_sig, min_abs, rel_depth):
-    """Index of the longest-wavelength significant second-derivative minimum, or -1."""
+    """Index of the longest-wavelength significant second-derivative minimum at least
+    rel_depth as deep as the deepest one, or -1."""
     n = d2.shape[0]
     deepest = 0.0
     for i in range(1, n - 1):
-        v = d2[i]
-        if not (np.isfinite(v) and np.isfinite(d2[i - 1]) and np.isfinite(d2[i + 1])):
-            continue
-        if v < d2[i - 1] and v <= d2[i + 1] and v < -min_sig * np.sqrt(var_d2[i]):
-            if a_s[i] > min_abs and a_s[i] > min_sig * np.sqrt(var_as[i]):
-                if -v > deepest:
-                    deepest = -v
+        if _significant_minimum(d2, var_d2, a_s, var_as, i, min_sig, min_abs) and -d2[i] > deepest:
+            deepest = -d2[i]
     if deepest == 0.0:
         return -1
     for i in range(n - 2, 0, -1):
-        v = d2[i]
-        if not (np.isfinite(v) and np.isfinite(d2[i - 1]) and np.isfinite(d2[i + 1])):
-            continue
-        if v < d2[i - 1] and v <= d2[i + 1] and v < -min_sig * np.sqrt(var_d2[i]):
-            if a_s[i] > min_abs and a_s[i] > min_sig * np.sqrt(var_as[i]):
-                if -v >= rel_depth * deepest:
-                    return i
+        if (_significant_minimum(d2, var_d2, a_s, var_as, i, min_sig, min_abs)
+                and -d2[i] >= rel_depth * deepest):
+            return i
     return -1
 
 

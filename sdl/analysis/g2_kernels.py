@@ -323,6 +323,18 @@ def _general_serial(t1, t2, edges, ka, kb, use_log, cell, centre):
     return counts
 
 
+@njit(cache=True)
+def _sum_chunks(rows):
+    """(nbins,) int64 histogram from the (nchunks, nbins) per-chunk rows of a parallel
+    kernel (each chunk fills its own row, so the threads never share a bin)."""
+    nchunks, nbins = rows.shape
+    out = np.zeros(nbins, dtype=np.int64)
+    for c in range(nchunks):
+        for k in range(nbins):
+            out[k] += rows[c, k]
+    return out
+
+
 @njit(cache=True, parallel=True)
 def _uniform_parallel(t1, t2, start, width, nbins, nchunks):
     n1 = t1.shape[0]
@@ -331,11 +343,7 @@ def _uniform_parallel(t1, t2, start, width, nbins, nchunks):
         i0 = (n1 * c) // nchunks
         i1 = (n1 * (c + 1)) // nchunks
         _uniform_range(t1, t2, start, width, nbins, i0, i1, rows[c])
-    out = np.zeros(nbins, dtype=np.int64)
-    for c in range(nchunks):
-        for k in range(nbins):
-            out[k] += rows[c, k]
-    return out
+    return _sum_chunks(rows)
 
 
 @njit(cache=True, parallel=True)
@@ -351,11 +359,7 @@ def _general_parallel(t1, t2, edges, ka, kb, use_log, cell, centre, nchunks):
         _general_range(
             t1, t2, edges, ka, kb, use_log, lut, cell, lpos, lneg, centre, i0, i1, rows[c]
         )
-    out = np.zeros(nb, dtype=np.int64)
-    for c in range(nchunks):
-        for k in range(nb):
-            out[k] += rows[c, k]
-    return out
+    return _sum_chunks(rows)
 
 
 # ----------------------------------------------------------------------------- public

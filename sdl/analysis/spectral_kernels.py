@@ -106,6 +106,12 @@ def pl_densities(wl, y, v, hc, energy, i_nm, v_nm, i_ev, v_ev):
         v_ev[k] = v_nm[k] * jac * jac
 
 
+@njit(cache=True)
+def _fit_usable(y_i, var_i):
+    """Whether `wpolyfit` may use a point: finite value and finite, positive variance."""
+    return np.isfinite(y_i) and np.isfinite(var_i) and var_i > 0.0
+
+
 @njit(cache=True, error_model="numpy")
 def wpolyfit(x, y, var, lo, hi, xc, scale, order):
     """Weighted least-squares polynomial in u = (x - xc)/scale over indices lo..hi-1,
@@ -127,18 +133,16 @@ def wpolyfit(x, y, var, lo, hi, xc, scale, order):
     pw = np.empty(2 * k - 1)
     npts = 0
     for i in range(lo, hi):
-        yi = y[i]
-        vi = var[i]
-        if not (np.isfinite(yi) and np.isfinite(vi)) or vi <= 0.0:
+        if not _fit_usable(y[i], var[i]):
             continue
-        w = 1.0 / vi
+        w = 1.0 / var[i]
         u = (x[i] - xc) / scale
         p = 1.0
         for j in range(2 * k - 1):
             pw[j] = p
             p *= u
         for r in range(k):
-            b[r] += w * pw[r] * yi
+            b[r] += w * pw[r] * y[i]
             for c in range(k):
                 m[r, c] += w * pw[r + c]
         npts += 1
@@ -152,15 +156,13 @@ def wpolyfit(x, y, var, lo, hi, xc, scale, order):
     coef = cov @ b
     chi2 = 0.0
     for i in range(lo, hi):
-        yi = y[i]
-        vi = var[i]
-        if not (np.isfinite(yi) and np.isfinite(vi)) or vi <= 0.0:
+        if not _fit_usable(y[i], var[i]):
             continue
         u = (x[i] - xc) / scale
         p = 0.0
         for j in range(k - 1, -1, -1):
             p = p * u + coef[j]
-        chi2 += (yi - p) ** 2 / vi
+        chi2 += (y[i] - p) ** 2 / var[i]
     return coef, cov, npts, chi2
 
 

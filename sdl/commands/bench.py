@@ -25,7 +25,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         module = importlib.import_module(f"benchmarks.bench_{args.target}")
-    except ModuleNotFoundError as e:  # an optional peer of the bench extra
+        return int(module.main(args.options) or 0)
+    except ModuleNotFoundError as e:  # an optional peer of the bench extra (some import
+        # only when a peer method runs, e.g. `sdl bench bo --methods ax`)
         if e.name and e.name.split(".")[0] in ("benchmarks", "sdl", "hardware", "surrogates",
                                               "simulator"):
             raise  # our own module missing is a broken install, not a missing extra
@@ -33,4 +35,3 @@ def run(args: argparse.Namespace) -> int:
             f"benchmark '{args.target}' needs {e.name}: install the bench extra "
             "(.venv/bin/pip install -e '.[bench]')"
         ) from None
-    return int(module.main(args.options) or 0)

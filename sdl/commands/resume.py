@@ -103,9 +103,7 @@ def _resume(args: argparse.Namespace, run_dir) -> int:
             out.say(f"budget extended from {old} to {args.budget} experiments")
         out.say(first)
         notifier = make_notifier(args, session.campaign.name)
-        session.resumed(driver=driver, previous_phase=phase,
-                        experiments_completed=len(st.completed),
-                        unfinished=[e.experiment_id for e in st.unfinished])
+        session.resumed(driver=driver, previous_phase=phase)
     except BaseException:
         session.close()
         raise
@@ -178,9 +176,9 @@ def _attach(session, args, out):
             material, seed, fallback_for_rig_sha256=sha256_bytes(rig_bytes),
             fallback_reason=f"--fallback-to-simulator: {e}"), f"Resuming '{campaign.name}' on the built-in simulator"
     from sdl.rigs import device_identities
-    from sdl.schema.load import parse_toml_bytes
+    from sdl.schema.load import rig_name
 
-    name = str(parse_toml_bytes(rig_bytes).get("rig", {}).get("name", ""))
+    name = rig_name(rig_bytes)
     if args.rig and sha256_bytes(rig_bytes) != sha:
         session.rig_changed(rig_bytes, name, reason=f"sdl resume --rig {args.rig}")
         out.say(f"rig change recorded: {args.rig} (sha256 {sha256_bytes(rig_bytes)[:12]}) "

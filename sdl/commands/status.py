@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def status(run_dir: str) -> dict:
     from sdl.record import Record
     from sdl.rundir import RECORD_NAME, is_locked, require_run_dir
-    from sdl.schema.load import campaign_from_dict, parse_toml_bytes
+    from sdl.schema.load import campaign_from_toml
     from sdl.state import fold, run_phase
     from sdl.utility import best_index
 
@@ -44,7 +44,7 @@ def status(run_dir: str) -> dict:
     out["markers"] = _markers(st)
     out["next"] = _next_step(out["state"], driver, str(d))
     if st.started:
-        campaign = campaign_from_dict(parse_toml_bytes(st.started["campaign_toml"].encode()))
+        campaign = campaign_from_toml(st.started["campaign_toml"])
         scored = [e for e in st.completed if e.status == "scored"]
         i = best_index(campaign, [e.outcomes for e in scored])
         if i is not None:

@@ -119,13 +119,13 @@ def gather(run_dir: str | Path, *, now: datetime | None = None) -> ReportData:
 
 def _campaign(started: dict[str, Any], run_dir: Path) -> tuple[Campaign | None, str]:
     """The campaign frozen in the record (its TOML text), or None with a note."""
-    from sdl.schema.load import campaign_from_dict, parse_toml_bytes
+    from sdl.schema.load import campaign_from_dict, campaign_from_toml
 
     where = f"{run_dir / RECORD_NAME} (campaign_started)"
     try:
         text = started.get("campaign_toml")
         if isinstance(text, str):
-            return campaign_from_dict(parse_toml_bytes(text.encode("utf-8"), where), where), ""
+            return campaign_from_toml(text, where), ""
         return campaign_from_dict(started["campaign"], where), ""
     except (CampaignError, KeyError, TypeError) as e:
         return None, f"the recorded campaign cannot be read ({e}); utilities are not shown"

@@ -117,6 +117,23 @@ def rig_from_dict(data: dict[str, Any], where: str = "<rig>") -> RigFile:
     return _validate(RigFile, data, where)
 
 
+def campaign_from_toml(raw: bytes | str, where: str = "<campaign>") -> Campaign:
+    """Parse and validate campaign TOML (bytes, or the text a run records in its
+    `campaign_started` event); `CampaignError` naming `where` if it is not a valid one.
+    Schema only: `load_campaign` also checks the semantics of a new campaign file."""
+    data = parse_toml_bytes(raw.encode("utf-8") if isinstance(raw, str) else raw, where)
+    return campaign_from_dict(data, where)
+
+
+def rig_name(raw: bytes) -> str:
+    """`[rig] name` of rig-file bytes, "" when absent or unreadable (a label only: the
+    file is validated where it is loaded)."""
+    try:
+        return str(parse_toml_bytes(raw).get("rig", {}).get("name", ""))
+    except Exception:  # noqa: BLE001 - a label; never the reason a run cannot start
+        return ""
+
+
 def load_campaign(path: str | Path) -> Campaign:
     """Load and validate a new campaign file, schema and semantics (`sdl.schema.semantics`:
     what the material, analysis and spectrometer can give); raise `CampaignError` with one

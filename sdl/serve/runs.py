@@ -13,7 +13,6 @@ experiments_completed, experiments_failed, budget, best.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 from datetime import UTC, datetime
@@ -22,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from sdl.record import Event, jsonable
+from sdl.record import EVENT_COLUMNS, Event, event_from_row, jsonable
 from sdl.rundir import RECORD_NAME, is_locked, is_run_dir
 from sdl.state import RunState, apply_event, run_phase
 
@@ -60,10 +59,9 @@ class RunView:
             if db is None:
                 return
             last = self.events[-1].seq if self.events else 0
+            since = f"SELECT {EVENT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq"
             try:
-                rows = db.execute(
-                    "SELECT seq, ts, kind, experiment_id, payload, prev_hash, hash FROM events "
-                    "WHERE seq > ? ORDER BY seq", (last,)).fetchall()
+                rows = db.execute(since, (last,)).fetchall()
             except sqlite3.OperationalError as e:
                 if "no such table" in str(e):  # the writer has not created it yet
                     return
@@ -77,21 +75,15 @@ class RunView:
                                            uri=True, isolation_level=None,
                                            check_same_thread=False)
                 try:
-                    rows = self._db.execute(
-                        "SELECT seq, ts, kind, experiment_id, payload, prev_hash, hash "
-                        "FROM events WHERE seq > ? ORDER BY seq", (last,)).fetchall()
+                    rows = self._db.execute(since, (last,)).fetchall()
                 except sqlite3.DatabaseError:
                     return
-            for seq, ts, kind, eid, payload, prev, h in rows:
-                try:
-                    data = json.loads(payload)
-                except json.JSONDecodeError:
-                    data = {"__unparseable__": payload}
-                ev = Event(seq, ts, kind, eid, data, prev, h)
+            for row in rows:
+                ev = event_from_row(row)
                 self.events.append(ev)
                 apply_event(self.state, ev)
-                if kind == "campaign_started" and self.campaign is None:
-                    self.campaign = _campaign(data)
+                if ev.kind == "campaign_started" and self.campaign is None:
+                    self.campaign = _campaign(ev.payload)
 
     def close(self) -> None:
         with self._lock:
@@ -201,11 +193,10 @@ class RunView:
 
 def _campaign(started: dict[str, Any]) -> Any:
     from sdl.errors import CampaignError
-    from sdl.schema.load import campaign_from_dict, parse_toml_bytes
+    from sdl.schema.load import campaign_from_toml
 
     try:
-        return campaign_from_dict(parse_toml_bytes(started["campaign_toml"].encode("utf-8"),
-                                                   "record"), "record")
+        return campaign_from_toml(started["campaign_toml"], "record")
     except (CampaignError, KeyError, TypeError, AttributeError):
         return None
 

@@ -34,8 +34,7 @@ def run_task(task: SweepTask) -> dict[str, Any]:
             return summarise(task, "skipped", 0.0, 0.0)
         session = Session.open(run_dir)
         # a sweep's runs are always driven by the simulator they started on
-        session.resumed(driver=session.driver, previous_phase=phase, experiments_completed=len(session.state.completed),
-                        unfinished=[e.experiment_id for e in session.state.unfinished])
+        session.resumed(driver=session.driver, previous_phase=phase)
         action = "resumed"
     else:
         run_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -76,14 +75,14 @@ def summarise(task: SweepTask, action: str, seconds: float, cpu_seconds: float) 
     """The summary row of a task's run directory, read from its record."""
     from sdl.record import Record
     from sdl.rundir import RECORD_NAME, is_locked
-    from sdl.schema.load import campaign_from_dict, parse_toml_bytes
+    from sdl.schema.load import campaign_from_toml
     from sdl.state import fold, run_phase
     from sdl.utility import best_index, target_reached, utilities
 
     run_dir = Path(task.run_dir)
     with Record(run_dir / RECORD_NAME, readonly=True) as rec:
         st = fold(rec.events())
-    campaign = campaign_from_dict(parse_toml_bytes(st.started["campaign_toml"].encode()))
+    campaign = campaign_from_toml(st.started["campaign_toml"])
     done = st.completed
     to_target = next((i + 1 for i, e in enumerate(done)
                       if e.status == "scored" and target_reached(campaign, e.outcomes)), None)

@@ -13,6 +13,8 @@ K = 2 * math.sqrt(2 * math.log(2))
 
 
 def band_counts(wl, centre_ev, fwhm_ev, total):
+    """Counts per pixel of a band that is Gaussian in energy with `total` photons: integrate
+    the normalised density over each pixel's energy interval (exact, via erf)."""
     edges = np.concatenate(([wl[0] - (wl[1] - wl[0]) / 2], (wl[1:] + wl[:-1]) / 2,
                             [wl[-1] + (wl[-1] - wl[-2]) / 2]))
     s = fwhm_ev / K

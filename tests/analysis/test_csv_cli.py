@@ -10,7 +10,7 @@ import pytest
 
 from sdl.cli import main
 
-HC = 1239.8419843320026
+from .synthetic_spectra import HC
 
 
 def write(path, wl, y, header="wavelength_nm,value"):

@@ -16,7 +16,8 @@ import pytest
 from sdl.analysis.estimate import Estimate, NoOutcome
 from sdl.analysis.score import SPECTRAL_OUTCOMES, consistency_problems, score
 
-HC = 1239.8419843320026  # eV nm
+from .synthetic_spectra import HC, band_counts
+
 PHOTON_OUTCOMES = ("g2_zero", "count_rate_kcps")
 ALL = [n for n in SPECTRAL_OUTCOMES if n not in PHOTON_OUTCOMES]
 
@@ -29,19 +30,6 @@ def yu_cdse_diameter(lam: float) -> float:
 def gauss_e(energy, centre, fwhm):
     s = fwhm / (2 * math.sqrt(2 * math.log(2)))
     return np.exp(-((energy - centre) ** 2) / (2 * s * s))
-
-
-def pixel_counts_from_energy_band(wl, centre_ev, fwhm_ev, total):
-    """Counts per pixel of a band that is Gaussian in energy with `total` photons: integrate
-    the normalised density over each pixel's energy interval (exact, via erf)."""
-    edges = np.concatenate(([wl[0] - (wl[1] - wl[0]) / 2], (wl[1:] + wl[:-1]) / 2,
-                            [wl[-1] + (wl[-1] - wl[-2]) / 2]))
-    e_edges = HC / edges
-    s = fwhm_ev / (2 * math.sqrt(2 * math.log(2)))
-    from scipy.special import erf
-
-    cdf = 0.5 * (1 + erf((e_edges - centre_ev) / (s * math.sqrt(2))))
-    return total * (cdf[:-1] - cdf[1:])
 
 
 def make_raw(
@@ -86,10 +74,10 @@ def make_raw(
     # invert Phi = Phi_ref (F/F_ref)(f_ref/f)(n^2/n_ref^2) for the sample photons F
     sample_photons = plqy / phi_ref * ref_photons * (f / f_ref) * (n_ref**2 / n**2)
     e_pl = e1 - stokes_mev / 1000
-    pl = pixel_counts_from_energy_band(wl, e_pl, pl_fwhm_mev / 1000, sample_photons)
+    pl = band_counts(wl, e_pl, pl_fwhm_mev / 1000, sample_photons)
     if mn_photons:
-        pl = pl + pixel_counts_from_energy_band(wl, HC / 590.0, 0.2, mn_photons)
-    pl_ref = pixel_counts_from_energy_band(wl, HC / 520.0, 0.15, ref_photons)
+        pl = pl + band_counts(wl, HC / 590.0, 0.2, mn_photons)
+    pl_ref = band_counts(wl, HC / 520.0, 0.15, ref_photons)
     pl_dark = 300.0
     meta = {
         "material": material, "path_length_cm": 0.2, "abs_integration_s": 0.01,
@@ -246,7 +234,7 @@ def test_mn_znse_ratio_and_host_exciton():
     raw.metadata["excitation_nm"] = 350.0
     exc_photons = float(np.sum(raw.pl_sample_counts - raw.pl_dark_counts))
     rng = np.random.default_rng(8)
-    mn = pixel_counts_from_energy_band(raw.wavelengths_nm, HC / 590.0, 0.2, 1.5 * exc_photons)
+    mn = band_counts(raw.wavelengths_nm, HC / 590.0, 0.2, 1.5 * exc_photons)
     raw.pl_sample_counts = raw.pl_sample_counts + rng.poisson(mn)
     out = score(raw, ["pl_peak_nm", "mn_ratio", "diameter_nm", "abs_peak_nm"])
     assert out["pl_peak_nm"].value == pytest.approx(HC / (HC / 400.0 - 0.03), abs=0.5)
@@ -374,8 +362,8 @@ def test_score_spectrum_pl_for_doped_host():
     from sdl.analysis.score import score_spectrum
 
     wl = np.linspace(340, 800, 1024)
-    y = (pixel_counts_from_energy_band(wl, HC / 420, 0.13, 1e5)
-         + pixel_counts_from_energy_band(wl, HC / 590, 0.2, 3e5))
+    y = (band_counts(wl, HC / 420, 0.13, 1e5)
+         + band_counts(wl, HC / 590, 0.2, 3e5))
     out, band = score_spectrum("pl", wl, y, "Mn:ZnSe")
     assert out["pl_peak_nm"].value == pytest.approx(420, abs=0.5)
     assert out["mn_ratio"].value == pytest.approx(3.0, rel=0.03)

@@ -18,7 +18,7 @@ from sdl.analysis.sizing import (
     sizing_curve,
 )
 
-HC = 1239.8419843320026
+from .synthetic_spectra import HC
 
 
 # Yu, Qu, Guo, Peng, Chem. Mater. 15, 2854 (2003), eqs. 1-6, typed in from the paper.

@@ -6,20 +6,11 @@ import math
 
 import numpy as np
 import pytest
-from scipy.special import erf
 
 from sdl.analysis.dopant import mn_exciton_ratio
 from sdl.analysis.estimate import NoOutcome
 
-HC = 1239.8419843320026
-
-
-def band_counts(wl, centre_ev, fwhm_ev, total):
-    edges = np.concatenate(([wl[0] - (wl[1] - wl[0]) / 2], (wl[1:] + wl[:-1]) / 2,
-                            [wl[-1] + (wl[-1] - wl[-2]) / 2]))
-    s = fwhm_ev / (2 * math.sqrt(2 * math.log(2)))
-    cdf = 0.5 * (1 + erf((HC / edges - centre_ev) / (s * math.sqrt(2))))
-    return total * (cdf[:-1] - cdf[1:])
+from .synthetic_spectra import HC, band_counts
 
 
 @pytest.mark.parametrize("ratio", [0.0, 0.3, 1.0, 4.0])

@@ -7,32 +7,24 @@ Also: `sdl run --rig` and `sdl resume` hand the campaign's material to FlowRig.
 
 from __future__ import annotations
 
-import itertools
-import threading
 import tomllib
 from pathlib import Path
 
 import pytest
 
-from hardware.emulators.rig_emulator import EmulatedRig
-from hardware.emulators.world import WallClock
 from hardware.flowrig import FlowRig
-from hardware.optics_path import register_world, unregister_world
 from sdl.analysis.estimate import Estimate, NoOutcome
-from sdl.analysis.photon_files import read_photon_file, write_ptu
+from sdl.analysis.photon_files import read_photon_file
 from sdl.analysis.score import score
 from sdl.audit import audit
 from sdl.cli import main
-from sdl.commands.emulate import rig_to_toml
 from sdl.schema.rig import RigFile
 from simulator.rig import outlet_state
 from tests.hardware.flowrig_fixtures import RIG_TOML, conditions, make_bench
-from tests.hardware.test_rehearsal import _campaign
+from tests.hardware.test_rehearsal import Rehearsal, _campaign
 from tests.runs import run_state
 
 ROOT = Path(__file__).resolve().parents[2]
-SPEED = 100.0
-_ids = itertools.count()
 
 # what campaigns/rigs/example_rig.toml declares (the CdSe preset's optics in the simulator)
 DYE = {"excitation_nm": 400.0, "solvent_index": 1.445, "sample_dilution": 5.0,
@@ -110,45 +102,8 @@ def test_reference_dye_needs_its_constants():
         rig_from_dict(data, "rig.toml")
 
 
-class _DyeRehearsal:
-    """Emulators on ptys on a fast wall clock (as `sdl emulate --speed`), the rig file's
-    optics device declaring the example rig's reference dye."""
-
-    def __init__(self, tmp_path: Path):
-        data = tomllib.loads(RIG_TOML)
-        data["devices"] = [d for d in data["devices"] if d["role"] != "photon_timer"]
-        for d in data["devices"]:
-            if d["role"] == "pump":
-                d["watchdog_s"] = 255
-        self.key = f"plqy-rehearsal-{next(_ids)}"
-        data["devices"].append({"role": "optics", "name": "optics", "time_scale": SPEED,
-                                "port": f"emuworld://{self.key}", **DYE})
-        self.emu = EmulatedRig(RigFile.model_validate(data), clock=WallClock(SPEED), seed=3,
-                               photon_writer=write_ptu)
-        urls = self.emu.start("pty", link_dir=tmp_path)
-        for d in data["devices"]:
-            if d["name"] in urls:
-                d["port"] = urls[d["name"]]
-        register_world(self.key, self.emu.world)
-        self.rig_path = tmp_path / "OUT.toml"
-        self.rig_path.write_text(rig_to_toml(data), encoding="utf-8")
-        self._stop = threading.Event()
-        self._ticker = threading.Thread(target=self._tick, daemon=True)
-        self._ticker.start()
-
-    def _tick(self) -> None:
-        while not self._stop.wait(0.01):
-            self.emu.world.tick()
-
-    def close(self) -> None:
-        self._stop.set()
-        self._ticker.join(2)
-        self.emu.stop()
-        unregister_world(self.key)
-
-
 def test_rehearsal_run_scores_plqy(tmp_path, capsys):
-    r = _DyeRehearsal(tmp_path)
+    r = Rehearsal(tmp_path, **DYE)  # the optics device declares the reference dye
     try:
         out = tmp_path / "run"
         code = main(["run", str(_campaign(tmp_path, 2)), "--rig", str(r.rig_path),

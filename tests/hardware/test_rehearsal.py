@@ -15,6 +15,7 @@ import threading
 import time
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,22 +35,27 @@ _ids = itertools.count()
 
 
 class Rehearsal:
-    """Emulators on ptys + the rig file `sdl run --rig` reads."""
+    """Emulators on ptys + the rig file `sdl run --rig` reads.
 
-    def __init__(self, tmp_path: Path):
+    `optics`: extra keys of the rig file's optics device, e.g. a reference dye (which the
+    emulators then emulate, `EmulatedRig`)."""
+
+    def __init__(self, tmp_path: Path, **optics: Any):
         data = tomllib.loads(RIG_TOML)
         data["devices"] = [d for d in data["devices"] if d["role"] != "photon_timer"]
         for d in data["devices"]:
             if d["role"] == "pump":
                 d["watchdog_s"] = 255  # 2.5 s of wall time at SPEED: BO and numba compiles
+        self.key = f"rehearsal-{next(_ids)}"
+        data["devices"].append({"role": "optics", "name": "optics", "time_scale": SPEED,
+                                "port": f"emuworld://{self.key}", **optics})
         self.emu = EmulatedRig(RigFile.model_validate(data), clock=WallClock(SPEED), seed=3,
                                photon_writer=write_ptu)
         urls = self.emu.start("pty", link_dir=tmp_path)
         for d in data["devices"]:
-            d["port"] = urls[d["name"]]
-        self.key = f"rehearsal-{next(_ids)}"
-        data["devices"].append({"role": "optics", "name": "optics", "time_scale": SPEED,
-                                "port": register_world(self.key, self.emu.world)})
+            if d["name"] in urls:  # the optics device is reached through the world instead
+                d["port"] = urls[d["name"]]
+        register_world(self.key, self.emu.world)
         self.rig_path = tmp_path / "OUT.toml"
         self.rig_path.write_text(rig_to_toml(data), encoding="utf-8")
         self._stop = threading.Event()

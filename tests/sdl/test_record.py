@@ -86,3 +86,25 @@ def test_jsonable_numpy():
 
     assert json.loads(canonical_json(jsonable({"a": np.float64(1.5), "b": np.arange(2)}))) == \
         {"a": 1.5, "b": [0, 1]}
+
+
+def test_record_and_dashboard_read_the_same_events_even_a_broken_payload(tmp_path):
+    # both readers decode rows through sdl.record.event_from_row
+    from sdl.serve.runs import RunView
+
+    run = tmp_path / "run"
+    run.mkdir()
+    with Record(run / "record.sqlite") as rec:
+        rec.append("campaign_started", seed=1)
+        rec.append("safe_state", reason="test")
+    db = sqlite3.connect(run / "record.sqlite", isolation_level=None)
+    db.execute("DROP TRIGGER events_no_update")
+    db.execute("UPDATE events SET payload='{not json' WHERE seq=2")
+    db.close()
+    with Record(run / "record.sqlite", readonly=True) as rec:
+        events = list(rec.events())
+    assert events[1].payload == {"__unparseable__": "{not json"}
+    view = RunView(run, "run")
+    view.refresh()
+    view.close()
+    assert view.events == events

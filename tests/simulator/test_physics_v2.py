@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from sdl.analysis.lifetime import decay_delays, decay_histogram, fit_lifetime
 from sdl.analysis.score import score
+from sdl.vocab.constants import HC_EV_NM
 from simulator import dot
 from simulator.materials import load_material
 from simulator.photons import (
@@ -33,7 +34,6 @@ from tests.simulator.test_photons import BRIGHT, g2_from_areas, pulsed_peak_area
 
 CDSE = load_material("CdSe")
 CDSE_GAP_EV = CDSE.optics["bulk_gap_ev"]
-HC = 1239.841984
 
 
 def _truth(material: str = "CdSe", **cond):
@@ -151,7 +151,7 @@ def test_cds_shell_emission_stays_above_bulk_gap():
     for ml in (3.0, 6.0, 10.0):
         t = _truth(**base, shell_monolayers=ml)
         assert t["pl_peak_nm"] >= prev - 0.5                 # red shift grows, saturating
-        assert HC / t["pl_peak_nm"] > CDSE_GAP_EV
+        assert HC_EV_NM / t["pl_peak_nm"] > CDSE_GAP_EV
         prev = t["pl_peak_nm"]
 
 
@@ -203,7 +203,7 @@ def test_cspbbr3_size_set_by_temperature_protesescu_2015():
     assert late["mean_diameter_nm"] == pytest.approx(t200["mean_diameter_nm"], rel=0.15)
     from simulator import optics as op
     ox = load_material("CsPbBr3").optics
-    assert 460.0 <= HC / float(op.e1s_ev(ox, 4.0) - op.stokes_ev(ox, 4.0)) <= 470.0
+    assert 460.0 <= HC_EV_NM / float(op.e1s_ev(ox, 4.0) - op.stokes_ev(ox, 4.0)) <= 470.0
 
 
 # ----------------------------------------------------------------------------- Mn:ZnSe

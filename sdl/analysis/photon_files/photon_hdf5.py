@@ -217,10 +217,7 @@ def read_photon_hdf5(path: str | os.PathLike[str], *, spot: int | None = None) -
                                   path=name)
         ts = _scale_to_ps(ts_raw.astype(np.int64), unit_s * 1e12)
         if "detectors" in pd:
-            det = _dataset(pd, "detectors", name)
-            if det.shape != ts_raw.shape:
-                raise PhotonFileError(f"/{group}/detectors has {det.shape[0]} entries, "
-                                      f"timestamps {ts_raw.shape[0]}", path=name)
+            det = _per_photon(pd, "detectors", ts_raw.shape[0], name)
             if det.size and (det.min() < 0 or det.max() > 255):
                 raise PhotonFileError("detector IDs outside 0..255 are not supported", path=name)
             channels = det.astype(np.uint8)
@@ -236,10 +233,7 @@ def read_photon_hdf5(path: str | os.PathLike[str], *, spot: int | None = None) -
         resolution_ps = unit_s * 1e12
         nsync = dtime_ps = None
         if "nanotimes" in pd:
-            nt = _dataset(pd, "nanotimes", name)
-            if nt.shape != ts_raw.shape:
-                raise PhotonFileError(f"/{group}/nanotimes has {nt.shape[0]} entries, "
-                                      f"timestamps {ts_raw.shape[0]}", path=name)
+            nt = _per_photon(pd, "nanotimes", ts_raw.shape[0], name)
             resolution_ps = _scalar(pd, "nanotimes_specs/tcspc_unit", name) * 1e12
             if not (resolution_ps > 0 and np.isfinite(resolution_ps)):
                 raise PhotonFileError(f"tcspc_unit must be > 0, got {resolution_ps} ps", path=name)
@@ -321,6 +315,15 @@ def _dataset(group, key: str, path: str) -> np.ndarray:
     if not hasattr(obj, "shape") or obj.ndim != 1:
         raise PhotonFileError(f"/{group.name.strip('/')}/{key} must be a 1-D array", path=path)
     return obj[()]
+
+
+def _per_photon(group, key: str, n_photons: int, path: str) -> np.ndarray:
+    """1-D dataset `key` of a photon_data group, checked to hold one entry per time stamp."""
+    arr = _dataset(group, key, path)
+    if arr.shape[0] != n_photons:
+        raise PhotonFileError(f"/{group.name.strip('/')}/{key} has {arr.shape[0]} entries, "
+                              f"timestamps {n_photons}", path=path)
+    return arr
 
 
 def _scalar(group, key: str, path: str) -> float:

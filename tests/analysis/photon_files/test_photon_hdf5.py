@@ -151,6 +151,14 @@ def test_errors(tmp_path):
         read_photon_hdf5(p)
     with pytest.raises(PhotonFileError, match="non-decreasing"):
         write_photon_hdf5(tmp_path / "w.h5", timestamps_ps=np.array([3, 1]), channels=np.array([0, 0]))
+    for key, dtype in (("detectors", np.uint8), ("nanotimes", np.uint16)):
+        with h5py.File(p, "w") as f:  # one entry short of one per photon
+            f["photon_data/timestamps"] = np.array([1, 3, 4], dtype=np.int64)
+            f["photon_data/timestamps_specs/timestamps_unit"] = 1e-12
+            f[f"photon_data/{key}"] = np.array([0, 1], dtype=dtype)
+            f["photon_data/nanotimes_specs/tcspc_unit"] = 1e-12
+        with pytest.raises(PhotonFileError, match=f"/photon_data/{key} has 2 entries, timestamps 3"):
+            read_photon_hdf5(p)
 
 
 def test_read_photon_file_dispatch_by_magic(tmp_path):

@@ -58,8 +58,9 @@ def test_gpio_set_clear_read():
 
 def test_garbled_value_and_missing_value_are_protocol_errors():
     with expected_exchange(relay, [(b"relay read 0\r", b"relay read 0\n\ro#\n\r>")]) as d:
-        with pytest.raises(ProtocolError):
+        with pytest.raises(ProtocolError) as e:
             d.is_open()
+    assert e.value.device == "led"  # named by the driver (hardware.errors.tag_device)
     with expected_exchange(relay, [(b"relay read 0\r", b"relay read 0\n\r>")]) as d:
         with pytest.raises(ProtocolError):     # [U] unknown command: prompt only
             d.is_open()

@@ -61,3 +61,14 @@ def test_prompt_with_and_without_the_trailing_space():
 def test_errors(raw, exc):
     with pytest.raises(exc):
         parse_sc10_reply(raw, "ens?")
+
+
+def test_reply_errors_name_the_shutter():
+    # the parsers only see bytes; the driver adds its name (hardware.errors.tag_device)
+    with expected_exchange(sc10, [(b"ens?\r", b"ens?\rCMD_NOT_DEFINED\r> "),
+                                  (b"ens?\r", b"ens?\r7\r> ")]) as d:
+        with pytest.raises(CommandRejected) as rejected:
+            d.enabled()
+        with pytest.raises(ProtocolError) as garbled:
+            d.enabled()
+    assert rejected.value.device == garbled.value.device == "shutter"

@@ -34,6 +34,9 @@ def test_resume_budget_extends_a_finished_simulator_run(tmp_path, tiny_campaign,
     ext = [e for e in events[n_before:] if e.kind in ("budget_extended", "resumed")]
     assert [e.kind for e in ext] == ["budget_extended", "resumed"]
     assert ext[1].payload["driver"] == {"kind": "simulator", "material": "CdSe", "seed": 7}
+    # where the run stood when this session began (Session.resumed reads its own state)
+    assert ext[1].payload["previous_phase"] == "complete"
+    assert ext[1].payload["experiments_completed"] == 2 and ext[1].payload["unfinished"] == []
     st = fold(events)
     assert len(st.completed) == 4 and st.budget == 4 and st.stopped["reason"] == "budget"
     assert audit(run).clean

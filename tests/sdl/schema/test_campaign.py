@@ -13,7 +13,13 @@ from hypothesis import strategies as st
 
 from sdl.errors import CampaignError
 from sdl.schema import load_campaign, load_rig
-from sdl.schema.load import campaign_from_dict, parse_toml_bytes, rig_from_dict
+from sdl.schema.load import (
+    campaign_from_dict,
+    campaign_from_toml,
+    parse_toml_bytes,
+    rig_from_dict,
+    rig_name,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 CAMPAIGNS = sorted((ROOT / "campaigns").glob("*.toml"))
@@ -260,3 +266,18 @@ def test_count_rate_alone_needs_acquisition_time():
     probs = semantic_problems(campaign_from_dict(d))
     assert any(p.startswith("constraints[0].outcome = 'count_rate_kcps'") and "acquisition" in p
                for p in probs)
+
+
+def test_campaign_from_toml_reads_bytes_and_recorded_text():
+    raw = (ROOT / "campaigns" / "cdse_620nm.toml").read_bytes()
+    from_bytes = campaign_from_toml(raw)
+    assert campaign_from_toml(raw.decode("utf-8")) == from_bytes  # the text a record keeps
+    assert from_bytes == campaign_from_dict(tomllib.loads(raw.decode("utf-8")))
+    with pytest.raises(CampaignError, match="run/record.sqlite"):
+        campaign_from_toml("[campaign\n", "run/record.sqlite")  # not TOML: names `where`
+
+
+def test_rig_name_is_a_label():
+    raw = (ROOT / "campaigns" / "rigs" / "example_rig.toml").read_bytes()
+    assert rig_name(raw) == tomllib.loads(raw.decode())["rig"]["name"] != ""
+    assert rig_name(b"[rig\n") == "" and rig_name(b"") == ""
