@@ -18,7 +18,7 @@ best achievable score, i.e. a confirmed hit; a run that never confirms one is ch
 allowance + 30 s, (budget + 1) x 30 s (the benchmarks' censoring convention), and its
 experiments_to_target is the experiments it ran + 1. lab_seconds_to_target alongside.
 
-Usage: sdl bench fidelity [--json] [--quick] [--seeds N] [--budget N] [--sweep N]
+Usage: sdl bench fidelity [--json] [--quick] [--seeds N] [--budget N] [--sweep N] [--low-s S]
 Full: 10 seeds, budget 40; --quick: 3 seeds, budget 20.
 """
 
@@ -60,7 +60,11 @@ def instrument_s(tr: Any) -> float:
 def main(argv: list[str]) -> int:
     from benchmarks.campaign_runs import seeded_parser, sizes
 
-    args = seeded_parser("sdl bench fidelity", __doc__, "3 seeds, budget 20", 0.98).parse_args(argv)
+    ap = seeded_parser("sdl bench fidelity", __doc__, "3 seeds, budget 20", 0.98)
+    ap.add_argument("--low-s", type=float, default=LOW_S,
+                    help=f"screen acquisition time, s (fidelity low; default {LOW_S:g})")
+    args = ap.parse_args(argv)
+    low_s = args.low_s
     seeds, budget, sweep = sizes(args)
     warnings.filterwarnings("ignore")
     from benchmarks.bench_bo import make_problems
@@ -70,7 +74,7 @@ def main(argv: list[str]) -> int:
     problem = make_problems(["single-photon"], sweep, HIGH_S)[0]
     arms = {"fixed": (problem.campaign, []),
             "multi_fidelity": (with_changes(problem.campaign, **{"strategy.fidelity": {
-                "parameter": "acquisition_s", "low": LOW_S, "high": HIGH_S,
+                "parameter": "acquisition_s", "low": low_s, "high": HIGH_S,
                 "overhead_s": OVERHEAD_S}}), [])}
 
     def note(arm: str, tr: Any) -> str:
@@ -90,7 +94,7 @@ def main(argv: list[str]) -> int:
                   f"{len(tr.conditions)} experiments{note(arm, tr)}", file=sys.stderr, flush=True)
     best = max([problem.best] + [max(t.scores) for ts in traces.values() for t in ts])
     report: dict[str, Any] = {"problem": "single-photon", "seeds": seeds, "budget": budget,
-                              "fidelity_s": [LOW_S, HIGH_S], "overhead_s": OVERHEAD_S,
+                              "fidelity_s": [low_s, HIGH_S], "overhead_s": OVERHEAD_S,
                               "instrument_allowance_s": allowance,
                               "experiment_cap": caps,
                               "target_fraction": args.target_fraction, "best_score": round(best, 4)}
