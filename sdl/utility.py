@@ -92,14 +92,15 @@ def full_fidelity(campaign: Campaign, conditions: dict[str, Any]) -> bool:
 
 
 def best_index(campaign: Campaign, outcome_sets: Sequence[dict[str, dict[str, Any]]],
-               conditions: Sequence[dict[str, Any]] | None = None) -> int | None:
+               conditions: Sequence[dict[str, Any]]) -> int | None:
     """Index of the best experiment (highest utility > 0), or None.
 
-    With `conditions` (same order as `outcome_sets`) and a fidelity campaign, only
-    full-fidelity experiments can be the best: a screen is reported once confirmed."""
+    `conditions` are the experiments' conditions, in the order of `outcome_sets`: in a
+    fidelity campaign only full-fidelity experiments can be the best (a screen is reported
+    once confirmed), so every reader of "the best" (run summary, status, report, serve,
+    sweep) names the same experiment."""
     u = utilities(campaign, outcome_sets)
-    if conditions is not None:
-        u = [x if full_fidelity(campaign, c) else 0.0 for x, c in zip(u, conditions, strict=True)]
+    u = [x if full_fidelity(campaign, c) else 0.0 for x, c in zip(u, conditions, strict=True)]
     if not u or max(u) <= 0.0:
         return None
     return max(range(len(u)), key=lambda i: (u[i], -i))

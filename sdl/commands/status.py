@@ -46,7 +46,7 @@ def status(run_dir: str) -> dict:
     if st.started:
         campaign = campaign_from_toml(st.started["campaign_toml"])
         scored = [e for e in st.completed if e.status == "scored"]
-        i = best_index(campaign, [e.outcomes for e in scored])
+        i = best_index(campaign, [e.outcomes for e in scored], [e.conditions for e in scored])
         if i is not None:
             e = scored[i]
             out["best"] = {"experiment_id": e.experiment_id, "conditions": e.conditions,

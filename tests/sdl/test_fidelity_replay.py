@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from sdl.cli import main
+from sdl.commands.status import status
 from sdl.replay import verify
 from tests.runs import ROOT, run_events
 
@@ -31,5 +32,7 @@ def test_multi_fidelity_run_confirms_then_replays_identically(tmp_path, capsys):
     acq = [e.payload["conditions"]["acquisition_s"] for e in run_events(out)
            if e.kind == "proposed"]
     assert acq[:4] == [2.0] * 4 and 30.0 in acq[4:], acq  # screens, then a confirmation
+    best = status(str(out))["best"]  # `sdl status` names the same kind of best
+    assert best is None or best["conditions"]["acquisition_s"] == 30.0
     assert verify(out).differences == []
     assert main(["replay", str(out), "--verify"]) == 0
