@@ -125,6 +125,8 @@ class NumbaNondominatedPartitioning(FastNondominatedPartitioning):
     upper bounds and cell bounds computed by the numba kernels above."""
 
     def _partition_space(self) -> None:
+        if len(self.batch_shape) > 0:  # as BoTorch's: qLogNEHVI builds one per sample
+            raise NotImplementedError("_partition_space does not support batch dimensions.")
         m = self.num_outcomes
         U = self._neg_ref_point.detach().cpu().numpy().reshape(1, m).astype(np.float64, copy=True)
         Z = np.zeros((1, m, m))
