@@ -9,7 +9,8 @@ kernel, with NO prior on the task correlation and a neutral start (every correla
 decides rho whenever the few current-task points leave it unidentified: it gave rho
 0.55-0.75 to related data whose outcomes had been permuted across experiments (no
 relation at all), i.e. above `RHO_MIN`. Without it the same data give rho 0.00-0.05,
-while the earlier campaign on the same rig gives 1.00 from 2 current points on. Task 0 is the current campaign, tasks 1.. the related sources in file order; the
+while the earlier campaign on the same rig gives 1.00 from 2 current points on.
+Task 0 is the current campaign, tasks 1.. the related sources in file order; the
 model predicts task 0 only (`output_tasks=[0]`), so the acquisition sees an ordinary
 d-input model. Noise: the analysis' standard errors as fixed noise when every point of
 every task carries one (as `surrogates.models`), else inferred.
