@@ -6,8 +6,11 @@ outcomes meet the constraints), on the simulator with one dot's HBT photon strea
 experiment analysed by the photon core. Arms (same seeds, same Sobol initial design):
     fixed           acquisition_s = 30 s for every experiment.
     multi_fidelity  [strategy.fidelity] acquisition_s in [2, 30] s, overhead 60 s
-                    (`surrogates.fidelity`: screens at 2 s, promising points confirmed
-                    at 30 s; g2 stderr of the analysis is the GP noise).
+                    (`surrogates.fidelity`: the initial design screens at 2 s; after it
+                    each new point is screened at a strategy-chosen time in [2, 30] s,
+                    t* = sqrt(a * 60 s) / sigma_f (posterior sd of g2 at the point, a
+                    from the analysis' g2 stderrs), promising points confirmed at 30 s;
+                    g2 stderr of the analysis is the GP noise).
 Allowance: both arms get the same instrument time, budget x 30 s (what the fixed arm
 spends on `budget` experiments); the multi-fidelity arm runs until it has spent it, or
 `MF_EXPERIMENT_FACTOR` x budget experiments (its screens are cheap: an experiment cap
@@ -62,7 +65,7 @@ def main(argv: list[str]) -> int:
 
     ap = seeded_parser("sdl bench fidelity", __doc__, "3 seeds, budget 20", 0.98)
     ap.add_argument("--low-s", type=float, default=LOW_S,
-                    help=f"screen acquisition time, s (fidelity low; default {LOW_S:g})")
+                    help=f"shortest screen acquisition time, s (fidelity low; default {LOW_S:g})")
     args = ap.parse_args(argv)
     low_s = args.low_s
     seeds, budget, sweep = sizes(args)

@@ -57,19 +57,99 @@ def _has(o: Observation, name: str) -> bool:
     return v is not None and math.isfinite(float(v[0]))
 
 
-def model_view(campaign: Any, history: Sequence[Observation], points: Sequence[Observation]
-               ) -> tuple[np.ndarray, np.ndarray] | None:
+class _OneThread:
+    """Run torch on one thread inside the block (same arithmetic on every machine, so
+    replay verifies bit for bit), restoring the thread count after."""
+
+    def __enter__(self) -> None:
+        import torch
+
+        self.threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+
+    def __exit__(self, *exc: object) -> None:
+        import torch
+
+        torch.set_num_threads(self.threads)
+
+
+class OutcomeFit:
+    """The outcome GPs fitted on a history as the BO step fits them; posterior at points.
+
+    Build with `OutcomeFit.of(campaign, history)` (None when the data cannot support a
+    model). `posterior(points)` gives the latent posterior mean and sd of every modelled
+    outcome (original units), shape (len(points), len(problem.modelled)).
+    """
+
+    def __init__(self, problem: Any, encoder: Any, fitted: Any) -> None:
+        self.problem, self.encoder, self.fitted = problem, encoder, fitted
+
+    @classmethod
+    def of(cls, campaign: Any, history: Sequence[Observation]) -> OutcomeFit | None:
+        """Fit on `history` (`surrogates.models.fit_models`: heteroskedastic, noise = the
+        analysis' stderrs, deterministic start; failed and unencodable experiments
+        skipped), on one thread. None when fewer than 2 measurements of an outcome, or
+        no experiment with every outcome."""
+        import torch
+
+        from surrogates.encoding import Encoder
+        from surrogates.errors import EncodingError
+        from surrogates.models import DTYPE, fit_models, make_outcome_data
+        from surrogates.objectives import Problem
+        from surrogates.settings import DEFAULT
+
+        problem = Problem.from_campaign(campaign)
+        encoder = Encoder.from_campaign(campaign)
+        obs, rows = [], []
+        for o in history:
+            try:
+                rows.append(encoder.encode(o.conditions))
+                obs.append(o)
+            except EncodingError:
+                continue
+        if not any(not o.failed and all(_has(o, m) for m in problem.modelled) for o in obs):
+            return None
+        X = torch.as_tensor(np.stack(rows), dtype=DTYPE)
+        data = {}
+        for name in problem.modelled:
+            idx = [i for i, o in enumerate(obs) if not o.failed and _has(o, name)]
+            if len(idx) < 2:
+                return None
+            data[name] = make_outcome_data(X[idx], [float(obs[i].outcomes[name][0]) for i in idx],
+                                           [float(obs[i].outcomes[name][1]) for i in idx])
+        with _OneThread():
+            fitted = fit_models(data, DEFAULT)
+        return cls(problem, encoder, fitted)
+
+    def posterior(self, points: Sequence[Observation | Proposal]) -> tuple[np.ndarray, np.ndarray]:
+        """(mean, sd) of the latent posterior, each (len(points), len(modelled)), original
+        units (no observation noise in sd)."""
+        import torch
+
+        from surrogates.models import DTYPE
+
+        Xp = torch.as_tensor(np.stack([self.encoder.encode(p.conditions) for p in points]),
+                             dtype=DTYPE)
+        with _OneThread(), torch.no_grad():
+            post = self.fitted.model.posterior(Xp)
+            mean = post.mean.reshape(len(points), -1)
+            sd = post.variance.clamp_min(1e-18).sqrt().reshape(len(points), -1)
+        return mean.numpy(), sd.numpy()
+
+
+def model_view(campaign: Any, history: Sequence[Observation], points: Sequence[Observation],
+               fit: OutcomeFit | None = None) -> tuple[np.ndarray, np.ndarray] | None:
     """Posterior mean objective utility and constraint feasibility probability at `points`.
 
     The outcome GPs are fitted on `history` exactly as the BO step fits them
-    (`surrogates.models.fit_models`: heteroskedastic, noise = the analysis' stderrs,
-    warm-started deterministically from the data), on one thread so the arithmetic is the
-    same on every machine (replay verifies bit for bit).
+    (`OutcomeFit.of`), on one thread so the arithmetic is the same on every machine
+    (replay verifies bit for bit).
 
     Args:
         campaign: validated single-objective campaign.
         history: finished experiments (failed ones and unencodable ones are skipped).
         points: observations whose conditions to evaluate.
+        fit: the models already fitted on `history` (None: fit them here).
 
     Returns:
         (utility (len(points),), p_feasible (len(points),)): utility of the posterior mean
@@ -80,42 +160,14 @@ def model_view(campaign: Any, history: Sequence[Observation], points: Sequence[O
     """
     import torch
 
-    from surrogates.encoding import Encoder
-    from surrogates.errors import EncodingError
-    from surrogates.models import DTYPE, fit_models, make_outcome_data
-    from surrogates.objectives import Problem
-    from surrogates.settings import DEFAULT
+    from surrogates.models import DTYPE
 
-    problem = Problem.from_campaign(campaign)
-    encoder = Encoder.from_campaign(campaign)
-    obs, rows = [], []
-    for o in history:
-        try:
-            rows.append(encoder.encode(o.conditions))
-            obs.append(o)
-        except EncodingError:
-            continue
-    if not any(not o.failed and all(_has(o, m) for m in problem.modelled) for o in obs):
+    fit = fit if fit is not None else OutcomeFit.of(campaign, history)
+    if fit is None:
         return None
-    X = torch.as_tensor(np.stack(rows), dtype=DTYPE)
-    data = {}
-    for name in problem.modelled:
-        idx = [i for i, o in enumerate(obs) if not o.failed and _has(o, name)]
-        if len(idx) < 2:
-            return None
-        data[name] = make_outcome_data(X[idx], [float(obs[i].outcomes[name][0]) for i in idx],
-                                       [float(obs[i].outcomes[name][1]) for i in idx])
-    Xp = torch.as_tensor(np.stack([encoder.encode(p.conditions) for p in points]), dtype=DTYPE)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        fitted = fit_models(data, DEFAULT)
-        with torch.no_grad():
-            post = fitted.model.posterior(Xp)
-            mean = post.mean.reshape(len(points), -1)
-            sd = post.variance.clamp_min(1e-18).sqrt().reshape(len(points), -1)
-    finally:
-        torch.set_num_threads(threads)
+    problem = fit.problem
+    mean_np, sd_np = fit.posterior(points)
+    mean, sd = torch.as_tensor(mean_np), torch.as_tensor(sd_np)
     normal = torch.distributions.Normal(torch.zeros((), dtype=DTYPE), torch.ones((), dtype=DTYPE))
     p_ok = torch.ones(len(points), dtype=DTYPE)
     for c in problem.constraints:
@@ -129,12 +181,14 @@ def model_view(campaign: Any, history: Sequence[Observation], points: Sequence[O
 
 
 def confirmation_candidate(campaign: Any, history: Sequence[Observation],
-                           pending: Sequence[Proposal]) -> dict[str, Any] | None:
+                           pending: Sequence[Proposal], fit: OutcomeFit | None = None
+                           ) -> dict[str, Any] | None:
     """Conditions of the screened point to confirm at full fidelity next, or None (see
     the module docstring: chosen from the model's posterior, not the raw screen).
 
     Single objective only (the first); multi-objective campaigns confirm nothing, and
-    nothing is confirmed before `strategy.initial` experiments have finished.
+    nothing is confirmed before `strategy.initial` experiments have finished. `fit`: the
+    outcome models already fitted on `history` (None: fit them here when needed).
     """
     from surrogates.objectives import Problem
 
@@ -154,7 +208,7 @@ def confirmation_candidate(campaign: Any, history: Sequence[Observation],
     if not screens:
         return None
     confirmed = [o for o in usable if _fidelity_of(o, fid) >= fid.high]
-    view = model_view(campaign, history, screens + confirmed)
+    view = model_view(campaign, history, screens + confirmed, fit)
     if view is None:
         return None
     util, p_ok = view
@@ -168,6 +222,112 @@ def confirmation_candidate(campaign: Any, history: Sequence[Observation],
     if best is None:
         return None
     return {n: best.conditions[n] for n in names}
+
+
+def noise_coefficient(history: Sequence[Observation], outcome: str, parameter: str
+                      ) -> float | None:
+    """Measurement-noise coefficient a of an outcome whose variance is a / t at
+    acquisition time t (s): the median over finished experiments of stderr**2 * t.
+
+    The stderrs are the ones the analysis reported (the photon core's g2 stderr), so the
+    noise law is learnt from the campaign's own data; the median keeps one odd
+    experiment (a dim dot, a blinking-dominated run) from setting it.
+
+    Args:
+        history: finished experiments.
+        outcome: outcome name (the objective).
+        parameter: the fidelity parameter (acquisition time, s).
+
+    Returns:
+        a in (outcome unit)**2 * s, or None when no experiment reports the outcome with a
+        finite positive stderr at a positive time.
+    """
+    vals = []
+    for o in history:
+        v = o.outcomes.get(outcome)
+        t = o.conditions.get(parameter)
+        if o.failed or v is None or not isinstance(t, int | float) or not t > 0:
+            continue
+        se = float(v[1])
+        if math.isfinite(float(v[0])) and math.isfinite(se) and se > 0:
+            vals.append(se * se * float(t))
+    return float(np.median(vals)) if vals else None
+
+
+def optimal_time(sigma_f: float, a: float, overhead_s: float) -> float:
+    """Acquisition time t* (s) that maximises the posterior-variance reduction at a point
+    per second of experiment cost.
+
+    One measurement at time t with noise variance a / t, on a point whose latent posterior
+    variance is s2 = sigma_f**2, leaves s2 * (a / t) / (s2 + a / t); the reduction is
+    s2**2 / (s2 + a / t). Per cost c + t (c = overhead_s):
+
+        r(t) = s2**2 / ((s2 + a / t) (c + t)) = s2**2 t / ((s2 t + a)(c + t)).
+
+    d/dt [t / ((s2 t + a)(c + t))] = 0  <=>  (s2 t + a)(c + t) = t (s2 (c + t) + (s2 t + a))
+    <=>  s2 t c + s2 t**2 + a c + a t = s2 t c + 2 s2 t**2 + a t  <=>  a c = s2 t**2, so
+
+        t* = sqrt(a c) / sigma_f
+
+    (the only positive stationary point; r rises from 0 at t = 0 and falls as 1/t at large
+    t, so it is the maximum). Uncertain points get short screens (the model gains most from
+    any look), well-known points longer ones (only a precise look tells it anything). This
+    is the "cheapest informative fidelity" of BOCA (Kandasamy et al., ICML 2017) in closed
+    form for a 1/t noise law, with the cost-weighted acquisition of Snoek et al. (NeurIPS
+    2012, "expected improvement per second").
+
+    Args:
+        sigma_f: latent posterior sd of the outcome at the point (outcome units), > 0.
+        a: noise coefficient (`noise_coefficient`), (outcome units)**2 * s, >= 0.
+        overhead_s: fixed cost of an experiment, s, >= 0.
+
+    Returns:
+        t*, s (0 when a or overhead_s is 0; inf when sigma_f is 0).
+    """
+    if sigma_f <= 0:
+        return math.inf
+    return math.sqrt(a * overhead_s) / sigma_f
+
+
+def screen_time(t_star: float, low: float, high: float) -> float:
+    """t* clipped to [low, high] and rounded to 0.1 s (kept inside the range), s."""
+    t = min(max(t_star, low), high)
+    return min(max(round(t, 1), low), high)
+
+
+def _sig(x: float) -> float:
+    return float(f"{x:.4g}") if math.isfinite(x) else -1.0
+
+
+def screen_times(campaign: Any, history: Sequence[Observation], props: Sequence[Proposal],
+                 fit: OutcomeFit | None) -> tuple[list[float], dict[str, Any] | None]:
+    """Acquisition time of each new (screen) proposal and what chose it.
+
+    `low` before `strategy.initial` experiments have finished, for multi-objective
+    campaigns, and when there is no model or no noise estimate; otherwise
+    `screen_time(optimal_time(sigma_f(x), a, overhead_s))` with sigma_f(x) the latent
+    posterior sd of the (first) objective's outcome at x from `fit` and a from
+    `noise_coefficient`.
+
+    Returns:
+        (times, details): details (JSON-able) has the noise coefficient, the overhead and
+        per proposal sigma_f, t* and the chosen time; None when `low` was used by rule.
+    """
+    fid = campaign.strategy.fidelity
+    low = [float(fid.low)] * len(props)
+    if fit is None or fit.problem.multi or len(history) < campaign.strategy.initial or not props:
+        return low, None
+    name = fit.problem.objectives[0].name
+    a = noise_coefficient(history, name, fid.parameter)
+    if a is None:
+        return low, None
+    _, sd = fit.posterior(props)
+    sigma = [float(s) for s in sd[:, fit.problem.modelled.index(name)]]
+    t_star = [optimal_time(s, a, fid.overhead_s) for s in sigma]
+    times = [screen_time(t, fid.low, fid.high) for t in t_star]
+    return times, {"outcome": name, "noise_a": _sig(a), "overhead_s": float(fid.overhead_s),
+                   "screens": [{"sigma_f": _sig(s), "t_star_s": _sig(t), "acquisition_s": x}
+                               for s, t, x in zip(sigma, t_star, times, strict=True)]}
 
 
 def propose_fidelity(campaign: Any, history: Sequence[Observation], k: int,
@@ -184,25 +344,39 @@ def propose_fidelity(campaign: Any, history: Sequence[Observation], k: int,
 
     Returns:
         n proposals whose conditions include the fidelity parameter, and the info (its
-        strategy suffixed ":confirm" for a confirmation).
+        strategy suffixed ":confirm" for a confirmation; `details["fidelity"]` records
+        how each screen time was chosen, see `screen_times`).
     """
+    from dataclasses import replace
+
+    from surrogates.objectives import Problem
+
     fid = campaign.strategy.fidelity
+    fit = (OutcomeFit.of(campaign, history)
+           if len(history) >= campaign.strategy.initial
+           and not Problem.from_campaign(campaign).multi else None)
     out: list[Proposal] = []
     notes: list[str] = []
-    cand = confirmation_candidate(campaign, history, pending)
+    cand = confirmation_candidate(campaign, history, pending, fit) if fit is not None else None
     if cand is not None:
         out.append(Proposal({**cand, fid.parameter: float(fid.high)}))
         notes.append(f"fidelity: confirm a screened point at {fid.parameter} = {fid.high:g}")
     info = StrategyInfo("fidelity:confirm", notes=notes)
+    chosen = None
     if len(out) < n:
         props, info = inner(history, list(pending) + out, n - len(out))
-        out.extend(Proposal({**p.conditions, fid.parameter: float(fid.low)}) for p in props)
+        times, chosen = screen_times(campaign, history, props, fit)
+        out.extend(Proposal({**p.conditions, fid.parameter: t}) for p, t in zip(props, times, strict=True))
         notes.extend(info.notes)
+        if chosen is not None:
+            notes.append(f"fidelity: screen times t* = sqrt(a c) / sigma_f, a = {chosen['noise_a']:g}, "
+                         f"c = {fid.overhead_s:g} s; " + ", ".join(
+                             f"sigma_f {s['sigma_f']:g} -> t* {s['t_star_s']:g} s -> {s['acquisition_s']:g} s"
+                             for s in chosen["screens"]))
     cost = sum(fid.overhead_s + float(p.conditions[fid.parameter]) for p in out)
     notes.append(f"fidelity: cost {cost:.0f} s ({fid.parameter} "
                  + ", ".join(f"{float(p.conditions[fid.parameter]):g}" for p in out) + ")")
     strategy = info.strategy + (":confirm" if cand is not None and info.strategy != "fidelity:confirm"
                                 else "")
-    from dataclasses import replace
-
-    return out, replace(info, strategy=strategy, notes=notes)
+    details = {**info.details, "fidelity": chosen} if chosen is not None else info.details
+    return out, replace(info, strategy=strategy, notes=notes, details=details)
