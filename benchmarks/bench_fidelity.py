@@ -15,6 +15,9 @@ Allowance: both arms get the same instrument time, budget x 30 s (what the fixed
 spends on `budget` experiments); the multi-fidelity arm runs until it has spent it, or
 `MF_EXPERIMENT_FACTOR` x budget experiments (its screens are cheap: an experiment cap
 equal to the fixed arm's would stop it after a fifth of the fixed arm's instrument time).
+Per arm also the acquisition times run per seed (acquisition_s_per_seed) and, for the
+multi-fidelity arm, the distribution of its screen times (screen_s: count, quantiles, how
+many at the lower bound).
 Metric: instrument_seconds_to_target = summed acquisition time up to the first
 full-fidelity (30 s) experiment whose true score is >= 98 % (`--target-fraction`) of the
 best achievable score, i.e. a confirmed hit; a run that never confirms one is charged the
@@ -30,6 +33,8 @@ from __future__ import annotations
 import sys
 import warnings
 from typing import Any
+
+import numpy as np
 
 HIGH_S = 30.0
 LOW_S = 2.0
@@ -108,8 +113,16 @@ def main(argv: list[str]) -> int:
                        "lab_seconds_to_target": summary([
                            round(sum(c[0] for c in t.lab[:r[0]]), 1) for t, r in zip(ts, res, strict=True)]),
                        "experiments_run": [len(t.conditions) for t in ts],
+                       "acquisition_s_per_seed": [[float(c.get("acquisition_s", HIGH_S))
+                                                   for c in t.conditions] for t in ts],
                        "reached": sum(r[0] <= len(t.conditions) for r, t in zip(res, ts, strict=True))
                        / len(res)}
+    screens = [float(c["acquisition_s"]) for t in traces["multi_fidelity"] for c in t.conditions
+               if float(c.get("acquisition_s", HIGH_S)) < HIGH_S]
+    report["multi_fidelity"]["screen_s"] = {
+        "count": len(screens),
+        "quantiles_5_25_50_75_95": [float(q) for q in np.percentile(screens or [0.0], [5, 25, 50, 75, 95])],
+        "at_low": sum(x <= low_s for x in screens)}
     report["instrument_seconds_ratio"] = round(
         report["multi_fidelity"]["instrument_seconds_to_target"]["median"]
         / max(report["fixed"]["instrument_seconds_to_target"]["median"], 1e-9), 3)
