@@ -8,8 +8,21 @@ cost per experiment `overhead_s + acquisition_s`). What the strategy does:
   for less than a 30 s run with ~0.03: the g2 stderr from the photon core is the noise
   model; the expected g2(0) does not depend on the acquisition time, only its noise
   does, so the fidelity enters through the noise and needs no fidelity kernel).
-* New conditions run at the cheapest fidelity (`low`): most BO points, and every point
-  of the initial design, are screens.
+* The initial design (the first `strategy.initial` experiments, no model yet) is
+  screened at `low`. After it, each new BO point x is screened at a time the strategy
+  chooses in [low, high]: the one that buys the most posterior variance of the
+  objective at x per second of experiment cost. With the noise variance of a run of
+  length t equal to a / t (a = median of stderr**2 * t over the finished experiments:
+  the analysis' reported g2 stderrs are the noise model) and cost overhead_s + t, that is
+  t* = sqrt(a * overhead_s) / sigma_f(x), sigma_f the latent posterior sd of the
+  objective at x (`optimal_time`, derived there), clipped to [low, high] and rounded to
+  0.1 s. Regions the model knows little about get short screens (any look teaches it
+  much), well-known regions longer ones (a 2 s screen there, whose g2 stderr is as wide
+  as the differences left to resolve, teaches it nothing). A point with t* >= high runs
+  at full fidelity and counts as confirmed. The choice (a, sigma_f, t*, t) is recorded
+  in `info.details["fidelity"]` and the notes. This is BOCA's "cheapest informative
+  fidelity" (Kandasamy et al., ICML 2017) in closed form for a 1/t noise law, with
+  cost-weighted acquisition as in Snoek et al. (NeurIPS 2012).
 * Confirmation is chosen from the model, not from the raw screen: after the initial
   design, the outcome GPs (fitted as in the BO step, noise = the analysis' stderrs) give
   at each screened point the posterior probability that every outcome constraint holds
@@ -23,9 +36,12 @@ cost per experiment `overhead_s + acquisition_s`). What the strategy does:
   points were never confirmed. Only full-fidelity measurements can become the reported
   best, so the best point is always confirmed at full fidelity.
 
-The cost rule is explicit (cost of a screen overhead + low vs a confirmation overhead +
-high); it is a screening/confirmation policy over a heteroskedastic GP, not multi-
-fidelity knowledge gradient.
+The cost rule is explicit (cost of an experiment overhead + t); the conditions come from
+qLogNEI, the time from the closed-form variance reduction per second, so it is a
+screening/confirmation policy over a heteroskedastic GP, not multi-fidelity knowledge
+gradient. Only the objective's noise is modelled as a / t: the count-rate constraint's
+stderr is dominated by blinking and does not shrink as 1/t, so it does not enter the
+time choice. Multi-objective campaigns screen at `low`.
 """
 
 from __future__ import annotations
