@@ -12,8 +12,10 @@ cost per experiment `overhead_s + acquisition_s`). What the strategy does:
   screened at `low`. After it, each new BO point x is screened at a time the strategy
   chooses in [low, high]: the one that buys the most posterior variance of the
   objective at x per second of experiment cost. With the noise variance of a run of
-  length t equal to a / t (a = median of stderr**2 * t over the finished experiments:
-  the analysis' reported g2 stderrs are the noise model) and cost overhead_s + t, that is
+  length t equal to a(x) / t (a(x) from the analysis' reported g2 stderrs: a GP on
+  log(stderr**2 * t) of the finished experiments, `local_noise_coefficients`, since a
+  dim dot's g2 is far noisier than a bright one's at equal t) and cost overhead_s + t,
+  that is
   t* = sqrt(a * overhead_s) / sigma_f(x), sigma_f the latent posterior sd of the
   objective at x (`optimal_time`, derived there), clipped to [low, high] and rounded to
   0.1 s. Regions the model knows little about get short screens (any look teaches it
@@ -270,6 +272,62 @@ def noise_coefficient(history: Sequence[Observation], outcome: str, parameter: s
     return float(np.median(vals)) if vals else None
 
 
+def local_noise_coefficients(fit: OutcomeFit, history: Sequence[Observation], outcome: str,
+                             parameter: str, points: Sequence[Observation | Proposal]
+                             ) -> list[float]:
+    """Noise coefficient a(x) of `outcome` at each of `points`: where the dots are dim the
+    same acquisition time gives a far wider g2 stderr than where they are bright (HBT
+    coincidences grow as rate**2 * t, so stderr**2 * t ~ 1 / rate**2; the single-photon
+    campaign's reported stderrs at equal t differ ~100x across the space), so one
+    campaign-wide a would give bright points screens several times longer than they
+    need and dim points too short ones.
+
+    log(stderr**2 * t) of the finished experiments is modelled by a GP over the same
+    encoded inputs (`surrogates.models.fit_one`, inferred noise; a heteroskedastic noise
+    model as in Kersting et al., ICML 2007), and a(x) = exp(posterior mean), kept inside
+    the range of the observed values (no extrapolation beyond what was measured). With
+    fewer than 3 such experiments, or all of them alike, it is the campaign-wide
+    `noise_coefficient`.
+
+    Returns:
+        a(x) per point, (outcome unit)**2 * s; empty list when no experiment reports
+        the outcome with a finite positive stderr at a positive time.
+    """
+    import torch
+
+    from surrogates.errors import EncodingError
+    from surrogates.models import DTYPE, fit_one, make_outcome_data
+    from surrogates.settings import DEFAULT
+
+    a0 = noise_coefficient(history, outcome, parameter)
+    if a0 is None:
+        return []
+    rows, logs = [], []
+    for o in history:
+        v = o.outcomes.get(outcome)
+        t = o.conditions.get(parameter)
+        if o.failed or v is None or not isinstance(t, int | float) or not t > 0:
+            continue
+        se = float(v[1])
+        if not (math.isfinite(float(v[0])) and math.isfinite(se) and se > 0):
+            continue
+        try:
+            rows.append(fit.encoder.encode(o.conditions))
+        except EncodingError:
+            continue
+        logs.append(math.log(se * se * float(t)))
+    if len(logs) < 3 or max(logs) - min(logs) < 1e-9:
+        return [a0] * len(points)
+    data = make_outcome_data(torch.as_tensor(np.stack(rows), dtype=DTYPE), logs,
+                             [float("nan")] * len(logs))
+    Xp = torch.as_tensor(np.stack([fit.encoder.encode(p.conditions) for p in points]), dtype=DTYPE)
+    with _OneThread():
+        model, _ = fit_one(data, f"log noise coefficient of {outcome}", DEFAULT)
+        with torch.no_grad():
+            mean = model.posterior(Xp).mean.reshape(len(points)).numpy()
+    return [math.exp(min(max(float(m), min(logs)), max(logs))) for m in mean]
+
+
 def optimal_time(sigma_f: float, a: float, overhead_s: float) -> float:
     """Acquisition time t* (s) that maximises the posterior-variance reduction at a point
     per second of experiment cost.
@@ -321,29 +379,33 @@ def screen_times(campaign: Any, history: Sequence[Observation], props: Sequence[
 
     `low` before `strategy.initial` experiments have finished, for multi-objective
     campaigns, and when there is no model or no noise estimate; otherwise
-    `screen_time(optimal_time(sigma_f(x), a, overhead_s))` with sigma_f(x) the latent
-    posterior sd of the (first) objective's outcome at x from `fit` and a from
-    `noise_coefficient`.
+    `screen_time(optimal_time(sigma_f(x), a(x), overhead_s))` with sigma_f(x) the latent
+    posterior sd of the (first) objective's outcome at x from `fit` and a(x) from
+    `local_noise_coefficients`.
 
     Returns:
-        (times, details): details (JSON-able) has the noise coefficient, the overhead and
-        per proposal sigma_f, t* and the chosen time; None when `low` was used by rule.
+        (times, details): details (JSON-able) has the campaign-wide median noise
+        coefficient, the overhead and per proposal sigma_f, a(x), t* and the chosen time;
+        None when `low` was used by rule.
     """
     fid = campaign.strategy.fidelity
     low = [float(fid.low)] * len(props)
     if fit is None or fit.problem.multi or len(history) < campaign.strategy.initial or not props:
         return low, None
     name = fit.problem.objectives[0].name
-    a = noise_coefficient(history, name, fid.parameter)
-    if a is None:
+    a_med = noise_coefficient(history, name, fid.parameter)
+    if a_med is None:
         return low, None
+    a_x = local_noise_coefficients(fit, history, name, fid.parameter, props)
     _, sd = fit.posterior(props)
     sigma = [float(s) for s in sd[:, fit.problem.modelled.index(name)]]
-    t_star = [optimal_time(s, a, fid.overhead_s) for s in sigma]
+    t_star = [optimal_time(s, a, fid.overhead_s) for s, a in zip(sigma, a_x, strict=True)]
     times = [screen_time(t, fid.low, fid.high) for t in t_star]
-    return times, {"outcome": name, "noise_a": _sig(a), "overhead_s": float(fid.overhead_s),
-                   "screens": [{"sigma_f": _sig(s), "t_star_s": _sig(t), "acquisition_s": x}
-                               for s, t, x in zip(sigma, t_star, times, strict=True)]}
+    return times, {"outcome": name, "noise_a_median": _sig(a_med),
+                   "overhead_s": float(fid.overhead_s),
+                   "screens": [{"sigma_f": _sig(s), "noise_a": _sig(a), "t_star_s": _sig(t),
+                                "acquisition_s": x}
+                               for s, a, t, x in zip(sigma, a_x, t_star, times, strict=True)]}
 
 
 def propose_fidelity(campaign: Any, history: Sequence[Observation], k: int,
@@ -385,10 +447,10 @@ def propose_fidelity(campaign: Any, history: Sequence[Observation], k: int,
         out.extend(Proposal({**p.conditions, fid.parameter: t}) for p, t in zip(props, times, strict=True))
         notes.extend(info.notes)
         if chosen is not None:
-            notes.append(f"fidelity: screen times t* = sqrt(a c) / sigma_f, a = {chosen['noise_a']:g}, "
-                         f"c = {fid.overhead_s:g} s; " + ", ".join(
-                             f"sigma_f {s['sigma_f']:g} -> t* {s['t_star_s']:g} s -> {s['acquisition_s']:g} s"
-                             for s in chosen["screens"]))
+            notes.append(f"fidelity: screen times t* = sqrt(a c) / sigma_f, c = {fid.overhead_s:g} s; "
+                         + ", ".join(f"a {s['noise_a']:g}, sigma_f {s['sigma_f']:g} -> t* "
+                                     f"{s['t_star_s']:g} s -> {s['acquisition_s']:g} s"
+                                     for s in chosen["screens"]))
     cost = sum(fid.overhead_s + float(p.conditions[fid.parameter]) for p in out)
     notes.append(f"fidelity: cost {cost:.0f} s ({fid.parameter} "
                  + ", ".join(f"{float(p.conditions[fid.parameter]):g}" for p in out) + ")")

@@ -12,6 +12,7 @@ import pytest
 from surrogates import propose
 from surrogates.fidelity import (
     OutcomeFit,
+    local_noise_coefficients,
     noise_coefficient,
     optimal_time,
     screen_time,
@@ -86,6 +87,29 @@ def test_noise_coefficient_is_the_median_of_stderr_squared_times_time():
     assert noise_coefficient(hist[4:5], "g2_zero", "acquisition_s") is None
 
 
+def test_noise_coefficient_is_local_dim_dots_noisier_than_bright_ones():
+    # g2 stderr**2 * t ~ 1 / rate**2 (HBT coincidences ~ rate**2 t): hot side bright (a =
+    # 1e-4), cold side dim (a = 1e-2), at mixed times; the median (1e-3 here) fits neither
+    camp = _campaign()
+    hot = [_obs(i, 285.0 + 3 * (i % 4), 30.0 * (1 + i), 0.1, acq=t, se=math.sqrt(1e-4 / t))
+           for i, t in enumerate([2.0, 5.0, 12.0, 30.0])]
+    cold = [_obs(10 + i, 228.0 + 3 * (i % 4), 30.0 * (1 + i), 0.3, acq=t, se=math.sqrt(1e-2 / t))
+            for i, t in enumerate([2.0, 5.0, 12.0, 30.0])]
+    hist = hot + cold
+    fit = OutcomeFit.of(camp, hist)
+    pts = [Proposal({"temperature_c": 290.0, "residence_time_s": 60.0}),
+           Proposal({"temperature_c": 230.0, "residence_time_s": 60.0})]
+    a_hot, a_cold = local_noise_coefficients(fit, hist, "g2_zero", "acquisition_s", pts)
+    assert a_hot == pytest.approx(1e-4, rel=0.3) and a_cold == pytest.approx(1e-2, rel=0.3)
+    assert a_hot >= 1e-4 * (1 - 1e-9) and a_cold <= 1e-2 * (1 + 1e-9)  # within the measured range
+    # the same posterior sd asks for a sqrt(100) = 10x longer look where the dots are dim
+    _, d = screen_times(camp, hist, pts, fit)
+    s_hot, s_cold = d["screens"]
+    assert s_hot["noise_a"] == pytest.approx(a_hot, rel=1e-3)
+    assert s_cold["t_star_s"] / s_hot["t_star_s"] == pytest.approx(
+        math.sqrt(a_cold / a_hot) * s_hot["sigma_f"] / s_cold["sigma_f"], rel=1e-3)
+
+
 # ------------------------------------------------------------------ from the model
 # Five screens far from X (the model knows little at X) vs the same plus four screens at X.
 X = Proposal({"temperature_c": 262.0, "residence_time_s": 120.0})
@@ -102,9 +126,9 @@ def test_uncertain_point_gets_a_shorter_screen_than_a_well_known_one():
     assert s_far > 2 * s_near
     assert t_far[0] < t_near[0]
     for t, d in ((t_far, d_far), (t_near, d_near)):
-        a = d["noise_a"]
-        assert a == pytest.approx(0.05**2 * 2.0, rel=1e-3)   # every screen: se 0.05 at 2 s
         s = d["screens"][0]
+        a = s["noise_a"]
+        assert a == d["noise_a_median"] == pytest.approx(0.05**2 * 2.0, rel=1e-3)  # all alike
         assert s["t_star_s"] == pytest.approx(math.sqrt(a * 60.0) / s["sigma_f"], rel=1e-3)
         assert t[0] == s["acquisition_s"] == screen_time(s["t_star_s"], 2.0, 30.0)
         assert 2.0 <= t[0] <= 30.0
