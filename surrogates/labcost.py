@@ -6,9 +6,12 @@ the reactor is flushed at the new flows before anything is measured. With
 per lab second of each proposed experiment (Snoek, Larochelle & Adams, NeurIPS 2012,
 "EI per second"), in log space as every weight here (`surrogates.acquisition`):
 
-    log alpha(x) - log(lab_s(x) / 60 s)
+    log alpha(X) - a log(lab_s(X) / 60 s)
 
-with lab_s(x) the lab-time model of `sdl.vocab.labtime` for running x right after the
+(a the cost exponent, cooled from 1 to 0 as the budget is spent: EI-cool of Lee, Perrone,
+Archambeau & Seeger 2020, arXiv:2003.10870; lab_s(X) the summed lab time of the batch X)
+
+with lab_s the lab-time model of `sdl.vocab.labtime` for running x right after the
 last experiment (run or pending), in a form smooth in the encoded point so L-BFGS-B can
 follow its gradient:
 
@@ -23,8 +26,9 @@ follow its gradient:
                 bound, exact without shell or exchange streams.)
     lab_s     = settle_s + flush_s + measure_overhead_s + acquisition_s (fixed)
 
-With a batch (q > 1) each point is charged from the last experiment (the order inside
-the batch is chosen afterwards by `strategy.flow_order`). The rig constants are
+With a batch (q > 1) the points are charged as run in the proposed order (point i
+settles from point i - 1); `strategy.flow_order` may then find a cheaper order, so this
+is an upper bound on the batch's changeover. The rig constants are
 `sdl.vocab.labtime.DEFAULT_TIMING` (the simulator's rig), as for `strategy.flow_order`.
 """
 
@@ -69,15 +73,18 @@ def _value(name: str, encoder: Encoder, fixed: Mapping[str, Any], X: torch.Tenso
 
 
 def lab_seconds(campaign: Any, encoder: Encoder, last: Mapping[str, Any] | None,
-                X: torch.Tensor, timing: FlowTiming = DEFAULT_TIMING) -> torch.Tensor:
+                X: torch.Tensor, timing: FlowTiming = DEFAULT_TIMING,
+                chain: bool = False) -> torch.Tensor:
     """Smooth lab seconds of running each encoded point after `last` (see module doc).
 
     Args:
         campaign: validated campaign (`fixed` completes the conditions).
         encoder: its encoder.
         last: conditions of the last experiment run or pending (None: nothing before).
-        X: encoded points (..., D).
+        X: encoded points (..., D); with `chain`, batches (..., q, D) run in order.
         timing: rig constants.
+        chain: point i of a batch settles from point i - 1 (the first from `last`);
+            without it every point settles from `last`.
 
     Returns:
         Lab seconds, shape X.shape[:-1].
@@ -86,17 +93,18 @@ def lab_seconds(campaign: Any, encoder: Encoder, last: Mapping[str, Any] | None,
     shape = X.shape[:-1]
     band = max(timing.temperature_band_c, 1e-3)
     dt = torch.zeros(shape, dtype=DTYPE)
-    if last is not None:
-        for name in HEATED:
-            now = _value(name, encoder, fixed, X)
-            if not isinstance(now, torch.Tensor) or name not in last:
-                continue  # a heater the campaign holds fixed never re-settles
-            d = torch.sqrt((now - float(last[name])) ** 2 + (band / 100.0) ** 2)
-            dt = torch.maximum(dt, d)
+    for name in HEATED:
+        now = _value(name, encoder, fixed, X)
+        if not isinstance(now, torch.Tensor):
+            continue  # a heater the campaign holds fixed never re-settles
+        # nothing before (or a heater the last experiment did not set): no change
+        first = (torch.full_like(now[..., :1] if chain else now, float(last[name]))
+                 if last is not None and name in last else (now[..., :1] if chain else now))
+        prev = torch.cat([first, now[..., :-1]], dim=-1) if chain else first
+        d = torch.sqrt((now - prev) ** 2 + (band / 100.0) ** 2)
+        dt = torch.maximum(dt, d)
     settle = ((dt / timing.ramp_c_per_min * 60.0 + timing.stable_for_s)
               * torch.sigmoid((dt - band) / (band / 20.0)))
-    if last is None:
-        settle = torch.zeros(shape, dtype=DTYPE)
     res = _value("residence_time_s", encoder, fixed, X)
     res = res if isinstance(res, torch.Tensor) else torch.full(shape, float(res or 0.0), dtype=DTYPE)
     flush = timing.flush_volumes * res * (1.0 + timing.stage2_volume_ul / timing.reactor_volume_ul)
@@ -116,9 +124,17 @@ def cooling(campaign: Any, done: int) -> float:
 
 def lab_time_weight(campaign: Any, encoder: Encoder, last: Mapping[str, Any] | None,
                     exponent: float = 1.0, timing: FlowTiming = DEFAULT_TIMING):
-    """Log weight -exponent * log(lab_s(x) / UNIT_S) per point: X (b, q, D) -> (b, q)."""
+    """Log weight of a batch, -exponent * log(summed lab seconds / UNIT_S), split over its
+    points: X (b, q, D) -> (b, q), point i carrying -exponent * log(S_i / S_(i-1)) with
+    S_i = the lab seconds of points 1..i run in order (`lab_seconds(chain=True)`) and
+    S_0 = UNIT_S, so the sum over the batch telescopes to -exponent * log(S_q / UNIT_S): the batch's
+    improvement per lab second of the whole batch, not per point (a per-point sum of logs
+    would charge a batch of q the cost q times over)."""
     def w(X: torch.Tensor) -> torch.Tensor:
-        return -exponent * torch.log(lab_seconds(campaign, encoder, last, X, timing) / UNIT_S)
+        secs = lab_seconds(campaign, encoder, last, X, timing, chain=True)
+        S = torch.cumsum(secs, dim=-1)
+        prev = torch.cat([torch.full_like(S[..., :1], UNIT_S), S[..., :-1]], dim=-1)
+        return -exponent * torch.log(S / prev)
 
     return w
 

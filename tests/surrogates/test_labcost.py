@@ -167,3 +167,23 @@ def test_propose_runs_the_lab_time_design_then_fresh_sobol_points():
         assert info.strategy == "bo:lab-time-initial"
     assert got[:6] == design
     assert got[6:] == sobol_points(enc, camp.seed, CANDIDATES_PER_POINT * 6, 2)  # past the candidates
+
+
+def test_batch_weight_is_log_of_the_whole_batch_lab_time_in_proposed_order():
+    # q = 3 after an experiment at 240 degC: the weights sum to -log(S / 60 s), S the lab
+    # time of the three run in the proposed order (each settling from the one before), as
+    # the exact lab-time model gives it; one batch is charged once, not q times
+    camp = make_campaign()
+    enc = Encoder.from_campaign(camp)
+    pts = [{"temperature_c": 280.0, "residence_time_s": 20.0},
+           {"temperature_c": 250.0, "residence_time_s": 300.0},
+           {"temperature_c": 252.0, "residence_time_s": 12.0}]
+    last = {"temperature_c": 240.0, "residence_time_s": 30.0}
+    X = torch.as_tensor(np.stack([enc.encode(p) for p in pts]), dtype=DTYPE).unsqueeze(0)
+    w = lab_time_weight(camp, enc, last)(X)
+    assert w.shape == (1, 3)
+    exact = run_lab_time([complete(last)] + [complete(p) for p in pts], "CdSe")[0] \
+        - run_lab_time([complete(last)], "CdSe")[0]
+    assert float(w.sum()) == pytest.approx(-np.log(exact / UNIT_S), abs=1e-4)
+    half = lab_time_weight(camp, enc, last, exponent=0.5)(X)
+    assert float(half.sum()) == pytest.approx(0.5 * float(w.sum()))
