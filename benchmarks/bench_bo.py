@@ -27,6 +27,10 @@ initial design: the campaign's first `initial` scrambled Sobol points):
     sobol, random     `surrogates.propose` with kind sobol / random.
     bo                `surrogates.propose` (qLogNEI, GP on the outcomes, smooth
                       set-point desirability, outcome constraints, failure classifier).
+    bo-lab            bo with `strategy.lab_time_aware` (improvement per lab second,
+                      cooled over the budget) and `strategy.initial_design = "lab_time"`
+                      (cheap space-filling start; `surrogates.labcost`): its own initial
+                      design, so compare its lab_seconds_to_target with bo.
     ax                Ax 1.3 Client API, the same initial points attached as trials;
                       colour: maximise the measured desirability -log(1 + ((pl-620)/3)^2);
                       single photon: minimise g2_zero with Ax outcome constraints;
@@ -46,7 +50,7 @@ Timing: one `propose` (fit + acquisition, default settings, q = 1, d = 5, one
 objective, the CdSe campaign's d = 5) at n = 100 and growing to 500 observations.
 
 Usage: sdl bench bo [--json] [--quick] [--seeds N] [--budget N] [--sweep N]
-                    [--acquisition-s S] [--methods sobol,random,bo,ax,baybe]
+                    [--acquisition-s S] [--methods sobol,random,bo,bo-lab,ax,baybe]
                     [--problems cdse-colour,single-photon] [--timing 100,500]
                     [--workers N | --scheduler tcp://host:8786] [--settings K=N,...]
 --settings: overrides of `surrogates.Settings` for the surrogate methods, to compare the
@@ -76,7 +80,7 @@ import numpy as np
 from benchmarks.campaign_runs import seeded_parser, sizes, summary, with_changes
 
 ROOT = Path(__file__).resolve().parents[1]
-METHODS = ("sobol", "random", "bo", "ax", "baybe")
+METHODS = ("sobol", "random", "bo", "bo-lab", "ax", "baybe")
 
 
 # ----------------------------------------------------------------------------- problems
@@ -247,7 +251,9 @@ def run_surrogates(problem, method, seed, budget, settings) -> tuple[list[float]
 
     data = problem.campaign.model_dump()
     data["campaign"]["seed"] = seed
-    data["strategy"]["kind"] = "bo" if method == "bo" else method
+    data["strategy"]["kind"] = "bo" if method.startswith("bo") else method
+    data["strategy"]["lab_time_aware"] = method == "bo-lab"
+    data["strategy"]["initial_design"] = "lab_time" if method == "bo-lab" else "sobol"
     data["strategy"]["proximal"] = {}  # sample efficiency only: no slow-knob penalty
     camp = type(problem.campaign).model_validate(data)
     rig = BenchRig(problem, seed)
@@ -388,7 +394,7 @@ def bench_task(task: tuple) -> dict[str, Any]:
     overrides = task[4] if len(task) > 4 else {}
     warnings.filterwarnings("ignore")
     t0, c0 = time.perf_counter(), time.process_time()
-    if method in ("sobol", "random", "bo"):
+    if method in ("sobol", "random", "bo", "bo-lab"):
         from dataclasses import replace
 
         from surrogates.settings import DEFAULT

@@ -137,6 +137,14 @@ def _bo_step(campaign, encoder, history, k, pending, n, settings, seed, related=
         except EncodingError as e:
             notes.append(f"proximal penalty off: {e}")
 
+    if campaign.strategy.lab_time_aware:
+        from surrogates.labcost import cooling, lab_time_weight
+
+        last = pending[-1].conditions if pending else obs[-1].conditions
+        alpha = cooling(campaign, offset)
+        weights.append(lab_time_weight(campaign, encoder, last, alpha))
+        notes.append(f"lab time: improvement per (lab second)^{alpha:.2f} after the last experiment")
+
     X_base = X[success]
     pend_rows = []
     for p in pending:

@@ -9,7 +9,9 @@ BLAS/thread counts may change the last digits).
 Kinds:
     sobol   scrambled Sobol points at offset len(history) + len(pending) (no repeats).
     random  uniform points seeded by (seed, k).
-    bo      Sobol for the first `strategy.initial` experiments (counting pending ones),
+    bo      Sobol for the first `strategy.initial` experiments (counting pending ones;
+            `strategy.initial_design = "lab_time"`: cheap space-filling points,
+            `surrogates.labcost.lab_time_design`),
             then qLogNEI (one objective) or qLogNEHVI (several) on a GP per outcome,
             with pending experiments as X_pending, outcome constraints, the failure
             classifier (`strategy.feasibility`) and the proximal penalty
@@ -122,6 +124,16 @@ def _propose(campaign, history, k, pending, n, settings, related, t0):
         encoder.interior_point()
     if offset < campaign.strategy.initial and not _warm(campaign, encoder, history, related,
                                                          settings):
+        if campaign.strategy.initial_design == "lab_time":
+            from surrogates.labcost import CANDIDATES_PER_POINT, lab_time_design
+
+            points = lab_time_design(campaign, encoder, campaign.strategy.initial)[offset:offset + n]
+            if len(points) < n:  # a batch reaching past the design: fresh Sobol points
+                points += sobol_points(encoder, campaign.seed,
+                                       CANDIDATES_PER_POINT * campaign.strategy.initial,
+                                       n - len(points))
+            info = StrategyInfo("bo:lab-time-initial", propose_seconds=time.perf_counter() - t0)
+            return _wrap(points), info
         points = sobol_points(encoder, campaign.seed, offset, n)
         info = StrategyInfo("bo:sobol-initial", propose_seconds=time.perf_counter() - t0)
         return _wrap(points), info

@@ -259,6 +259,8 @@ def _plain_strategy(name: str) -> str:
         "sobol": "space-filling design (Sobol)",
         "random": "random sampling",
         "bo:sobol-initial": "space-filling start of Bayesian optimisation (Sobol)",
+        "bo:lab-time-initial": "cheap space-filling start of Bayesian optimisation "
+                               "(short runs, rising temperature)",
         "bo:qLogNEI": "Bayesian optimisation: most expected improvement of the best "
                       "result (qLogNEI)",
         "bo:qLogNEHVI": "Bayesian optimisation: most expected growth of the Pareto front "

@@ -249,6 +249,16 @@ class Strategy(_Strict):
         default=False,
         description="order each batch (and pending proposals) by least changeover time "
         "(sdl.vocab.labtime heater settling); see surrogates.batch_order")
+    initial_design: Literal["sobol", "lab_time"] = Field(
+        default="sobol",
+        description="the initial design: scrambled Sobol points, or lab_time: cheap "
+        "space-filling points run in rising temperature (surrogates.labcost)")
+    lab_time_aware: bool = Field(
+        default=False,
+        description="maximise improvement per lab second: the acquisition is divided by "
+        "each proposal's lab time after the last experiment (settling, flush, measurement; "
+        "sdl.vocab.labtime), its weight cooling to 0 as the budget is spent; see "
+        "surrogates.labcost")
     related: list[Related] = Field(
         default_factory=list, description="earlier data for a multi-task GP (transfer)")
     fidelity: Fidelity | None = None

@@ -163,6 +163,12 @@ def semantic_problems(c: Campaign, *, budget: int | None = None) -> list[str]:
         out.append(f"{where} = {what!r}: needs photon acquisition, which this campaign does "
                    "not set up; set fixed.acquisition_s (seconds of photon counting per "
                    "experiment, e.g. 30) or vary it as a parameter")
+    if c.strategy.kind != "bo":
+        bo_only = ["strategy.lab_time_aware = true"] if c.strategy.lab_time_aware else []
+        if c.strategy.initial_design != "sobol":
+            bo_only.append(f"strategy.initial_design = {c.strategy.initial_design!r}")
+        out += [f"{what}: only Bayesian optimisation uses it, and strategy.kind = "
+                f"{c.strategy.kind!r}; allowed: kind = \"bo\", or remove it" for what in bo_only]
     n = c.budget.experiments
     if c.strategy.kind == "bo" and budget is None and c.strategy.initial > n:
         out.append(f"strategy.initial = {c.strategy.initial}: more than budget.experiments "

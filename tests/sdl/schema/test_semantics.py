@@ -56,6 +56,9 @@ IMPOSSIBLE = [
      "parameters[5].name = 'acquisition_s': it only sets the photon acquisition"),
     ("fixed_flow_format", lambda t: t.replace('flow_format = "laminar"', 'flow_format = "turbulent"'),
      "fixed.flow_format = 'turbulent'; allowed: ['laminar', 'segmented']"),
+    ("lab_time_without_bo", lambda t: t.replace('kind = "bo"', 'kind = "sobol"\nlab_time_aware = true'),
+     "strategy.lab_time_aware = true: only Bayesian optimisation uses it, and strategy.kind = "
+     "'sobol'; allowed: kind = \"bo\", or remove it"),
 ]
 
 
