@@ -154,3 +154,14 @@ def test_propose_records_the_choice_and_is_deterministic():
     assert [s["acquisition_s"] for s in chosen] == [p1[1].conditions["acquisition_s"]]
     assert 2.0 <= p1[1].conditions["acquisition_s"] <= 30.0
     assert any("t* = sqrt(a c) / sigma_f" in n for n in i1.notes)
+
+
+def test_a_point_whose_time_reached_high_counts_as_confirmed():
+    from surrogates.fidelity import confirmation_candidate
+
+    camp = _campaign()
+    assert confirmation_candidate(camp, NEAR, []) == X.conditions  # the screened best
+    # t* >= high: the point ran at full fidelity as an ordinary BO point, so it is not
+    # confirmed again (and is eligible as the reported best)
+    full = _obs(20, 262.0, 120.0, 0.12, acq=30.0, se=0.01)
+    assert confirmation_candidate(camp, NEAR + [full], []) != X.conditions
