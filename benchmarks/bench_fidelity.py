@@ -8,8 +8,9 @@ experiment analysed by the photon core. Arms (same seeds, same Sobol initial des
     multi_fidelity  [strategy.fidelity] acquisition_s in [2, 30] s, overhead 60 s
                     (`surrogates.fidelity`: the initial design screens at 2 s; after it
                     each new point is screened at a strategy-chosen time in [2, 30] s,
-                    t* = sqrt(a * 60 s) / sigma_f (posterior sd of g2 at the point, a
-                    from the analysis' g2 stderrs), promising points confirmed at 30 s;
+                    t* = sqrt(a(x) * 60 s) / sigma_f (posterior sd of g2 at the point,
+                    a(x) the local g2 noise coefficient stderr^2 * t from the analysis'
+                    g2 stderrs), promising points confirmed at 30 s;
                     g2 stderr of the analysis is the GP noise).
 Allowance: both arms get the same instrument time, budget x 30 s (what the fixed arm
 spends on `budget` experiments); the multi-fidelity arm runs until it has spent it, or
