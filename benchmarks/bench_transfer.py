@@ -14,6 +14,9 @@ penalty off, on the simulator. Related data, made once per benchmark run:
     unrelated  the Mn:ZnSe rows with their outcomes (and failures) permuted across the
                40 experiments (fixed seed 779): data with no relation to the
                conditions, the standard permutation null for negative transfer.
+               (Its fitted rho can still be high; `surrogates.transfer` uses related data
+               only when they improve the leave-one-out density of the current points,
+               so report keys steps_using_related / bo_steps say how often it was used.)
 Arms (same seeds, same Sobol sequence for the initial design):
     cold            no related data (8 Sobol points, then qLogNEI on a GP).
     warm            [[strategy.related]] = the 620 nm campaign (multi-task GP,
@@ -130,6 +133,10 @@ def main(argv: list[str]) -> int:
                        "reached": sum(v <= budget for v in ett) / len(ett)}
         if arm != "cold":
             report[arm]["final_rho"] = [r[-1] if r else None for r in rhos]
+            used = [[i.details["transfer"].get("used") for i in t.infos
+                     if i.details.get("transfer")] for t in ts]
+            report[arm]["steps_using_related"] = [sum(bool(u) for u in us) for us in used]
+            report[arm]["bo_steps"] = [len(us) for us in used]
     c = report["cold"]["experiments_to_target"]["median"]
     report["warm_vs_cold"] = round(report["warm"]["experiments_to_target"]["median"] / c, 3)
     report["unrelated_vs_cold"] = round(report["unrelated"]["experiments_to_target"]["median"] / c, 3)

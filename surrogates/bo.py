@@ -111,7 +111,8 @@ def _bo_step(campaign, encoder, history, k, pending, n, settings, seed, related=
         from surrogates.transfer import fit_transfer
 
         mt, mt_notes, rhos = fit_transfer(data, related, encoder, settings)
-        details["transfer"] = {"rho": rhos, "labels": [t.label for t in related]}
+        details["transfer"] = {"rho": rhos, "labels": [t.label for t in related],
+                               "used": mt is not None}
         notes.extend(mt_notes)
         if mt is not None:
             fitted = mt

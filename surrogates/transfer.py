@@ -15,8 +15,18 @@ model predicts task 0 only (`output_tasks=[0]`), so the acquisition sees an ordi
 d-input model. Noise: the analysis' standard errors as fixed noise when every point of
 every task carries one (as `surrogates.models`), else inferred.
 
+Each task has its own constant mean (gpytorch `MultitaskMean`), so a level offset between
+tasks (another material's PL 200 nm bluer) is a mean, not something the task covariance
+must explain.
+
 How related the tasks are: the correlation rho_0j = B_0j / sqrt(B_00 B_jj). Sources with
-rho < `RHO_MIN` are dropped and the model refitted without them; when none is left the
+rho < `RHO_MIN` are dropped and the model refitted without them. The correlation alone is
+no test: a related campaign's outcomes permuted across its experiments (the permutation
+null) still fit with rho ~1, since its many precise points force a rough shared function
+that the few current points cannot refute. So the multi-task model is dropped when it
+predicts the current task's own points clearly worse than the single-task GP: closed-form
+leave-one-out log predictive density (`loo_log_density`) with vs without the related
+data, lower by more than `LOG_PSEUDO_BAYES_DROP`. Then, or when no source is left, the
 outcome gets the ordinary single-task GP of a cold start. The campaign's strategy
 (`surrogates.strategies`) also runs the cold start's Sobol design unless the data show a
 related source (see `transfer_state`), so unrelated data leave the campaign a cold start.
@@ -37,6 +47,12 @@ import numpy as np
 RHO_MIN = 0.5
 #: Starting task correlation of every fit (neutral: the data move it either way).
 RHO_INIT = 0.5
+#: Log pseudo-Bayes factor (difference of leave-one-out log densities, Geisser & Eddy
+#: 1979) in favour of the single-task model above which named related data are dropped:
+#: 1 = "positive" evidence on Kass & Raftery's (1995) scale (2 ln B > 2). A tie keeps
+#: the data the user named; at 2-4 current points the genuinely related campaign trailed
+#: the single-task model by up to 1.3 nats, the permuted null by 1.0-30.
+LOG_PSEUDO_BAYES_DROP = 1.0
 #: Sobol points of the current task before the multi-task model may take over.
 WARM_INITIAL = 2
 
@@ -73,6 +89,7 @@ def fit_multitask(X_tasks: Sequence[Any], Y_tasks: Sequence[Any],
     import torch
     from botorch.fit import fit_gpytorch_mll
     from botorch.models import MultiTaskGP
+    from gpytorch.means import ConstantMean, MultitaskMean
     from gpytorch.mlls import ExactMarginalLogLikelihood
 
     from surrogates.models import DTYPE
@@ -92,7 +109,8 @@ def fit_multitask(X_tasks: Sequence[Any], Y_tasks: Sequence[Any],
         with torch.random.fork_rng(devices=[]), warnings.catch_warnings():
             torch.manual_seed(0)  # the task kernel's random start: a function of the data only
             model = MultiTaskGP(X, Y, task_feature=-1, train_Yvar=Yvar, output_tasks=[0],
-                                all_tasks=list(range(len(Xs))), task_covar_prior=None)
+                                all_tasks=list(range(len(Xs))), task_covar_prior=None,
+                                mean_module=MultitaskMean(ConstantMean(), num_tasks=len(Xs)))
             if len(Xs) > 1:  # neutral, deterministic start: every correlation RHO_INIT
                 tk = model.covar_module.kernels[1]
                 n_low = len(Xs) * (len(Xs) - 1) // 2
@@ -117,6 +135,38 @@ def task_correlation(model: Any) -> np.ndarray:
         d = torch.sqrt(torch.diagonal(B))
         rho = B[0] / (d[0] * d)
     return rho.detach().numpy().astype(float)
+
+
+def loo_log_density(model: Any, n_current: int) -> float:
+    """Leave-one-out log predictive density of a fitted exact GP's first `n_current`
+    training points (the current task's, in original outcome units).
+
+    Closed form (Rasmussen & Williams 2006, Eq. 5.10-5.12): with K = K_f + Sigma_noise over
+    all training points and alpha = K^-1 (y - m), point i left out has mean y_i - alpha_i /
+    [K^-1]_ii and variance 1 / [K^-1]_ii, its neighbours (and every related point) kept.
+    Standardised targets are mapped back by the model's `Standardize` scale. -inf when K
+    is not positive definite.
+    """
+    import torch
+
+    X = model.train_inputs[0]
+    y = model.train_targets
+    with torch.no_grad():
+        prior = model.forward(X)
+        noise = model.likelihood.noise.reshape(-1).expand(y.shape)
+        K = prior.covariance_matrix + torch.diag(noise) \
+            + 1e-10 * torch.eye(len(y), dtype=y.dtype)
+        try:
+            L = torch.linalg.cholesky(K)
+        except torch.linalg.LinAlgError:
+            return -math.inf
+        Kinv = torch.cholesky_inverse(L)
+        var = 1.0 / torch.diagonal(Kinv)
+        r = (Kinv @ (y - prior.mean)) * var
+        scale = float(model.outcome_transform.stdvs.reshape(-1)[0]) \
+            if getattr(model, "outcome_transform", None) is not None else 1.0
+        lp = -0.5 * torch.log(2 * math.pi * var) - 0.5 * r**2 / var - math.log(scale)
+    return float(lp[:n_current].sum())
 
 
 def related_rows(tasks: Sequence[RelatedTask], encoder: Any, name: str):
@@ -189,6 +239,17 @@ def fit_transfer(data: dict[str, Any], tasks: Sequence[RelatedTask], encoder: An
             keep = [i for i in keep if i not in weak]
             model = None
         rhos[name] = rho_all
+        single = None
+        if model is not None and keep:  # does the related data predict this task better?
+            single, st_notes = fit_one(d, name, settings)
+            n0 = d.X.shape[0]
+            lpd_mt, lpd_st = loo_log_density(model, n0), loo_log_density(single, n0)
+            if lpd_st - lpd_mt > LOG_PSEUDO_BAYES_DROP:
+                notes.extend(st_notes)
+                notes.append(f"transfer {name}: related data not used (they predict this "
+                             f"campaign's {n0} points worse: leave-one-out log density "
+                             f"{lpd_mt:.1f} with them, {lpd_st:.1f} without)")
+                model, keep = None, []
         if model is not None and keep:
             used_any = True
             labels = ", ".join(f"{tasks[i].label or tasks[i].source} rho {rho_all[i]:.2f}"
@@ -197,11 +258,13 @@ def fit_transfer(data: dict[str, Any], tasks: Sequence[RelatedTask], encoder: An
             models.append(model)
             loo[name] = math.nan
         else:
-            m, n = fit_one(d, name, settings)
-            notes.extend(n)
+            if single is None:
+                single, st_notes = fit_one(d, name, settings)
+                notes.extend(st_notes)
+            m = single
             models.append(m)
             loo[name] = loo_rmse(m) if d.X.shape[0] >= 3 else math.nan
-            if any(math.isfinite(r) for r in rho_all):
+            if any(math.isfinite(r) and r < RHO_MIN for r in rho_all):
                 notes.append(f"transfer {name}: related data not used (rho "
                              + ", ".join(f"{r:.2f}" for r in rho_all) + f" < {RHO_MIN})")
     if not used_any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 import torch
 
 from surrogates.encoding import Encoder
@@ -85,3 +86,46 @@ def test_multitask_fit_is_a_function_of_the_data_alone():
     torch.manual_seed(2)
     _, b = fit_multitask([X0, X1], [_f(X0), _g(X1)])
     assert np.array_equal(a, b)
+
+
+def test_permuted_related_data_pass_the_correlation_but_not_the_leave_one_out_test():
+    # The permutation null: a related campaign's outcomes shuffled across its experiments
+    # (and offset, as another material's would be). The fitted task correlation alone is
+    # ~1 here (the precise noise-free related points force a rough shared function the
+    # few current points cannot refute), so rho >= RHO_MIN is no test of relatedness; the
+    # leave-one-out log density of the current points with vs without them is.
+    from dataclasses import replace
+
+    from surrogates.transfer import loo_log_density
+
+    for seed in (2, 3):
+        g, X0, X1 = _data(seed)
+        X0 = X0[:5]
+        camp, enc, rel = _obs(X1, lambda X: 0.5 * _f(X) - 3.0)
+        perm = np.random.default_rng(seed).permutation(len(rel))
+        shuffled = [replace(o, outcomes=rel[j].outcomes) for o, j in zip(rel, perm, strict=True)]
+        y0 = (0.5 * _f(X0)).squeeze(-1).tolist()
+        data = {"plqy": make_outcome_data(X0, y0, [0.01] * len(y0))}
+        null, notes, rhos = fit_transfer(
+            data, [RelatedTask("shuffled", "p", "0", tuple(shuffled))], enc, DEFAULT)
+        assert rhos["plqy"][0] >= RHO_MIN  # the correlation alone would have used them
+        assert null is None
+        assert any("leave-one-out log density" in n for n in notes), notes
+        same, _, _ = fit_transfer(data, [RelatedTask("same", "a", "0", tuple(rel))], enc, DEFAULT)
+        assert same is not None  # the unshuffled data still help
+        # the closed form equals refitting-free leave-one-out by explicit conditioning
+        model = same.model.models[0]
+        X, y = model.train_inputs[0], model.train_targets
+        with torch.no_grad():
+            prior = model.forward(X)
+            K = prior.covariance_matrix + torch.diag(model.likelihood.noise.reshape(-1))
+            total = 0.0
+            for i in range(5):
+                keep = [j for j in range(len(y)) if j != i]
+                k = K[i, keep]
+                sol = torch.linalg.solve(K[keep][:, keep], torch.stack([y[keep] - prior.mean[keep], k], -1))
+                mu = prior.mean[i] + k @ sol[:, 0]
+                var = K[i, i] - k @ sol[:, 1]
+                sd = float(model.outcome_transform.stdvs.reshape(-1)[0])
+                total += float(-0.5 * torch.log(2 * math.pi * var) - 0.5 * (y[i] - mu) ** 2 / var) - math.log(sd)
+        assert loo_log_density(model, 5) == pytest.approx(total, rel=1e-6, abs=1e-6)
