@@ -25,7 +25,7 @@ best achievable score, i.e. a confirmed hit; a run that never confirms one is ch
 allowance + 30 s, (budget + 1) x 30 s (the benchmarks' censoring convention), and its
 experiments_to_target is the experiments it ran + 1. lab_seconds_to_target alongside.
 
-Usage: sdl bench fidelity [--json] [--quick] [--seeds N] [--budget N] [--sweep N] [--low-s S]
+Usage: sdl bench fidelity [--json] [--quick] [--seeds N] [--first-seed S] [--budget N] [--sweep N] [--low-s S]
 Full: 10 seeds, budget 40; --quick: 3 seeds, budget 20.
 """
 
@@ -70,6 +70,8 @@ def main(argv: list[str]) -> int:
     from benchmarks.campaign_runs import seeded_parser, sizes
 
     ap = seeded_parser("sdl bench fidelity", __doc__, "3 seeds, budget 20", 0.98)
+    ap.add_argument("--first-seed", type=int, default=1000,
+                    help="first benchmark seed (default 1000), to split the seeds over processes")
     ap.add_argument("--low-s", type=float, default=LOW_S,
                     help=f"shortest screen acquisition time, s (fidelity low; default {LOW_S:g})")
     args = ap.parse_args(argv)
@@ -96,13 +98,14 @@ def main(argv: list[str]) -> int:
     traces: dict[str, list[Any]] = {a: [] for a in arms}
     for s in range(seeds):
         for arm, (camp, _) in arms.items():
-            tr = run_campaign(problem, camp, 1000 + s, caps[arm],
+            tr = run_campaign(problem, camp, args.first_seed + s, caps[arm],
                               stop=lambda t: instrument_s(t) >= allowance)
             traces[arm].append(tr)
-            print(f"fidelity {arm:14s} seed {1000 + s}: best true score {max(tr.scores):.3f}, "
+            print(f"fidelity {arm:14s} seed {args.first_seed + s}: best true score {max(tr.scores):.3f}, "
                   f"{len(tr.conditions)} experiments{note(arm, tr)}", file=sys.stderr, flush=True)
     best = max([problem.best] + [max(t.scores) for ts in traces.values() for t in ts])
-    report: dict[str, Any] = {"problem": "single-photon", "seeds": seeds, "budget": budget,
+    report: dict[str, Any] = {"problem": "single-photon", "seeds": seeds, "first_seed": args.first_seed,
+                              "budget": budget,
                               "fidelity_s": [low_s, HIGH_S], "overhead_s": OVERHEAD_S,
                               "instrument_allowance_s": allowance,
                               "experiment_cap": caps,
