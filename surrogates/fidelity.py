@@ -260,7 +260,15 @@ def noise_coefficient(history: Sequence[Observation], outcome: str, parameter: s
         a in (outcome unit)**2 * s, or None when no experiment reports the outcome with a
         finite positive stderr at a positive time.
     """
-    vals = []
+    vals = [a for _, a in _noise_samples(history, outcome, parameter)]
+    return float(np.median(vals)) if vals else None
+
+
+def _noise_samples(history: Sequence[Observation], outcome: str, parameter: str
+                   ) -> list[tuple[Observation, float]]:
+    """(experiment, stderr**2 * t) of every finished experiment that reports `outcome`
+    with a finite value and a finite positive stderr at a positive time `parameter`."""
+    out = []
     for o in history:
         v = o.outcomes.get(outcome)
         t = o.conditions.get(parameter)
@@ -268,8 +276,8 @@ def noise_coefficient(history: Sequence[Observation], outcome: str, parameter: s
             continue
         se = float(v[1])
         if math.isfinite(float(v[0])) and math.isfinite(se) and se > 0:
-            vals.append(se * se * float(t))
-    return float(np.median(vals)) if vals else None
+            out.append((o, se * se * float(t)))
+    return out
 
 
 def local_noise_coefficients(fit: OutcomeFit, history: Sequence[Observation], outcome: str,
@@ -299,23 +307,17 @@ def local_noise_coefficients(fit: OutcomeFit, history: Sequence[Observation], ou
     from surrogates.models import DTYPE, fit_one, make_outcome_data
     from surrogates.settings import DEFAULT
 
-    a0 = noise_coefficient(history, outcome, parameter)
-    if a0 is None:
+    samples = _noise_samples(history, outcome, parameter)
+    if not samples:
         return []
+    a0 = float(np.median([a for _, a in samples]))  # = noise_coefficient
     rows, logs = [], []
-    for o in history:
-        v = o.outcomes.get(outcome)
-        t = o.conditions.get(parameter)
-        if o.failed or v is None or not isinstance(t, int | float) or not t > 0:
-            continue
-        se = float(v[1])
-        if not (math.isfinite(float(v[0])) and math.isfinite(se) and se > 0):
-            continue
+    for o, a in samples:
         try:
             rows.append(fit.encoder.encode(o.conditions))
         except EncodingError:
             continue
-        logs.append(math.log(se * se * float(t)))
+        logs.append(math.log(a))
     if len(logs) < 3 or max(logs) - min(logs) < 1e-9:
         return [a0] * len(points)
     data = make_outcome_data(torch.as_tensor(np.stack(rows), dtype=DTYPE), logs,
